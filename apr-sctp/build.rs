@@ -1,0 +1,52 @@
+//! Generates the APR bindings from the system headers that pkg-config finds.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo:rerun-if-changed=wrapper.h");
+    let apr = pkg_config::Config::new()
+        .cargo_metadata(false)
+        .probe("apr-1")
+        .expect("pkg-config apr-1 (libapr1-dev)");
+    let aprutil = pkg_config::Config::new()
+        .cargo_metadata(false)
+        .probe("apr-util-1")
+        .expect("pkg-config apr-util-1 (libaprutil1-dev)");
+
+    let mut builder = bindgen::Builder::default()
+        .header("wrapper.h")
+        .allowlist_function("apr_.*")
+        .allowlist_type("apr_.*")
+        .allowlist_var("APR_.*")
+        .derive_default(true)
+        .layout_tests(false)
+        .generate_comments(false)
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));
+    for p in apr.include_paths.iter().chain(aprutil.include_paths.iter()) {
+        builder = builder.clang_arg(format!("-I{}", p.display()));
+    }
+    for (k, v) in apr.defines.iter() {
+        builder = builder.clang_arg(match v {
+            Some(v) => format!("-D{k}={v}"),
+            None => format!("-D{k}"),
+        });
+    }
+    let bindings = builder.generate().expect("bindgen over the APR headers");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    bindings
+        .write_to_file(out.join("apr_bindings.rs"))
+        .expect("write apr_bindings.rs");
+
+    // Link against the system APR: the library is loaded into httpd, which
+    // already has these, and the C ABI users link them too.
+    println!("cargo:rustc-link-lib=apr-1");
+    println!("cargo:rustc-link-lib=aprutil-1");
+    // Let dependants (mod_sctp's build script) find the same include paths.
+    let inc: Vec<String> = apr
+        .include_paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    println!("cargo:include={}", inc.join(":"));
+}

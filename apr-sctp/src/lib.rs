@@ -1,0 +1,2 @@
+//! apr-sctp: SCTP on APR sockets.
+pub mod sys;
