@@ -1,1 +1,390 @@
-pub fn placeholder() {}
+//! mod_sctp: SCTP transport for the Apache HTTP Server 2.4.
+//!
+//! This file is only glue: the module record, the directive table and the
+//! hooks. Each concept lives in its own file:
+//! * `config`: what the directives say, parsed and checked (sans-I/O);
+//! * `listeners`: SCTP listening sockets in httpd's listener list;
+//! * `connection`: what happens on each accepted association;
+//! * `output_filter`: SCTP_OUT, which writes responses as SCTP messages;
+//! * `log`: `tracing` into httpd's error log.
+
+pub mod brigade;
+pub mod config;
+pub mod connection;
+pub mod ffi;
+pub mod listeners;
+pub mod log;
+pub mod output_filter;
+
+use config::Config;
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr;
+use std::sync::{Mutex, MutexGuard};
+
+/// The configuration of the generation being read or served. Directives
+/// run in the single-threaded parent; children get a copy when forked.
+static CONFIG: Mutex<Option<Config>> = Mutex::new(None);
+
+fn config_mut() -> MutexGuard<'static, Option<Config>> {
+    CONFIG.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A copy of the current configuration.
+pub fn config() -> Config {
+    config_mut().clone().unwrap_or_default()
+}
+
+fn with_config<T>(f: impl FnOnce(&mut Config) -> T) -> T {
+    let mut g = config_mut();
+    f(g.get_or_insert_with(Config::default))
+}
+
+pub(crate) fn apr_error(rv: ffi::apr_status_t) -> String {
+    let mut buf = [0 as c_char; 256];
+    // SAFETY: apr_strerror writes at most buf.len() bytes, NUL-terminated.
+    unsafe {
+        ffi::apr_strerror(rv, buf.as_mut_ptr(), buf.len());
+        CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Directives
+
+/// Returns an error message allocated in the command's pool, as httpd wants.
+fn cmd_error(cmd: *mut ffi::cmd_parms, msg: &str) -> *const c_char {
+    let msg = std::ffi::CString::new(msg.replace('\0', "")).unwrap_or_default();
+    // SAFETY: live cmd_parms; apr_pstrdup copies into the config pool.
+    unsafe { ffi::apr_pstrdup((*cmd).pool, msg.as_ptr()) }
+}
+
+/// SCTP directives are global: refuse them inside `<VirtualHost>` etc.
+fn global_only(cmd: *mut ffi::cmd_parms) -> Option<*const c_char> {
+    // SAFETY: live cmd_parms.
+    let err = unsafe { ffi::ap_check_cmd_context(cmd, ffi::GLOBAL_ONLY) };
+    (!err.is_null()).then_some(err)
+}
+
+/// # Safety
+/// `argv` holds `argc` NUL-terminated strings (httpd's TAKE_ARGV contract).
+unsafe fn args<'a>(argc: c_int, argv: *const *mut c_char) -> Vec<&'a str> {
+    (0..argc.max(0) as usize)
+        // SAFETY: per the contract above.
+        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) }.to_str().unwrap_or(""))
+        .collect()
+}
+
+fn cstr_arg<'a>(p: *const c_char) -> &'a str {
+    // SAFETY: httpd passes NUL-terminated arguments that live for the call.
+    unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("")
+}
+
+fn decline() -> *const c_char {
+    ffi::DECLINE_CMD.as_ptr() as *const c_char
+}
+
+/// `Listen` (core's): note `Listen [addr:]port sctp` and let core go on.
+unsafe extern "C" fn cmd_listen(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    argc: c_int,
+    argv: *const *mut c_char,
+) -> *const c_char {
+    // SAFETY: TAKE_ARGV contract.
+    let a = unsafe { args(argc, argv) };
+    if a.len() == 2 && a[1].eq_ignore_ascii_case("sctp") {
+        if let Err(e) = with_config(|c| c.add_listen(a[0])) {
+            return cmd_error(cmd, &e);
+        }
+    }
+    decline()
+}
+
+unsafe extern "C" fn cmd_listen_backlog(
+    _cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    if let Ok(n) = cstr_arg(arg).trim().parse::<i32>() {
+        if n > 0 {
+            with_config(|c| c.backlog = n);
+        }
+    }
+    decline()
+}
+
+unsafe extern "C" fn cmd_buckets_ratio(
+    _cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    if let Ok(n) = cstr_arg(arg).trim().parse::<i32>() {
+        with_config(|c| c.buckets_ratio = n);
+    }
+    decline()
+}
+
+unsafe extern "C" fn cmd_sctp_listen(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    argc: c_int,
+    argv: *const *mut c_char,
+) -> *const c_char {
+    if let Some(e) = global_only(cmd) {
+        return e;
+    }
+    // SAFETY: TAKE_ARGV contract.
+    let a = unsafe { args(argc, argv) };
+    match with_config(|c| c.add_sctp_listen(&a)) {
+        Ok(()) => ptr::null(),
+        Err(e) => cmd_error(cmd, &e),
+    }
+}
+
+unsafe extern "C" fn cmd_streams(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    if let Some(e) = global_only(cmd) {
+        return e;
+    }
+    // SAFETY: live cmd_parms; cmd_data is the direction we registered.
+    let inbound = unsafe { !(*cmd).info.is_null() };
+    let name = if inbound { "SCTPInStreams" } else { "SCTPOutStreams" };
+    match config::parse_streams(name, cstr_arg(arg)) {
+        Ok(n) => {
+            with_config(|c| {
+                if inbound {
+                    c.in_streams = n
+                } else {
+                    c.out_streams = n
+                }
+            });
+            ptr::null()
+        }
+        Err(e) => cmd_error(cmd, &e),
+    }
+}
+
+unsafe extern "C" fn cmd_nodelay(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    on: c_int,
+) -> *const c_char {
+    if let Some(e) = global_only(cmd) {
+        return e;
+    }
+    with_config(|c| c.nodelay = on != 0);
+    ptr::null()
+}
+
+unsafe extern "C" fn cmd_max_message(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    if let Some(e) = global_only(cmd) {
+        return e;
+    }
+    match config::parse_message_size(cstr_arg(arg)) {
+        Ok(n) => {
+            with_config(|c| c.max_message = n);
+            ptr::null()
+        }
+        Err(e) => cmd_error(cmd, &e),
+    }
+}
+
+#[repr(transparent)]
+struct Commands([ffi::command_rec; 9]);
+// SAFETY: the table is immutable data that httpd only reads.
+unsafe impl Sync for Commands {}
+
+const fn take_argv(
+    name: &'static CStr,
+    f: unsafe extern "C" fn(*mut ffi::cmd_parms, *mut c_void, c_int, *const *mut c_char) -> *const c_char,
+    help: &'static CStr,
+) -> ffi::command_rec {
+    ffi::command_rec {
+        name: name.as_ptr(),
+        func: ffi::cmd_func { take_argv: Some(f) },
+        cmd_data: ptr::null_mut(),
+        req_override: ffi::RSRC_CONF as c_int,
+        args_how: ffi::cmd_how_TAKE_ARGV,
+        errmsg: help.as_ptr(),
+    }
+}
+
+const fn take1(
+    name: &'static CStr,
+    f: unsafe extern "C" fn(*mut ffi::cmd_parms, *mut c_void, *const c_char) -> *const c_char,
+    data: *mut c_void,
+    help: &'static CStr,
+) -> ffi::command_rec {
+    ffi::command_rec {
+        name: name.as_ptr(),
+        func: ffi::cmd_func { take1: Some(f) },
+        cmd_data: data,
+        req_override: ffi::RSRC_CONF as c_int,
+        args_how: ffi::cmd_how_TAKE1,
+        errmsg: help.as_ptr(),
+    }
+}
+
+static COMMANDS: Commands = Commands([
+    take_argv(c"Listen", cmd_listen, c"[addr:]port [protocol]; 'sctp' as protocol makes an SCTP listener (mod_sctp)"),
+    take1(c"ListenBacklog", cmd_listen_backlog, ptr::null_mut(), c"Maximum length of the queue of pending connections"),
+    take1(c"ListenCoresBucketsRatio", cmd_buckets_ratio, ptr::null_mut(), c"Ratio between the number of CPU cores (online) and the number of listeners buckets"),
+    take_argv(c"SCTPListen", cmd_sctp_listen, c"[addr:]port [extra-local-address ...] - an SCTP listener, multihomed on the extra addresses"),
+    take1(c"SCTPInStreams", cmd_streams, 1 as *mut c_void, c"Inbound streams accepted per association (1-65535, default 16)"),
+    take1(c"SCTPOutStreams", cmd_streams, ptr::null_mut(), c"Outbound streams requested per association (1-65535, default 16)"),
+    ffi::command_rec {
+        name: c"SCTPNoDelay".as_ptr(),
+        func: ffi::cmd_func { flag: Some(cmd_nodelay) },
+        cmd_data: ptr::null_mut(),
+        req_override: ffi::RSRC_CONF as c_int,
+        args_how: ffi::cmd_how_FLAG,
+        errmsg: c"On|Off - disable Nagle-like bundling delays (SCTP_NODELAY), default On".as_ptr(),
+    },
+    take1(c"SCTPMaxMessageSize", cmd_max_message, ptr::null_mut(), c"Largest SCTP message written, in bytes (1024-131072, default 65536)"),
+    // SAFETY: an all-zero command_rec is the table's terminator.
+    unsafe { std::mem::zeroed() },
+]);
+
+// ---------------------------------------------------------------------------
+// Hooks
+
+unsafe extern "C" fn pre_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+) -> c_int {
+    log::init();
+    *config_mut() = Some(Config::default());
+    listeners::unlink_ours();
+    ffi::OK as c_int
+}
+
+unsafe extern "C" fn check_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    if let Err(e) = config().check() {
+        startup_error(s, &e);
+        return ffi::DONE;
+    }
+    ffi::OK as c_int
+}
+
+fn startup_error(s: *mut ffi::server_rec, msg: &str) {
+    let msg = std::ffi::CString::new(format!("mod_sctp: {msg}")).unwrap_or_default();
+    // SAFETY: httpd's logger with a "%s" format and one string argument.
+    unsafe {
+        ffi::ap_log_error_(
+            c"mod_sctp".as_ptr(),
+            0,
+            (*ptr::addr_of!(sctp_module)).module_index,
+            (ffi::APLOG_STARTUP | ffi::APLOG_EMERG) as c_int,
+            0,
+            s,
+            c"%s".as_ptr(),
+            msg.as_ptr(),
+        );
+    }
+}
+
+unsafe extern "C" fn open_logs(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    // SAFETY: live main server; its process pool outlives generations.
+    let pool = unsafe { (*(*s).process).pool };
+    // SAFETY: single-threaded parent, before the MPM's open_logs.
+    match unsafe { listeners::install(&config(), pool) } {
+        Ok(()) => ffi::OK as c_int,
+        Err(e) => {
+            startup_error(s, &e);
+            ffi::DONE
+        }
+    }
+}
+
+unsafe extern "C" fn post_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    log::set_server(s);
+    let n = listeners::installed();
+    // SAFETY: exported int, written by the MPM's open_logs before this.
+    let buckets = unsafe { ffi::ap_num_listen_buckets };
+    if n > 0 && buckets > 1 {
+        startup_error(
+            s,
+            &format!("{buckets} listener buckets (ListenCoresBucketsRatio) cannot be used with SCTP listeners"),
+        );
+        return ffi::DONE;
+    }
+    let cfg = config();
+    tracing::debug!(
+        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes",
+        cfg.in_streams,
+        cfg.out_streams,
+        cfg.nodelay,
+        cfg.max_message
+    );
+    ffi::OK as c_int
+}
+
+unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
+    // Before the MPMs' hooks (APR_HOOK_REALLY_FIRST): see listeners.rs.
+    let before_mpm = ffi::APR_HOOK_REALLY_FIRST - 1;
+    // SAFETY: httpd's hook registration API, called from register_hooks.
+    unsafe {
+        ffi::ap_hook_pre_config(Some(pre_config), ptr::null(), ptr::null(), before_mpm);
+        ffi::ap_hook_check_config(Some(check_config), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
+        ffi::ap_hook_open_logs(Some(open_logs), ptr::null(), ptr::null(), before_mpm);
+        ffi::ap_hook_post_config(Some(post_config), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
+        ffi::ap_hook_pre_connection(Some(connection::pre_connection), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
+        ffi::ap_hook_insert_network_bucket(
+            Some(connection::insert_network_bucket),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
+        output_filter::HANDLE = ffi::ap_register_output_filter(
+            c"SCTP_OUT".as_ptr(),
+            Some(output_filter::sctp_out),
+            None,
+            ffi::ap_filter_type_AP_FTYPE_NETWORK,
+        );
+    }
+}
+
+/// The module record httpd finds with `LoadModule sctp_module`.
+#[no_mangle]
+#[allow(non_upper_case_globals)]
+pub static mut sctp_module: ffi::module = ffi::module {
+    version: ffi::MODULE_MAGIC_NUMBER_MAJOR as c_int,
+    minor_version: ffi::MODULE_MAGIC_NUMBER_MINOR as c_int,
+    module_index: -1,
+    name: c"mod_sctp.c".as_ptr(),
+    dynamic_load_handle: ptr::null_mut(),
+    next: ptr::null_mut(),
+    magic: ffi::MODULE_MAGIC_COOKIE as std::os::raw::c_ulong,
+    rewrite_args: None,
+    create_dir_config: None,
+    merge_dir_config: None,
+    create_server_config: None,
+    merge_server_config: None,
+    cmds: &COMMANDS as *const Commands as *const ffi::command_rec,
+    register_hooks: Some(register_hooks),
+    flags: 0,
+};

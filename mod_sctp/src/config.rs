@@ -1,0 +1,325 @@
+//! mod_sctp's configuration: what the directives say, parsed and checked
+//! without touching httpd, so every rule is unit-tested on the host.
+//!
+//! All SCTP directives are global (server config, outside `<VirtualHost>`):
+//! listeners and association parameters belong to the listening sockets,
+//! which every virtual host shares.
+
+use std::fmt;
+
+/// Streams offered in INIT when the administrator says nothing.
+pub const DEFAULT_STREAMS: u16 = 16;
+/// Largest SCTP message mod_sctp writes when the administrator says nothing.
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024;
+/// Bounds of `SCTPMaxMessageSize`: below 1 KiB every response is a storm of
+/// tiny messages; above 128 KiB a message may not fit Linux's default send
+/// buffer (212992 bytes), and a too-large message fails with EMSGSIZE.
+pub const MIN_MAX_MESSAGE: usize = 1024;
+pub const MAX_MAX_MESSAGE: usize = 128 * 1024;
+/// httpd's own default for `ListenBacklog`.
+pub const DEFAULT_BACKLOG: i32 = 511;
+
+/// Where an SCTP listener binds: one primary address (or the wildcard) and a
+/// port, plus extra local addresses bound to the same port (multihoming).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ListenSpec {
+    /// `None` is the wildcard address.
+    pub host: Option<String>,
+    pub port: u16,
+    /// Further local addresses (`sctp_bindx`), literal IPs.
+    pub extra: Vec<String>,
+    /// How the administrator wrote it, for messages.
+    pub origin: &'static str,
+}
+
+impl ListenSpec {
+    /// The identity used to match a configured listener with a retained socket
+    /// across generations: the addresses and the port, not the directive.
+    pub fn key(&self) -> String {
+        let mut k = format!("{}:{}", self.host.as_deref().unwrap_or("*"), self.port);
+        for e in &self.extra {
+            k.push('+');
+            k.push_str(e);
+        }
+        k
+    }
+}
+
+impl fmt::Display for ListenSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.host {
+            Some(h) if h.contains(':') => write!(f, "[{h}]:{}", self.port)?,
+            Some(h) => write!(f, "{h}:{}", self.port)?,
+            None => write!(f, "*:{}", self.port)?,
+        }
+        for e in &self.extra {
+            write!(f, " +{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Splits `[addr:]port` the way httpd's `Listen` does: `80`, `host:80`,
+/// `1.2.3.4:80`, `[::1]:80`. Returns (host, port).
+pub fn parse_address(s: &str) -> Result<(Option<String>, u16), String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty address".into());
+    }
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let end = rest
+            .find(']')
+            .ok_or_else(|| format!("'{s}': missing ']' after an IPv6 address"))?;
+        let host = &rest[..end];
+        let after = &rest[end + 1..];
+        let port = after
+            .strip_prefix(':')
+            .ok_or_else(|| format!("'{s}': a port must follow the IPv6 address, as [addr]:port"))?;
+        if host.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("'{host}' is not an IPv6 address"));
+        }
+        (Some(host.to_string()), port)
+    } else if let Some((h, p)) = s.rsplit_once(':') {
+        if h.contains(':') {
+            return Err(format!(
+                "'{s}': write IPv6 addresses in brackets, as [addr]:port"
+            ));
+        }
+        if h.is_empty() {
+            return Err(format!("'{s}': missing address before ':'"));
+        }
+        (Some(h.to_string()), p)
+    } else {
+        (None, s)
+    };
+    let port = parse_port(port).map_err(|e| format!("'{s}': {e}"))?;
+    Ok((host, port))
+}
+
+fn parse_port(p: &str) -> Result<u16, String> {
+    match p.parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+        _ => Err(format!("'{p}' is not a port from 1 to 65535")),
+    }
+}
+
+/// An extra local address for multihoming must be a literal IP address:
+/// `sctp_bindx` takes addresses, and a name could resolve to several families.
+pub fn parse_extra_address(s: &str) -> Result<String, String> {
+    let t = s.trim_start_matches('[').trim_end_matches(']');
+    t.parse::<std::net::IpAddr>()
+        .map(|_| t.to_string())
+        .map_err(|_| format!("'{s}' is not an IP address (extra local addresses must be literal IPs)"))
+}
+
+/// Parses a number of streams for `SCTPInStreams` / `SCTPOutStreams`.
+pub fn parse_streams(directive: &str, s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+        _ => Err(format!(
+            "{directive}: '{s}' is not a number of streams from 1 to 65535"
+        )),
+    }
+}
+
+/// Parses `SCTPMaxMessageSize`: bytes, optionally with a K suffix.
+pub fn parse_message_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mult) = match t.strip_suffix(['k', 'K']) {
+        Some(n) => (n, 1024usize),
+        None => (t, 1usize),
+    };
+    let n = num
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("SCTPMaxMessageSize: '{s}' is not a size in bytes"))?;
+    if !(MIN_MAX_MESSAGE..=MAX_MAX_MESSAGE).contains(&n) {
+        return Err(format!(
+            "SCTPMaxMessageSize: {n} is outside {MIN_MAX_MESSAGE}..{MAX_MAX_MESSAGE} bytes \
+             (larger messages may not fit the socket send buffer)"
+        ));
+    }
+    Ok(n)
+}
+
+/// What one configuration generation says about SCTP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub listeners: Vec<ListenSpec>,
+    pub in_streams: u16,
+    pub out_streams: u16,
+    pub nodelay: bool,
+    pub max_message: usize,
+    /// Seen on core's `ListenBacklog` (core keeps its value private).
+    pub backlog: i32,
+    /// Seen on core's `ListenCoresBucketsRatio`.
+    pub buckets_ratio: i32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listeners: Vec::new(),
+            in_streams: DEFAULT_STREAMS,
+            out_streams: DEFAULT_STREAMS,
+            nodelay: true,
+            max_message: DEFAULT_MAX_MESSAGE,
+            backlog: DEFAULT_BACKLOG,
+            buckets_ratio: 0,
+        }
+    }
+}
+
+impl Config {
+    /// `Listen [addr:]port sctp` (core's directive, our protocol word).
+    pub fn add_listen(&mut self, addr: &str) -> Result<(), String> {
+        let (host, port) = parse_address(addr).map_err(|e| format!("Listen: {e}"))?;
+        self.add(ListenSpec {
+            host,
+            port,
+            extra: Vec::new(),
+            origin: "Listen",
+        })
+    }
+
+    /// `SCTPListen [addr:]port [extra-addr ...]`.
+    pub fn add_sctp_listen(&mut self, args: &[&str]) -> Result<(), String> {
+        let (first, rest) = args
+            .split_first()
+            .ok_or("SCTPListen takes [addr:]port and optional extra local addresses")?;
+        let (host, port) = parse_address(first).map_err(|e| format!("SCTPListen: {e}"))?;
+        let mut extra = Vec::new();
+        for a in rest {
+            let a = parse_extra_address(a).map_err(|e| format!("SCTPListen: {e}"))?;
+            if extra.contains(&a) || host.as_deref() == Some(a.as_str()) {
+                return Err(format!("SCTPListen: address {a} is given twice"));
+            }
+            extra.push(a);
+        }
+        if host.is_none() && !extra.is_empty() {
+            return Err(
+                "SCTPListen: extra local addresses need a primary address; the wildcard already binds every address"
+                    .into(),
+            );
+        }
+        self.add(ListenSpec {
+            host,
+            port,
+            extra,
+            origin: "SCTPListen",
+        })
+    }
+
+    fn add(&mut self, spec: ListenSpec) -> Result<(), String> {
+        let clash = |a: &ListenSpec, b: &ListenSpec| {
+            a.port == b.port
+                && (a.host == b.host
+                    || a.extra.iter().any(|e| b.host.as_deref() == Some(e.as_str()))
+                    || b.extra.iter().any(|e| a.host.as_deref() == Some(e.as_str())))
+        };
+        if let Some(old) = self.listeners.iter().find(|o| clash(o, &spec)) {
+            return Err(format!(
+                "{}: SCTP address {spec} is already configured by {} {old}",
+                spec.origin, old.origin
+            ));
+        }
+        self.listeners.push(spec);
+        Ok(())
+    }
+
+    /// Checks that hold for the whole configuration, run once it is read
+    /// (so `apachectl -t` reports them).
+    pub fn check(&self) -> Result<(), String> {
+        if self.buckets_ratio > 0 && !self.listeners.is_empty() {
+            return Err(format!(
+                "ListenCoresBucketsRatio {} cannot be used with SCTP listeners: httpd would \
+                 duplicate them as TCP sockets. Remove ListenCoresBucketsRatio or set it to 0.",
+                self.buckets_ratio
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_like_httpd_listen() {
+        assert_eq!(parse_address("80"), Ok((None, 80)));
+        assert_eq!(
+            parse_address("127.0.0.1:8080"),
+            Ok((Some("127.0.0.1".into()), 8080))
+        );
+        assert_eq!(parse_address("[::1]:443"), Ok((Some("::1".into()), 443)));
+        assert_eq!(
+            parse_address("localhost:81"),
+            Ok((Some("localhost".into()), 81))
+        );
+        assert!(parse_address("0").is_err());
+        assert!(parse_address("65536").is_err());
+        assert!(parse_address("host:").is_err());
+        assert!(parse_address(":80").is_err());
+        assert!(parse_address("::1:80").is_err());
+        assert!(parse_address("[::1]").is_err());
+        assert!(parse_address("[nothex]:80").is_err());
+        assert!(parse_address("").is_err());
+    }
+
+    #[test]
+    fn numbers_are_bounded() {
+        assert_eq!(parse_streams("SCTPInStreams", "1"), Ok(1));
+        assert_eq!(parse_streams("SCTPInStreams", "65535"), Ok(65535));
+        let e = parse_streams("SCTPInStreams", "0").unwrap_err();
+        assert!(e.contains("SCTPInStreams") && e.contains("1 to 65535"), "{e}");
+        assert!(parse_streams("SCTPOutStreams", "65536").is_err());
+        assert!(parse_streams("SCTPOutStreams", "ten").is_err());
+        assert_eq!(parse_message_size("65536"), Ok(65536));
+        assert_eq!(parse_message_size("16k"), Ok(16384));
+        assert!(parse_message_size("512").is_err());
+        assert!(parse_message_size("1000000").is_err());
+        assert!(parse_message_size("99999999999999999999k").is_err());
+    }
+
+    #[test]
+    fn duplicate_listeners_are_refused() {
+        let mut c = Config::default();
+        c.add_listen("127.0.0.1:80").unwrap();
+        let e = c.add_sctp_listen(&["127.0.0.1:80"]).unwrap_err();
+        assert!(e.contains("already configured by Listen"), "{e}");
+        c.add_sctp_listen(&["127.0.0.2:80", "10.0.0.1"]).unwrap();
+        let e = c.add_listen("10.0.0.1:80").unwrap_err();
+        assert!(e.contains("already configured by SCTPListen"), "{e}");
+        c.add_listen("10.0.0.1:81").unwrap();
+        assert_eq!(c.listeners.len(), 3);
+    }
+
+    #[test]
+    fn extra_addresses_are_literal_and_distinct() {
+        let mut c = Config::default();
+        assert!(c.add_sctp_listen(&["127.0.0.1:80", "example.org"]).is_err());
+        assert!(c
+            .add_sctp_listen(&["127.0.0.1:80", "127.0.0.2", "127.0.0.2"])
+            .is_err());
+        assert!(c.add_sctp_listen(&["127.0.0.1:80", "127.0.0.1"]).is_err());
+        assert!(c.add_sctp_listen(&["80", "127.0.0.2"]).is_err());
+        assert!(c.add_sctp_listen(&[]).is_err());
+        c.add_sctp_listen(&["127.0.0.1:80", "[::1]"]).unwrap();
+        assert_eq!(c.listeners[0].extra, vec!["::1".to_string()]);
+        assert_eq!(c.listeners[0].key(), "127.0.0.1:80+::1");
+    }
+
+    #[test]
+    fn buckets_ratio_refused_only_with_sctp() {
+        let mut c = Config {
+            buckets_ratio: 2,
+            ..Config::default()
+        };
+        assert!(c.check().is_ok());
+        c.add_listen("80").unwrap();
+        let e = c.check().unwrap_err();
+        assert!(e.contains("ListenCoresBucketsRatio 2"), "{e}");
+    }
+}

@@ -1,0 +1,394 @@
+//! SCTP listening sockets and their place in httpd's listener list.
+//!
+//! httpd's MPMs accept on every record in `ap_listeners`, whatever its
+//! socket. mod_sctp keeps its own records (design §2 "Listeners"):
+//! * they live in the process pool and are retained across generations, so a
+//!   graceful restart keeps the bound sockets;
+//! * `unlink_ours` (pre_config, before the MPM's) takes them out of
+//!   `ap_listeners`, so core neither closes them with its old listeners nor
+//!   adopts them for a TCP `Listen` on the same address;
+//! * `install` (open_logs, before the MPM's) drops core's unbound TCP
+//!   placeholders for `Listen … sctp`, reuses, creates or closes SCTP sockets
+//!   to match the configuration, and appends the records at the tail with
+//!   `active = 1`, so core never binds them itself.
+
+use crate::config::{Config, ListenSpec};
+use crate::ffi;
+use apr_sctp::sctp;
+use std::ffi::{CStr, CString};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::BorrowedFd;
+use std::os::raw::{c_char, c_int};
+use std::ptr;
+
+/// The protocol name on our records: not "http", so core applies no TCP
+/// accept filter (which would fail on SCTP and warn every generation).
+pub const PROTOCOL: &CStr = c"sctp";
+const RETAINED_KEY: &CStr = c"mod_sctp:listeners";
+const KEY_LEN: usize = 256;
+
+/// One retained SCTP listener. `rec` comes first, so the pointer httpd keeps
+/// in `ap_listeners` is also a pointer to this struct.
+#[repr(C)]
+struct Listener {
+    rec: ffi::ap_listen_rec,
+    /// `ListenSpec::key` of the configuration that created the socket.
+    key: [u8; KEY_LEN],
+    /// Whether the socket is open (a closed entry is a free slot).
+    open: c_int,
+    /// Set in `install` for the records of the current generation.
+    wanted: c_int,
+    next: *mut Listener,
+}
+
+#[repr(C)]
+struct Retained {
+    head: *mut Listener,
+}
+
+fn retained() -> *mut Retained {
+    // SAFETY: ap_retained_data_get/create return process-pool memory that
+    // lives as long as the parent process; the size is our struct's.
+    unsafe {
+        let p = ffi::ap_retained_data_get(RETAINED_KEY.as_ptr());
+        if !p.is_null() {
+            return p as *mut Retained;
+        }
+        ffi::ap_retained_data_create(RETAINED_KEY.as_ptr(), std::mem::size_of::<Retained>())
+            as *mut Retained
+    }
+}
+
+/// Iterates over the retained listeners.
+fn each(mut f: impl FnMut(&mut Listener)) {
+    // SAFETY: the retained list only holds process-pool nodes we created.
+    unsafe {
+        let mut l = (*retained()).head;
+        while !l.is_null() {
+            f(&mut *l);
+            l = (*l).next;
+        }
+    }
+}
+
+fn is_ours(rec: *mut ffi::ap_listen_rec) -> bool {
+    let mut found = false;
+    each(|l| found |= ptr::eq(&l.rec, rec));
+    found
+}
+
+/// pre_config: take mod_sctp's records out of `ap_listeners`.
+pub fn unlink_ours() {
+    // SAFETY: ap_listeners is httpd's exported list head; pre_config runs in
+    // the single-threaded parent before the MPM touches the list.
+    unsafe {
+        let mut link: *mut *mut ffi::ap_listen_rec = ptr::addr_of_mut!(ffi::ap_listeners);
+        while !(*link).is_null() {
+            let rec = *link;
+            if is_ours(rec) {
+                *link = (*rec).next;
+                (*rec).next = ptr::null_mut();
+            } else {
+                link = ptr::addr_of_mut!((*rec).next);
+            }
+        }
+    }
+}
+
+fn protocol_is_sctp(rec: *const ffi::ap_listen_rec) -> bool {
+    // SAFETY: protocol is NULL or a NUL-terminated string in a live pool.
+    unsafe {
+        let p = (*rec).protocol;
+        !p.is_null() && CStr::from_ptr(p).to_bytes().eq_ignore_ascii_case(b"sctp")
+    }
+}
+
+/// Drops core's TCP placeholder records created for `Listen … sctp`
+/// (unbound sockets, never used) from `ap_listeners`.
+fn drop_core_placeholders() -> usize {
+    let mut dropped = 0;
+    // SAFETY: as in unlink_ours; the placeholder sockets were created by core
+    // with apr_socket_create and are closed exactly once, here.
+    unsafe {
+        let mut link: *mut *mut ffi::ap_listen_rec = ptr::addr_of_mut!(ffi::ap_listeners);
+        while !(*link).is_null() {
+            let rec = *link;
+            if protocol_is_sctp(rec) && !is_ours(rec) {
+                *link = (*rec).next;
+                if !(*rec).sd.is_null() {
+                    ffi::apr_socket_close((*rec).sd);
+                    (*rec).sd = ptr::null_mut();
+                }
+                dropped += 1;
+            } else {
+                link = ptr::addr_of_mut!((*rec).next);
+            }
+        }
+    }
+    dropped
+}
+
+fn key_of(spec: &ListenSpec) -> [u8; KEY_LEN] {
+    let mut k = [0u8; KEY_LEN];
+    let s = spec.key();
+    let n = s.len().min(KEY_LEN - 1);
+    k[..n].copy_from_slice(&s.as_bytes()[..n]);
+    k
+}
+
+fn apr_error(rv: ffi::apr_status_t) -> String {
+    let mut buf = [0 as c_char; 256];
+    // SAFETY: apr_strerror writes at most buf.len() bytes, NUL-terminated.
+    unsafe {
+        ffi::apr_strerror(rv, buf.as_mut_ptr(), buf.len());
+        CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
+    }
+}
+
+fn fd_of(sd: *mut ffi::apr_socket_t) -> c_int {
+    let mut fd: ffi::apr_os_sock_t = -1;
+    // SAFETY: `sd` is a live APR socket; fd is a valid out-pointer.
+    unsafe { ffi::apr_os_sock_get(&mut fd, sd) };
+    fd
+}
+
+/// Applies the association parameters of `cfg` to a listening socket; new
+/// associations inherit them. Also run on retained sockets, so a changed
+/// `SCTPInStreams` takes effect at a graceful restart.
+fn apply_options(fd: BorrowedFd<'_>, cfg: &Config) -> Result<(), String> {
+    sctp::set_initmsg(
+        fd,
+        &sctp::InitMsg {
+            num_ostreams: cfg.out_streams,
+            max_instreams: cfg.in_streams,
+            max_attempts: 0,
+            max_init_timeo: 0,
+        },
+    )
+    .map_err(|e| format!("SCTP_INITMSG: {e}"))?;
+    sctp::set_nodelay(fd, cfg.nodelay).map_err(|e| format!("SCTP_NODELAY: {e}"))?;
+    sctp::set_recvrcvinfo(fd, true).map_err(|e| format!("SCTP_RECVRCVINFO: {e}"))?;
+    Ok(())
+}
+
+/// Creates, binds and listens one SCTP socket in the process pool.
+///
+/// # Safety
+/// Must run in the parent during open_logs; `pool` is the process pool.
+unsafe fn open_socket(
+    spec: &ListenSpec,
+    cfg: &Config,
+    pool: *mut ffi::apr_pool_t,
+) -> Result<(*mut ffi::apr_socket_t, *mut ffi::apr_sockaddr_t), String> {
+    let host = spec.host.as_ref().map(|h| CString::new(h.as_str()).unwrap_or_default());
+    // The wildcard is IPv6 with v4-mapped addresses where IPv6 exists (as
+    // Debian's httpd does for TCP), else IPv4.
+    let families: &[i32] = if host.is_some() {
+        &[ffi::APR_UNSPEC as i32]
+    } else {
+        &[ffi::APR_INET6 as i32, ffi::APR_INET as i32]
+    };
+    let mut last_err = String::new();
+    for &family in families {
+        let mut sa: *mut ffi::apr_sockaddr_t = ptr::null_mut();
+        // SAFETY: valid out-pointer, optional NUL-terminated host, live pool.
+        let rv = unsafe {
+            ffi::apr_sockaddr_info_get(
+                &mut sa,
+                host.as_ref().map_or(ptr::null(), |h| h.as_ptr()),
+                family,
+                spec.port,
+                0,
+                pool,
+            )
+        };
+        if rv != 0 {
+            last_err = format!("cannot resolve {spec}: {}", apr_error(rv));
+            continue;
+        }
+        let mut sd: *mut ffi::apr_socket_t = ptr::null_mut();
+        // SAFETY: `sa` was just filled in by APR; the socket lives in `pool`.
+        let rv = unsafe {
+            ffi::apr_socket_create(
+                &mut sd,
+                (*sa).family,
+                libc::SOCK_STREAM,
+                ffi::APR_PROTO_SCTP as i32,
+                pool,
+            )
+        };
+        if rv != 0 {
+            last_err = if rv == libc::EPROTONOSUPPORT {
+                format!(
+                    "cannot create an SCTP socket for {spec}: {} — this kernel has no SCTP \
+                     (load it with 'modprobe sctp')",
+                    apr_error(rv)
+                )
+            } else {
+                format!("cannot create an SCTP socket for {spec}: {}", apr_error(rv))
+            };
+            if rv == libc::EAFNOSUPPORT {
+                continue;
+            }
+            return Err(last_err);
+        }
+        let close_with = |msg: String| {
+            // SAFETY: `sd` is the socket created above, closed once.
+            unsafe { ffi::apr_socket_close(sd) };
+            Err(msg)
+        };
+        let fd = fd_of(sd);
+        // SAFETY: `fd` belongs to `sd`, which stays open while it is borrowed.
+        let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+        // SAFETY: plain option setters on a live APR socket.
+        unsafe {
+            ffi::apr_socket_opt_set(sd, ffi::APR_SO_REUSEADDR as i32, 1);
+            if (*sa).family == ffi::APR_INET6 as i32 && host.is_none() {
+                ffi::apr_socket_opt_set(sd, ffi::APR_IPV6_V6ONLY as i32, 0);
+            }
+        }
+        if let Err(e) = apply_options(bfd, cfg) {
+            return close_with(format!("{spec}: {e}"));
+        }
+        // SAFETY: live socket and address from the same family.
+        let rv = unsafe { ffi::apr_socket_bind(sd, sa) };
+        if rv != 0 {
+            return close_with(format!("could not bind SCTP to {spec}: {}", apr_error(rv)));
+        }
+        if !spec.extra.is_empty() {
+            let addrs: Vec<SocketAddr> = spec
+                .extra
+                .iter()
+                .filter_map(|a| a.parse::<IpAddr>().ok())
+                .map(|ip| SocketAddr::new(ip, spec.port))
+                .collect();
+            if let Err(e) = sctp::bindx_add(bfd, &addrs) {
+                return close_with(format!(
+                    "could not add local addresses {:?} to {spec}: {e}",
+                    spec.extra
+                ));
+            }
+        }
+        // SAFETY: bound socket.
+        let rv = unsafe { ffi::apr_socket_listen(sd, cfg.backlog) };
+        if rv != 0 {
+            return close_with(format!("listen() on SCTP {spec} failed: {}", apr_error(rv)));
+        }
+        return Ok((sd, sa));
+    }
+    Err(last_err)
+}
+
+/// open_logs: makes `ap_listeners` hold exactly the configured SCTP
+/// listeners, reusing retained sockets. Returns a message on failure.
+///
+/// # Safety
+/// Must run in the single-threaded parent during open_logs, before the
+/// MPM's open_logs; `pool` is the process pool.
+pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), String> {
+    let dropped = drop_core_placeholders();
+    tracing::debug!("dropped {dropped} TCP placeholder(s) that core made for 'Listen ... sctp'");
+
+    // 1. Match configured listeners with retained open sockets.
+    each(|l| l.wanted = 0);
+    let mut to_create = Vec::new();
+    for spec in &cfg.listeners {
+        let key = key_of(spec);
+        let mut found = false;
+        each(|l| {
+            if !found && l.open != 0 && l.wanted == 0 && l.key == key {
+                l.wanted = 1;
+                found = true;
+            }
+        });
+        if found {
+            tracing::debug!("reusing the SCTP listener on {spec}");
+        } else {
+            to_create.push(spec);
+        }
+    }
+    // 2. Close what the configuration no longer has (before binding new
+    //    sockets, which may want the same address with other options).
+    each(|l| {
+        if l.open != 0 && l.wanted == 0 {
+            let name = String::from_utf8_lossy(&l.key).trim_end_matches('\0').to_string();
+            tracing::info!("closing the SCTP listener on {name}: no longer configured");
+            // SAFETY: the socket is open and ours; closed exactly once.
+            unsafe { ffi::apr_socket_close(l.rec.sd) };
+            l.rec.sd = ptr::null_mut();
+            l.open = 0;
+        }
+    });
+    // 3. Create the new ones, in a free slot or a new node.
+    for spec in to_create {
+        // SAFETY: forwarded from our caller.
+        let (sd, sa) = unsafe { open_socket(spec, cfg, pool)? };
+        let mut slot: *mut Listener = ptr::null_mut();
+        each(|l| {
+            if slot.is_null() && l.open == 0 {
+                slot = l;
+            }
+        });
+        if slot.is_null() {
+            // SAFETY: zeroed process-pool memory of the right size and
+            // alignment (APR aligns to 8); linked at the retained head.
+            unsafe {
+                slot = ffi::apr_palloc(pool, std::mem::size_of::<Listener>()) as *mut Listener;
+                ptr::write_bytes(slot, 0, 1);
+                (*slot).next = (*retained()).head;
+                (*retained()).head = slot;
+            }
+        }
+        // SAFETY: `slot` is a valid node; fields are plain data.
+        unsafe {
+            (*slot).rec = ffi::ap_listen_rec {
+                sd,
+                bind_addr: sa,
+                // A process-pool copy: the record outlives this DSO's
+                // mapping if httpd unloads the module between generations.
+                protocol: ffi::apr_pstrdup(pool, PROTOCOL.as_ptr()),
+                ..Default::default()
+            };
+            (*slot).key = key_of(spec);
+            (*slot).open = 1;
+            (*slot).wanted = 1;
+        }
+        tracing::info!("listening for SCTP on {spec}");
+    }
+    // 4. Refresh options on every wanted socket and append at the tail.
+    let mut tail: *mut *mut ffi::ap_listen_rec = ptr::addr_of_mut!(ffi::ap_listeners);
+    // SAFETY: walking httpd's list in the single-threaded parent.
+    unsafe {
+        while !(*tail).is_null() {
+            tail = ptr::addr_of_mut!((**tail).next);
+        }
+    }
+    let mut err = None;
+    each(|l| {
+        if l.wanted == 0 || err.is_some() {
+            return;
+        }
+        // SAFETY: open socket of ours.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd_of(l.rec.sd)) };
+        if let Err(e) = apply_options(fd, cfg) {
+            err = Some(e);
+            return;
+        }
+        l.rec.active = 1;
+        l.rec.accept_func = None;
+        l.rec.next = ptr::null_mut();
+        // SAFETY: `tail` points at the last `next` link of ap_listeners.
+        unsafe {
+            *tail = &mut l.rec;
+            tail = ptr::addr_of_mut!(l.rec.next);
+        }
+    });
+    err.map_or(Ok(()), Err)
+}
+
+/// The number of SCTP listeners installed (for post_config checks).
+pub fn installed() -> usize {
+    let mut n = 0;
+    each(|l| n += (l.wanted != 0 && l.open != 0) as usize);
+    n
+}

@@ -1,0 +1,117 @@
+//! Routes `tracing` events (mod_sctp's and apr-sctp's) into httpd's error
+//! log, so that `LogLevel sctp:debug` controls what is written.
+
+use crate::ffi;
+use std::ffi::CString;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicPtr, Ordering};
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Level, Metadata, Subscriber};
+
+/// The server whose log level and error log apply: the main server of the
+/// current generation (set in post_config, before any connection).
+static SERVER: AtomicPtr<ffi::server_rec> = AtomicPtr::new(std::ptr::null_mut());
+
+pub fn set_server(s: *mut ffi::server_rec) {
+    SERVER.store(s, Ordering::Release);
+}
+
+/// Installs the subscriber once per process. Later generations reuse it: it
+/// holds no pointer into a configuration pool, only the atomic above.
+pub fn init() {
+    let _ = tracing::dispatcher::set_global_default(tracing::Dispatch::new(ErrorLog));
+}
+
+fn aplog_level(l: &Level) -> i32 {
+    match *l {
+        Level::ERROR => ffi::APLOG_ERR as i32,
+        Level::WARN => ffi::APLOG_WARNING as i32,
+        Level::INFO => ffi::APLOG_INFO as i32,
+        Level::DEBUG => ffi::APLOG_DEBUG as i32,
+        Level::TRACE => ffi::APLOG_TRACE1 as i32,
+    }
+}
+
+fn module_index() -> i32 {
+    // SAFETY: httpd writes module_index once while loading the module (before
+    // any hook runs) and only reads it afterwards; this is a plain int read.
+    unsafe { (*std::ptr::addr_of!(crate::sctp_module)).module_index }
+}
+
+/// The level `LogLevel` configured for this module on the main server.
+fn configured_level() -> Option<i32> {
+    let s = SERVER.load(Ordering::Acquire);
+    if s.is_null() {
+        return None;
+    }
+    // SAFETY: `s` is the live main server_rec of this generation (set in
+    // post_config; replaced before the old one's pool is gone).
+    Some(unsafe { ffi::ap_get_server_module_loglevel(s, module_index()) })
+}
+
+struct ErrorLog;
+
+#[derive(Default)]
+struct Line(String);
+
+impl Visit for Line {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?}");
+        } else {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        } else {
+            let _ = write!(self.0, " {}={value}", field.name());
+        }
+    }
+}
+
+impl Subscriber for ErrorLog {
+    fn enabled(&self, meta: &Metadata<'_>) -> bool {
+        match configured_level() {
+            // Before post_config (e.g. while reading the config) let warnings
+            // and errors through to httpd's startup log.
+            None => *meta.level() <= Level::WARN,
+            Some(max) => aplog_level(meta.level()) <= max,
+        }
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let mut line = Line::default();
+        event.record(&mut line);
+        let meta = event.metadata();
+        if meta.target().starts_with("apr_sctp") {
+            line.0.insert_str(0, "apr-sctp: ");
+        }
+        let msg = CString::new(line.0.replace('\0', "\\0")).unwrap_or_default();
+        let file = CString::new(meta.file().unwrap_or("mod_sctp")).unwrap_or_default();
+        let s = SERVER.load(Ordering::Acquire);
+        // SAFETY: ap_log_error_ is httpd's logger; every pointer is a valid
+        // NUL-terminated string or the live main server (null is allowed and
+        // means the startup log); "%s" consumes exactly the one argument.
+        unsafe {
+            ffi::ap_log_error_(
+                file.as_ptr(),
+                meta.line().unwrap_or(0) as i32,
+                module_index(),
+                aplog_level(meta.level()),
+                0,
+                s,
+                c"%s".as_ptr(),
+                msg.as_ptr(),
+            );
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/* The httpd 2.4 API that mod_sctp binds to (headers from apache2-dev). */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_connection.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_main.h>
+#include <ap_listen.h>
+#include <ap_mpm.h>
+#include <ap_mmn.h>
+#include <util_filter.h>
+#include <mpm_common.h>
+#include <apr_portable.h>
+#include <apr_strings.h>
