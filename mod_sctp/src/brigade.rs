@@ -58,7 +58,9 @@ pub unsafe fn read<'a>(
     let mut len: ffi::apr_size_t = 0;
     // SAFETY: every bucket type has a read function; the out-pointers are
     // valid locals.
-    let rv = unsafe { ((*(*b).type_).read.expect("bucket type without read"))(b, &mut data, &mut len, block) };
+    let rv = unsafe {
+        ((*(*b).type_).read.expect("bucket type without read"))(b, &mut data, &mut len, block)
+    };
     if rv != 0 {
         return Err(rv);
     }

@@ -109,7 +109,9 @@ pub fn parse_extra_address(s: &str) -> Result<String, String> {
     let t = s.trim_start_matches('[').trim_end_matches(']');
     t.parse::<std::net::IpAddr>()
         .map(|_| t.to_string())
-        .map_err(|_| format!("'{s}' is not an IP address (extra local addresses must be literal IPs)"))
+        .map_err(|_| {
+            format!("'{s}' is not an IP address (extra local addresses must be literal IPs)")
+        })
 }
 
 /// Parses a number of streams for `SCTPInStreams` / `SCTPOutStreams`.
@@ -215,8 +217,12 @@ impl Config {
         let clash = |a: &ListenSpec, b: &ListenSpec| {
             a.port == b.port
                 && (a.host == b.host
-                    || a.extra.iter().any(|e| b.host.as_deref() == Some(e.as_str()))
-                    || b.extra.iter().any(|e| a.host.as_deref() == Some(e.as_str())))
+                    || a.extra
+                        .iter()
+                        .any(|e| b.host.as_deref() == Some(e.as_str()))
+                    || b.extra
+                        .iter()
+                        .any(|e| a.host.as_deref() == Some(e.as_str())))
         };
         if let Some(old) = self.listeners.iter().find(|o| clash(o, &spec)) {
             return Err(format!(
@@ -273,7 +279,10 @@ mod tests {
         assert_eq!(parse_streams("SCTPInStreams", "1"), Ok(1));
         assert_eq!(parse_streams("SCTPInStreams", "65535"), Ok(65535));
         let e = parse_streams("SCTPInStreams", "0").unwrap_err();
-        assert!(e.contains("SCTPInStreams") && e.contains("1 to 65535"), "{e}");
+        assert!(
+            e.contains("SCTPInStreams") && e.contains("1 to 65535"),
+            "{e}"
+        );
         assert!(parse_streams("SCTPOutStreams", "65536").is_err());
         assert!(parse_streams("SCTPOutStreams", "ten").is_err());
         assert_eq!(parse_message_size("65536"), Ok(65536));

@@ -33,7 +33,10 @@ pub unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void)
     unsafe { output_filter::add(c, sock, cfg.max_message) };
     // SAFETY: live connection for the log id.
     let id = unsafe { (*c).id };
-    tracing::debug!("connection {id}: SCTP association accepted, SCTP_OUT added (max message {} bytes)", cfg.max_message);
+    tracing::debug!(
+        "connection {id}: SCTP association accepted, SCTP_OUT added (max message {} bytes)",
+        cfg.max_message
+    );
     ffi::OK as c_int
 }
 

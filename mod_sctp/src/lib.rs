@@ -6,6 +6,7 @@
 //! * `listeners`: SCTP listening sockets in httpd's listener list;
 //! * `connection`: what happens on each accepted association;
 //! * `output_filter`: SCTP_OUT, which writes responses as SCTP messages;
+//! * `messages`: cutting bytes into bounded messages (sans-I/O);
 //! * `log`: `tracing` into httpd's error log.
 
 pub mod brigade;
@@ -14,6 +15,7 @@ pub mod connection;
 pub mod ffi;
 pub mod listeners;
 pub mod log;
+pub mod messages;
 pub mod output_filter;
 
 use config::Config;
@@ -71,7 +73,11 @@ fn global_only(cmd: *mut ffi::cmd_parms) -> Option<*const c_char> {
 unsafe fn args<'a>(argc: c_int, argv: *const *mut c_char) -> Vec<&'a str> {
     (0..argc.max(0) as usize)
         // SAFETY: per the contract above.
-        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) }.to_str().unwrap_or(""))
+        .map(|i| {
+            unsafe { CStr::from_ptr(*argv.add(i)) }
+                .to_str()
+                .unwrap_or("")
+        })
         .collect()
 }
 
@@ -152,7 +158,11 @@ unsafe extern "C" fn cmd_streams(
     }
     // SAFETY: live cmd_parms; cmd_data is the direction we registered.
     let inbound = unsafe { !(*cmd).info.is_null() };
-    let name = if inbound { "SCTPInStreams" } else { "SCTPOutStreams" };
+    let name = if inbound {
+        "SCTPInStreams"
+    } else {
+        "SCTPOutStreams"
+    };
     match config::parse_streams(name, cstr_arg(arg)) {
         Ok(n) => {
             with_config(|c| {
@@ -204,7 +214,12 @@ unsafe impl Sync for Commands {}
 
 const fn take_argv(
     name: &'static CStr,
-    f: unsafe extern "C" fn(*mut ffi::cmd_parms, *mut c_void, c_int, *const *mut c_char) -> *const c_char,
+    f: unsafe extern "C" fn(
+        *mut ffi::cmd_parms,
+        *mut c_void,
+        c_int,
+        *const *mut c_char,
+    ) -> *const c_char,
     help: &'static CStr,
 ) -> ffi::command_rec {
     ffi::command_rec {
@@ -349,10 +364,25 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
     // SAFETY: httpd's hook registration API, called from register_hooks.
     unsafe {
         ffi::ap_hook_pre_config(Some(pre_config), ptr::null(), ptr::null(), before_mpm);
-        ffi::ap_hook_check_config(Some(check_config), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
+        ffi::ap_hook_check_config(
+            Some(check_config),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
         ffi::ap_hook_open_logs(Some(open_logs), ptr::null(), ptr::null(), before_mpm);
-        ffi::ap_hook_post_config(Some(post_config), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
-        ffi::ap_hook_pre_connection(Some(connection::pre_connection), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
+        ffi::ap_hook_post_config(
+            Some(post_config),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
+        ffi::ap_hook_pre_connection(
+            Some(connection::pre_connection),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
         ffi::ap_hook_insert_network_bucket(
             Some(connection::insert_network_bucket),
             ptr::null(),

@@ -180,7 +180,10 @@ unsafe fn open_socket(
     cfg: &Config,
     pool: *mut ffi::apr_pool_t,
 ) -> Result<(*mut ffi::apr_socket_t, *mut ffi::apr_sockaddr_t), String> {
-    let host = spec.host.as_ref().map(|h| CString::new(h.as_str()).unwrap_or_default());
+    let host = spec
+        .host
+        .as_ref()
+        .map(|h| CString::new(h.as_str()).unwrap_or_default());
     // The wildcard is IPv6 with v4-mapped addresses where IPv6 exists (as
     // Debian's httpd does for TCP), else IPv4.
     let families: &[i32] = if host.is_some() {
@@ -311,7 +314,9 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
     //    sockets, which may want the same address with other options).
     each(|l| {
         if l.open != 0 && l.wanted == 0 {
-            let name = String::from_utf8_lossy(&l.key).trim_end_matches('\0').to_string();
+            let name = String::from_utf8_lossy(&l.key)
+                .trim_end_matches('\0')
+                .to_string();
             tracing::info!("closing the SCTP listener on {name}: no longer configured");
             // SAFETY: the socket is open and ours; closed exactly once.
             unsafe { ffi::apr_socket_close(l.rec.sd) };

@@ -17,6 +17,7 @@
 
 use crate::brigade;
 use crate::ffi;
+use crate::messages::Coalescer;
 use apr_sctp::sctp::SndInfo;
 use std::io::IoSlice;
 use std::os::raw::c_void;
@@ -77,54 +78,43 @@ impl OutCtx {
         }
     }
 
-    fn send(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+    /// Sends one message on the connection's stream.
+    fn send_message(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+        let info = self.info();
         // SAFETY: `sock` is the connection's live socket (the two crates'
         // bindgen types are the same C type).
-        let r = unsafe {
-            apr_sctp::apr_socket::send(self.sock as *mut _, &[IoSlice::new(data)], &self.info())
-        };
-        match r {
-            Ok(_) => {
+        unsafe { apr_sctp::apr_socket::send(self.sock as *mut _, &[IoSlice::new(data)], &info) }
+            .map(|_| {
                 self.messages += 1;
                 self.bytes += data.len() as u64;
-                Ok(())
-            }
-            Err(rv) => Err(rv as ffi::apr_status_t),
-        }
+            })
+            .map_err(|rv| rv as ffi::apr_status_t)
     }
 
-    /// Sends what is buffered as one message.
+    /// Runs `f` with the coalescing buffer and a sender for this connection.
+    fn with_coalescer<T>(
+        &mut self,
+        f: impl FnOnce(&mut Coalescer<'_>, &mut dyn FnMut(&[u8]) -> Result<(), ffi::apr_status_t>) -> T,
+    ) -> T {
+        let (buf, cap) = (self.buf, self.cap);
+        let mut len = self.len;
+        // SAFETY: `buf` is `cap` bytes of connection-pool memory that only
+        // this filter touches.
+        let mem = unsafe { std::slice::from_raw_parts_mut(buf, cap) };
+        let out = {
+            let mut sender = |m: &[u8]| self.send_message(m);
+            f(&mut Coalescer::new(mem, &mut len), &mut sender)
+        };
+        self.len = len;
+        out
+    }
+
+    fn push(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+        self.with_coalescer(|c, send| c.push(data, &mut |m| send(m)))
+    }
+
     fn flush(&mut self) -> Result<(), ffi::apr_status_t> {
-        if self.len == 0 {
-            return Ok(());
-        }
-        // SAFETY: `buf[..len]` was written by `push`.
-        let pending = unsafe { std::slice::from_raw_parts(self.buf, self.len) };
-        self.len = 0;
-        self.send(pending)
-    }
-
-    /// Queues `data`, sending full messages as they fill. Large pieces are
-    /// sent straight from the bucket's memory, without a copy.
-    fn push(&mut self, mut data: &[u8]) -> Result<(), ffi::apr_status_t> {
-        while !data.is_empty() {
-            if self.len == 0 && data.len() >= self.cap {
-                let (msg, rest) = data.split_at(self.cap);
-                self.send(msg)?;
-                data = rest;
-                continue;
-            }
-            let n = (self.cap - self.len).min(data.len());
-            // SAFETY: `len + n <= cap`, the buffer has `cap` bytes, and the
-            // bucket memory cannot overlap our pool buffer.
-            unsafe { ptr::copy_nonoverlapping(data.as_ptr(), self.buf.add(self.len), n) };
-            self.len += n;
-            data = &data[n..];
-            if self.len == self.cap {
-                self.flush()?;
-            }
-        }
-        Ok(())
+        self.with_coalescer(|c, send| c.flush(&mut |m| send(m)))
     }
 }
 

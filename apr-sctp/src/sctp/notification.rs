@@ -1,0 +1,320 @@
+//! SCTP notifications (RFC 6458 §6.1), parsed from the bytes `recvmsg`
+//! returns with MSG_NOTIFICATION. Sans-I/O: bytes in, a value out; bad or
+//! short input is an error, never a panic or an out-of-bounds read.
+
+use super::raw;
+use super::{Error, SndInfo};
+use std::fmt;
+use std::net::SocketAddr;
+
+/// Notifications a socket can subscribe to (`SCTP_EVENT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    AssocChange,
+    PeerAddrChange,
+    SendFailed,
+    RemoteError,
+    Shutdown,
+    PartialDelivery,
+    AdaptationIndication,
+    SenderDry,
+    StreamReset,
+    AssocReset,
+    StreamChange,
+}
+
+impl Event {
+    pub(crate) fn kind(self) -> u16 {
+        match self {
+            Event::AssocChange => raw::SCTP_ASSOC_CHANGE,
+            Event::PeerAddrChange => raw::SCTP_PEER_ADDR_CHANGE,
+            Event::SendFailed => raw::SCTP_SEND_FAILED_EVENT,
+            Event::RemoteError => raw::SCTP_REMOTE_ERROR,
+            Event::Shutdown => raw::SCTP_SHUTDOWN_EVENT,
+            Event::PartialDelivery => raw::SCTP_PARTIAL_DELIVERY_EVENT,
+            Event::AdaptationIndication => raw::SCTP_ADAPTATION_INDICATION,
+            Event::SenderDry => raw::SCTP_SENDER_DRY_EVENT,
+            Event::StreamReset => raw::SCTP_STREAM_RESET_EVENT,
+            Event::AssocReset => raw::SCTP_ASSOC_RESET_EVENT,
+            Event::StreamChange => raw::SCTP_STREAM_CHANGE_EVENT,
+        }
+    }
+}
+
+/// A parsed notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notification {
+    AssocChange {
+        state: u16,
+        error: u16,
+        outbound_streams: u16,
+        inbound_streams: u16,
+        assoc_id: i32,
+    },
+    PeerAddrChange {
+        addr: Option<SocketAddr>,
+        state: u32,
+        error: u32,
+        assoc_id: i32,
+    },
+    SendFailed {
+        error: u32,
+        info: SndInfo,
+        data_len: usize,
+        assoc_id: i32,
+    },
+    Shutdown {
+        assoc_id: i32,
+    },
+    Other {
+        kind: u16,
+    },
+}
+
+// `sac_state` values.
+pub const SCTP_COMM_UP: u16 = 0;
+pub const SCTP_COMM_LOST: u16 = 1;
+pub const SCTP_RESTART: u16 = 2;
+pub const SCTP_SHUTDOWN_COMP: u16 = 3;
+pub const SCTP_CANT_STR_ASSOC: u16 = 4;
+
+fn assoc_state_name(s: u16) -> &'static str {
+    match s {
+        SCTP_COMM_UP => "COMM_UP",
+        SCTP_COMM_LOST => "COMM_LOST",
+        SCTP_RESTART => "RESTART",
+        SCTP_SHUTDOWN_COMP => "SHUTDOWN_COMP",
+        SCTP_CANT_STR_ASSOC => "CANT_STR_ASSOC",
+        _ => "unknown",
+    }
+}
+
+fn addr_state_name(s: u32) -> &'static str {
+    match s {
+        0 => "ADDR_AVAILABLE",
+        1 => "ADDR_UNREACHABLE",
+        2 => "ADDR_REMOVED",
+        3 => "ADDR_ADDED",
+        4 => "ADDR_MADE_PRIM",
+        5 => "ADDR_CONFIRMED",
+        6 => "ADDR_POTENTIALLY_FAILED",
+        _ => "unknown",
+    }
+}
+
+impl fmt::Display for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notification::AssocChange {
+                state,
+                error,
+                outbound_streams,
+                inbound_streams,
+                assoc_id,
+            } => write!(
+                f,
+                "association {assoc_id} {} (error {error}, streams out {outbound_streams} in {inbound_streams})",
+                assoc_state_name(*state)
+            ),
+            Notification::PeerAddrChange {
+                addr,
+                state,
+                error,
+                assoc_id,
+            } => {
+                let a = addr.map_or_else(|| "?".to_string(), |a| a.to_string());
+                write!(
+                    f,
+                    "association {assoc_id}: peer address {a} {} (error {error})",
+                    addr_state_name(*state)
+                )
+            }
+            Notification::SendFailed {
+                error,
+                info,
+                data_len,
+                assoc_id,
+            } => write!(
+                f,
+                "association {assoc_id}: send failed (error {error}) of {data_len} byte(s) on stream {}",
+                info.sid
+            ),
+            Notification::Shutdown { assoc_id } => {
+                write!(f, "association {assoc_id}: peer sent SHUTDOWN")
+            }
+            Notification::Other { kind } => write!(f, "notification {kind:#x}"),
+        }
+    }
+}
+
+fn u16_at(b: &[u8], off: usize) -> Result<u16, Error> {
+    b.get(off..off + 2)
+        .map(|s| u16::from_ne_bytes([s[0], s[1]]))
+        .ok_or(Error::malformed("notification too short"))
+}
+
+fn u32_at(b: &[u8], off: usize) -> Result<u32, Error> {
+    b.get(off..off + 4)
+        .map(|s| u32::from_ne_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or(Error::malformed("notification too short"))
+}
+
+fn i32_at(b: &[u8], off: usize) -> Result<i32, Error> {
+    u32_at(b, off).map(|v| v as i32)
+}
+
+/// Parses one notification. The header's length must fit in `buf`.
+pub fn parse_notification(buf: &[u8]) -> Result<Notification, Error> {
+    let kind = u16_at(buf, 0)?;
+    let len = u32_at(buf, 4)? as usize;
+    if len < 8 || len > buf.len() {
+        return Err(Error::malformed(
+            "notification length does not match the buffer",
+        ));
+    }
+    let b = &buf[..len];
+    Ok(match kind {
+        raw::SCTP_ASSOC_CHANGE => Notification::AssocChange {
+            state: u16_at(b, 8)?,
+            error: u16_at(b, 10)?,
+            outbound_streams: u16_at(b, 12)?,
+            inbound_streams: u16_at(b, 14)?,
+            assoc_id: i32_at(b, 16)?,
+        },
+        raw::SCTP_PEER_ADDR_CHANGE => {
+            // sockaddr_storage at offset 8 (packed, aligned 4), then state,
+            // error and assoc id.
+            let storage = b
+                .get(8..8 + 128)
+                .ok_or(Error::malformed("notification too short"))?;
+            Notification::PeerAddrChange {
+                addr: super::addr::decode(storage).map(|(a, _)| a),
+                state: u32_at(b, 136)?,
+                error: u32_at(b, 140)?,
+                assoc_id: i32_at(b, 144)?,
+            }
+        }
+        raw::SCTP_SEND_FAILED_EVENT => Notification::SendFailed {
+            error: u32_at(b, 8)?,
+            info: SndInfo {
+                sid: u16_at(b, 12)?,
+                flags: u16_at(b, 14)?,
+                ppid: u32::from_be(u32_at(b, 16)?),
+                context: u32_at(b, 20)?,
+            },
+            assoc_id: i32_at(b, 28)?,
+            data_len: len.saturating_sub(32),
+        },
+        raw::SCTP_SHUTDOWN_EVENT => Notification::Shutdown {
+            assoc_id: i32_at(b, 8)?,
+        },
+        other => Notification::Other { kind: other },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(kind: u16, len: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(&0u16.to_ne_bytes());
+        v.extend_from_slice(&(len as u32).to_ne_bytes());
+        v
+    }
+
+    #[test]
+    fn assoc_change() {
+        let mut v = header(raw::SCTP_ASSOC_CHANGE, 20);
+        for x in [SCTP_COMM_UP, 0, 10, 16] {
+            v.extend_from_slice(&x.to_ne_bytes());
+        }
+        v.extend_from_slice(&7i32.to_ne_bytes());
+        let n = parse_notification(&v).unwrap();
+        assert_eq!(
+            n,
+            Notification::AssocChange {
+                state: SCTP_COMM_UP,
+                error: 0,
+                outbound_streams: 10,
+                inbound_streams: 16,
+                assoc_id: 7
+            }
+        );
+        assert!(n.to_string().contains("COMM_UP"));
+        // Every truncation is an error, not a panic.
+        for cut in 0..v.len() {
+            assert!(parse_notification(&v[..cut]).is_err(), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn peer_addr_change() {
+        let mut v = header(raw::SCTP_PEER_ADDR_CHANGE, 148);
+        let mut a = Vec::new();
+        super::super::addr::encode(&"10.0.0.2:80".parse().unwrap(), &mut a);
+        a.resize(128, 0);
+        v.extend_from_slice(&a);
+        v.extend_from_slice(&1u32.to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(&3i32.to_ne_bytes());
+        let n = parse_notification(&v).unwrap();
+        assert_eq!(
+            n,
+            Notification::PeerAddrChange {
+                addr: Some("10.0.0.2:80".parse().unwrap()),
+                state: 1,
+                error: 0,
+                assoc_id: 3
+            }
+        );
+        assert!(n.to_string().contains("ADDR_UNREACHABLE"));
+        assert!(parse_notification(&v[..147]).is_err());
+    }
+
+    #[test]
+    fn send_failed_and_shutdown() {
+        let mut v = header(raw::SCTP_SEND_FAILED_EVENT, 32 + 5);
+        v.extend_from_slice(&1u32.to_ne_bytes());
+        v.extend_from_slice(&4u16.to_ne_bytes());
+        v.extend_from_slice(&0u16.to_ne_bytes());
+        v.extend_from_slice(&63u32.to_be().to_ne_bytes());
+        v.extend_from_slice(&0u32.to_ne_bytes());
+        v.extend_from_slice(&0i32.to_ne_bytes());
+        v.extend_from_slice(&9i32.to_ne_bytes());
+        v.extend_from_slice(b"hello");
+        match parse_notification(&v).unwrap() {
+            Notification::SendFailed {
+                info,
+                data_len,
+                assoc_id,
+                ..
+            } => {
+                assert_eq!((info.sid, info.ppid, data_len, assoc_id), (4, 63, 5, 9));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut s = header(raw::SCTP_SHUTDOWN_EVENT, 12);
+        s.extend_from_slice(&5i32.to_ne_bytes());
+        assert_eq!(
+            parse_notification(&s).unwrap(),
+            Notification::Shutdown { assoc_id: 5 }
+        );
+        let o = header(raw::SCTP_SENDER_DRY_EVENT, 8);
+        assert_eq!(
+            parse_notification(&o).unwrap(),
+            Notification::Other {
+                kind: raw::SCTP_SENDER_DRY_EVENT
+            }
+        );
+    }
+
+    #[test]
+    fn bad_lengths() {
+        let v = header(raw::SCTP_SHUTDOWN_EVENT, 4);
+        assert!(parse_notification(&v).is_err());
+        let v = header(raw::SCTP_SHUTDOWN_EVENT, 100);
+        assert!(parse_notification(&v).is_err());
+    }
+}
