@@ -1,0 +1,133 @@
+package SCTPClient;
+# A small HTTP/1.1 client over a real SCTP one-to-one socket (Perl's
+# socket() with IPPROTO_SCTP; withsctp would not convert Perl's sockets).
+# One object is one association; requests may be pipelined.
+use strict;
+use warnings;
+use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_LINGER inet_aton pack_sockaddr_in);
+use IO::Select;
+
+use constant IPPROTO_SCTP => 132;
+
+sub new {
+    my ($class, %a) = @_;
+    my $port = $a{port} or die "port";
+    my $host = $a{host} // '127.0.0.1';
+    socket(my $s, AF_INET, SOCK_STREAM, IPPROTO_SCTP) or die "SCTP socket: $!";
+    connect($s, pack_sockaddr_in($port, inet_aton($host)))
+        or die "SCTP connect to $host:$port: $!";
+    binmode $s;
+    return bless { s => $s, buf => '', timeout => $a{timeout} // 60 }, $class;
+}
+
+sub socket_handle { $_[0]{s} }
+
+sub send_raw {
+    my ($self, $data) = @_;
+    while (length $data) {
+        my $n = syswrite($self->{s}, $data);
+        die "send: $!" unless defined $n;
+        substr($data, 0, $n) = '';
+    }
+}
+
+# Reads more bytes into the buffer; returns 0 at EOF.
+sub _fill {
+    my ($self, $timeout) = @_;
+    my $sel = IO::Select->new($self->{s});
+    die "timeout waiting for data\n" unless $sel->can_read($timeout // $self->{timeout});
+    my $n = sysread($self->{s}, my $chunk, 1 << 16);
+    die "recv: $!" unless defined $n;
+    $self->{buf} .= $chunk;
+    return $n;
+}
+
+sub _line {
+    my ($self) = @_;
+    while ((my $i = index($self->{buf}, "\r\n")) < 0) {
+        $self->_fill or return undef;
+    }
+    my $i = index($self->{buf}, "\r\n");
+    my $line = substr($self->{buf}, 0, $i);
+    substr($self->{buf}, 0, $i + 2) = '';
+    return $line;
+}
+
+sub _bytes {
+    my ($self, $n, $sink) = @_;
+    while ($n > 0) {
+        if (!length $self->{buf}) {
+            $self->_fill or die "EOF with $n body bytes missing\n";
+        }
+        my $take = $n < length $self->{buf} ? $n : length $self->{buf};
+        $sink->(substr($self->{buf}, 0, $take));
+        substr($self->{buf}, 0, $take) = '';
+        $n -= $take;
+    }
+}
+
+# Reads one response. Returns a hash: status, headers (lower-cased names),
+# body (unless a sink sub is given, which gets the body in pieces).
+sub read_response {
+    my ($self, %o) = @_;
+    my $line = $self->_line;
+    die "EOF before a response\n" unless defined $line;
+    my ($status) = $line =~ m{^HTTP/1\.\d (\d{3})} or die "bad status line: $line\n";
+    my %h;
+    while (defined(my $l = $self->_line)) {
+        last if $l eq '';
+        my ($k, $v) = $l =~ /^([^:]+):\s*(.*)$/ or die "bad header: $l\n";
+        $h{lc $k} = $v;
+    }
+    my $body = '';
+    my $sink = $o{sink} // sub { $body .= $_[0] };
+    if ($o{head} || $status == 204 || $status == 304 || $status < 200) {
+        # no body
+    } elsif (($h{'transfer-encoding'} // '') =~ /chunked/i) {
+        while (1) {
+            my $size = $self->_line // die "EOF in chunked body\n";
+            $size =~ s/;.*//;
+            my $n = hex $size;
+            last if $n == 0;
+            $self->_bytes($n, $sink);
+            $self->_line;
+        }
+        while (defined(my $t = $self->_line)) { last if $t eq '' }
+    } elsif (defined $h{'content-length'}) {
+        $self->_bytes($h{'content-length'}, $sink);
+    } else {
+        while ($self->_fill) { }
+        $sink->($self->{buf});
+        $self->{buf} = '';
+    }
+    return { status => $status, headers => \%h, body => $body, status_line => $line };
+}
+
+sub get {
+    my ($self, $path, %o) = @_;
+    my $extra = $o{headers} // '';
+    $self->send_raw("GET $path HTTP/1.1\r\nHost: localhost\r\n$extra\r\n");
+    return $self->read_response(%o);
+}
+
+# True when the server closed the association (EOF) within $timeout s.
+sub closed_within {
+    my ($self, $timeout) = @_;
+    my $sel = IO::Select->new($self->{s});
+    return 0 unless $sel->can_read($timeout);
+    my $n = sysread($self->{s}, my $chunk, 1 << 16);
+    $self->{buf} .= $chunk if $n;
+    return 1 if !defined $n || $n == 0;
+    return 'data';
+}
+
+# Closes with SO_LINGER {1, 0}: the kernel sends an SCTP ABORT.
+sub abort {
+    my ($self) = @_;
+    setsockopt($self->{s}, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0)) or die "SO_LINGER: $!";
+    close $self->{s};
+}
+
+sub close { close $_[0]{s} }
+
+1;

@@ -1,0 +1,60 @@
+package SCTPTest;
+# Shared facts and helpers of the suite: the ports of extra.conf.in and
+# checks that SCTP (not TCP) is really what served a port.
+use strict;
+use warnings;
+use Exporter 'import';
+use IO::Socket::INET;
+our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused
+                    httpd_fd_count httpd_pids);
+
+use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
+use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
+use constant MULTIHOMED_PORT => 8603;   # SCTPListen 127.0.0.1:8603 127.0.0.2
+
+# Local addresses the kernel lists for an SCTP endpoint on $port.
+sub sctp_listening {
+    my ($port) = @_;
+    open my $f, '<', '/proc/net/sctp/eps' or return ();
+    my @addrs;
+    while (<$f>) {
+        my @c = split;
+        next unless @c > 8 && $c[5] eq $port;
+        push @addrs, @c[8 .. $#c];
+    }
+    return @addrs;
+}
+
+sub tcp_refused {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 3);
+    return !$s && ($!{ECONNREFUSED} ? 1 : 0);
+}
+
+sub httpd_pids {
+    my ($pidfile) = @_;
+    open my $f, '<', $pidfile or return ();
+    chomp(my $parent = <$f>);
+    my @pids = ($parent);
+    for my $d (glob '/proc/[0-9]*') {
+        open my $s, '<', "$d/stat" or next;
+        my @st = split ' ', scalar <$s>;
+        push @pids, $st[0] if $st[3] == $parent;
+    }
+    return @pids;
+}
+
+# Open descriptors of the parent and its children.
+sub httpd_fd_count {
+    my ($pidfile, $parent_only) = @_;
+    my @pids = httpd_pids($pidfile);
+    @pids = ($pids[0]) if $parent_only;
+    my $n = 0;
+    for my $p (@pids) {
+        opendir my $d, "/proc/$p/fd" or next;
+        $n += grep { /^\d+$/ } readdir $d;
+    }
+    return $n;
+}
+
+1;
