@@ -26,6 +26,9 @@ use std::ptr;
 /// SCTP payload protocol identifier for HTTP (IANA: 63).
 pub const PPID_HTTP: u32 = 63;
 
+/// The most unread bytes discarded at the end of a connection.
+const DRAIN_LIMIT: usize = 1 << 20;
+
 /// Per-connection state, allocated in the connection pool.
 #[repr(C)]
 pub struct OutCtx {
@@ -109,6 +112,35 @@ impl OutCtx {
         out
     }
 
+    /// See "End of connection" in the module docs.
+    fn end_of_connection(&mut self, c: *mut ffi::conn_rec) {
+        // SAFETY: the connection's live socket.
+        let fd = unsafe {
+            let mut fd: ffi::apr_os_sock_t = -1;
+            ffi::apr_os_sock_get(&mut fd, self.sock);
+            std::os::fd::BorrowedFd::borrow_raw(fd)
+        };
+        let mut scratch = [0u8; 4096];
+        let mut discarded = 0usize;
+        // Bounded: a peer that keeps sending gets an ABORT instead.
+        while discarded < DRAIN_LIMIT {
+            match apr_sctp::sctp::recv_msg(fd, &mut scratch, libc::MSG_DONTWAIT) {
+                Ok(r) if r.len > 0 => discarded += r.len,
+                _ => break,
+            }
+        }
+        tracing::debug!(
+            "connection {}: closing the association after {} message(s), {} byte(s); {} unread byte(s) discarded",
+            // SAFETY: live connection.
+            unsafe { (*c).id },
+            self.messages,
+            self.bytes,
+            discarded
+        );
+        // SAFETY: live connection; see the module docs for why.
+        unsafe { (*c).aborted = 1 };
+    }
+
     fn push(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
         self.with_coalescer(|c, send| c.push(data, &mut |m| send(m)))
     }
@@ -143,9 +175,11 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
                     // connection) all want what came before on the wire.
                     if brigade::is_type(b, &ffi::apr_bucket_type_flush)
                         || brigade::is_type(b, &ffi::ap_bucket_type_eor)
-                        || brigade::is_type(b, &ffi::ap_bucket_type_eoc)
                     {
                         ctx.flush()?;
+                    } else if brigade::is_type(b, &ffi::ap_bucket_type_eoc) {
+                        ctx.flush()?;
+                        ctx.end_of_connection(c);
                     }
                     brigade::delete(b);
                     continue;

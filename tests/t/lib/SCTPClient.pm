@@ -22,10 +22,12 @@ sub new {
 
 sub socket_handle { $_[0]{s} }
 
+# Every write to an SCTP socket is one message, and one larger than the
+# send buffer fails (EMSGSIZE): write in bounded pieces.
 sub send_raw {
     my ($self, $data) = @_;
     while (length $data) {
-        my $n = syswrite($self->{s}, $data);
+        my $n = syswrite($self->{s}, $data, 16384);
         die "send: $!" unless defined $n;
         substr($data, 0, $n) = '';
     }
@@ -110,15 +112,20 @@ sub get {
     return $self->read_response(%o);
 }
 
-# True when the server closed the association (EOF) within $timeout s.
+# True when the server closed the association (EOF) within $timeout s;
+# whatever arrived before the close is left in $self->{buf}.
 sub closed_within {
     my ($self, $timeout) = @_;
+    require Time::HiRes;
+    my $end = Time::HiRes::time() + $timeout;
     my $sel = IO::Select->new($self->{s});
-    return 0 unless $sel->can_read($timeout);
-    my $n = sysread($self->{s}, my $chunk, 1 << 16);
-    $self->{buf} .= $chunk if $n;
-    return 1 if !defined $n || $n == 0;
-    return 'data';
+    while ((my $left = $end - Time::HiRes::time()) > 0) {
+        return 0 unless $sel->can_read($left);
+        my $n = sysread($self->{s}, my $chunk, 1 << 16);
+        return 1 if !defined $n || $n == 0;
+        $self->{buf} .= $chunk;
+    }
+    return 0;
 }
 
 # Closes with SO_LINGER {1, 0}: the kernel sends an SCTP ABORT.

@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
 our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused
-                    httpd_fd_count httpd_pids);
+                    httpd_fd_count httpd_fd_map fd_growth httpd_pids sctp_assocs eventually);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
 use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
@@ -42,6 +42,51 @@ sub httpd_pids {
         push @pids, $st[0] if $st[3] == $parent;
     }
     return @pids;
+}
+
+# Open descriptors per httpd process: { pid => count }.
+sub httpd_fd_map {
+    my ($pidfile) = @_;
+    my %m;
+    for my $p (httpd_pids($pidfile)) {
+        opendir my $d, "/proc/$p/fd" or next;
+        $m{$p} = grep { /^\d+$/ } readdir $d;
+    }
+    return \%m;
+}
+
+# Descriptor growth between two snapshots, over the processes in both
+# (the MPM may start or stop children in between).
+sub fd_growth {
+    my ($a, $b) = @_;
+    my $g = 0;
+    $g += $b->{$_} - $a->{$_} for grep { exists $b->{$_} } keys %$a;
+    return $g;
+}
+
+# SCTP associations whose local port is $port.
+sub sctp_assocs {
+    my ($port) = @_;
+    open my $f, '<', '/proc/net/sctp/assocs' or return 0;
+    my $n = 0;
+    while (<$f>) {
+        my @c = split;
+        $n++ if @c > 12 && $c[11] eq $port;
+    }
+    return $n;
+}
+
+# Polls $cond until it returns the wanted value or $secs pass; returns
+# the last value seen.
+sub eventually {
+    my ($secs, $want, $cond) = @_;
+    my $v;
+    for (1 .. $secs * 5) {
+        $v = $cond->();
+        return $v if $v eq $want;
+        select undef, undef, undef, 0.2;
+    }
+    return $v;
 }
 
 # Open descriptors of the parent and its children.
