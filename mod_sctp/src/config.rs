@@ -34,14 +34,12 @@ pub struct ListenSpec {
 
 impl ListenSpec {
     /// The identity used to match a configured listener with a retained socket
-    /// across generations: the addresses and the port, not the directive.
+    /// across generations: the primary address and the port. Extra addresses
+    /// are changed on the live socket (sctp_bindx), because the old
+    /// generation's children may still hold it, so a new socket could not
+    /// bind the same address and port.
     pub fn key(&self) -> String {
-        let mut k = format!("{}:{}", self.host.as_deref().unwrap_or("*"), self.port);
-        for e in &self.extra {
-            k.push('+');
-            k.push_str(e);
-        }
-        k
+        format!("{}:{}", self.host.as_deref().unwrap_or("*"), self.port)
     }
 }
 
@@ -317,7 +315,7 @@ mod tests {
         assert!(c.add_sctp_listen(&[]).is_err());
         c.add_sctp_listen(&["127.0.0.1:80", "[::1]"]).unwrap();
         assert_eq!(c.listeners[0].extra, vec!["::1".to_string()]);
-        assert_eq!(c.listeners[0].key(), "127.0.0.1:80+::1");
+        assert_eq!(c.listeners[0].key(), "127.0.0.1:80");
     }
 
     #[test]

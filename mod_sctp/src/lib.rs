@@ -303,7 +303,7 @@ fn startup_error(s: *mut ffi::server_rec, msg: &str) {
             c"mod_sctp".as_ptr(),
             0,
             (*ptr::addr_of!(sctp_module)).module_index,
-            (ffi::APLOG_STARTUP | ffi::APLOG_EMERG) as c_int,
+            ffi::APLOG_EMERG as c_int,
             0,
             s,
             c"%s".as_ptr(),

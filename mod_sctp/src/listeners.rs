@@ -34,6 +34,8 @@ struct Listener {
     rec: ffi::ap_listen_rec,
     /// `ListenSpec::key` of the configuration that created the socket.
     key: [u8; KEY_LEN],
+    /// Its extra local addresses, comma-separated.
+    extra: [u8; KEY_LEN],
     /// Whether the socket is open (a closed entry is a free slot).
     open: c_int,
     /// Set in `install` for the records of the current generation.
@@ -103,17 +105,40 @@ fn protocol_is_sctp(rec: *const ffi::ap_listen_rec) -> bool {
     }
 }
 
-/// Drops core's TCP placeholder records created for `Listen … sctp`
-/// (unbound sockets, never used) from `ap_listeners`.
-fn drop_core_placeholders() -> usize {
+/// Whether core's record `rec` stands for one of our `Listen … sctp` lines:
+/// core matches listeners by hostname string and port, and so do we.
+fn is_listen_sctp_record(rec: *const ffi::ap_listen_rec, cfg: &Config) -> bool {
+    // SAFETY: core's records have a bind_addr from the process pool (or
+    // none); hostname is NULL for the wildcard or a NUL-terminated string.
+    let (host, port) = unsafe {
+        let sa = (*rec).bind_addr;
+        if sa.is_null() {
+            return false;
+        }
+        let h = (*sa).hostname;
+        let host = (!h.is_null()).then(|| CStr::from_ptr(h).to_string_lossy().into_owned());
+        (host, (*sa).port)
+    };
+    cfg.listeners
+        .iter()
+        .any(|l| l.origin == "Listen" && l.port == port && l.host == host)
+}
+
+/// Drops core's records for `Listen … sctp` from `ap_listeners` and closes
+/// their sockets. Usually they are unbound TCP placeholders (protocol
+/// "sctp"); but when the address was a TCP listener in the previous
+/// generation, core adopts that bound, listening TCP record (its reuse
+/// ignores the protocol) and it keeps its old protocol name: those are
+/// found by address, so the TCP socket really stops.
+fn drop_core_placeholders(cfg: &Config) -> usize {
     let mut dropped = 0;
-    // SAFETY: as in unlink_ours; the placeholder sockets were created by core
-    // with apr_socket_create and are closed exactly once, here.
+    // SAFETY: as in unlink_ours; core created these sockets with
+    // apr_socket_create and they are closed exactly once, here.
     unsafe {
         let mut link: *mut *mut ffi::ap_listen_rec = ptr::addr_of_mut!(ffi::ap_listeners);
         while !(*link).is_null() {
             let rec = *link;
-            if protocol_is_sctp(rec) && !is_ours(rec) {
+            if !is_ours(rec) && (protocol_is_sctp(rec) || is_listen_sctp_record(rec, cfg)) {
                 *link = (*rec).next;
                 if !(*rec).sd.is_null() {
                     ffi::apr_socket_close((*rec).sd);
@@ -128,12 +153,66 @@ fn drop_core_placeholders() -> usize {
     dropped
 }
 
-fn key_of(spec: &ListenSpec) -> [u8; KEY_LEN] {
+fn fixed(s: &str) -> [u8; KEY_LEN] {
     let mut k = [0u8; KEY_LEN];
-    let s = spec.key();
     let n = s.len().min(KEY_LEN - 1);
     k[..n].copy_from_slice(&s.as_bytes()[..n]);
     k
+}
+
+fn key_of(spec: &ListenSpec) -> [u8; KEY_LEN] {
+    fixed(&spec.key())
+}
+
+fn extra_of(spec: &ListenSpec) -> [u8; KEY_LEN] {
+    fixed(&spec.extra.join(","))
+}
+
+fn text(b: &[u8; KEY_LEN]) -> String {
+    String::from_utf8_lossy(b)
+        .trim_end_matches('\0')
+        .to_string()
+}
+
+fn socket_addrs(addrs: &[String], port: u16) -> Vec<SocketAddr> {
+    addrs
+        .iter()
+        .filter_map(|a| a.parse::<IpAddr>().ok())
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect()
+}
+
+/// Brings a retained socket's extra local addresses to what `spec` says.
+fn update_extra(l: &mut Listener, spec: &ListenSpec) -> Result<(), String> {
+    let old_text = text(&l.extra);
+    let old: Vec<String> = old_text
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let add: Vec<String> = spec
+        .extra
+        .iter()
+        .filter(|a| !old.contains(a))
+        .cloned()
+        .collect();
+    let rem: Vec<String> = old
+        .iter()
+        .filter(|a| !spec.extra.contains(a))
+        .cloned()
+        .collect();
+    if add.is_empty() && rem.is_empty() {
+        return Ok(());
+    }
+    // SAFETY: open socket of ours.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd_of(l.rec.sd)) };
+    sctp::bindx_add(fd, &socket_addrs(&add, spec.port))
+        .map_err(|e| format!("could not add local addresses {add:?} to {spec}: {e}"))?;
+    sctp::bindx_rem(fd, &socket_addrs(&rem, spec.port))
+        .map_err(|e| format!("could not remove local addresses {rem:?} from {spec}: {e}"))?;
+    tracing::info!("SCTP listener {spec}: added {add:?}, removed {rem:?}");
+    l.extra = extra_of(spec);
+    Ok(())
 }
 
 fn apr_error(rv: ffi::apr_status_t) -> String {
@@ -259,13 +338,7 @@ unsafe fn open_socket(
             return close_with(format!("could not bind SCTP to {spec}: {}", apr_error(rv)));
         }
         if !spec.extra.is_empty() {
-            let addrs: Vec<SocketAddr> = spec
-                .extra
-                .iter()
-                .filter_map(|a| a.parse::<IpAddr>().ok())
-                .map(|ip| SocketAddr::new(ip, spec.port))
-                .collect();
-            if let Err(e) = sctp::bindx_add(bfd, &addrs) {
+            if let Err(e) = sctp::bindx_add(bfd, &socket_addrs(&spec.extra, spec.port)) {
                 return close_with(format!(
                     "could not add local addresses {:?} to {spec}: {e}",
                     spec.extra
@@ -289,34 +362,34 @@ unsafe fn open_socket(
 /// Must run in the single-threaded parent during open_logs, before the
 /// MPM's open_logs; `pool` is the process pool.
 pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), String> {
-    let dropped = drop_core_placeholders();
-    tracing::debug!("dropped {dropped} TCP placeholder(s) that core made for 'Listen ... sctp'");
+    let dropped = drop_core_placeholders(cfg);
+    tracing::debug!("dropped {dropped} record(s) that core made for 'Listen ... sctp'");
 
     // 1. Match configured listeners with retained open sockets.
     each(|l| l.wanted = 0);
     let mut to_create = Vec::new();
     for spec in &cfg.listeners {
         let key = key_of(spec);
-        let mut found = false;
+        let mut found: Option<Result<(), String>> = None;
         each(|l| {
-            if !found && l.open != 0 && l.wanted == 0 && l.key == key {
+            if found.is_none() && l.open != 0 && l.wanted == 0 && l.key == key {
                 l.wanted = 1;
-                found = true;
+                found = Some(update_extra(l, spec));
             }
         });
-        if found {
-            tracing::debug!("reusing the SCTP listener on {spec}");
-        } else {
-            to_create.push(spec);
+        match found {
+            Some(r) => {
+                r?;
+                tracing::debug!("reusing the SCTP listener on {spec}");
+            }
+            None => to_create.push(spec),
         }
     }
     // 2. Close what the configuration no longer has (before binding new
     //    sockets, which may want the same address with other options).
     each(|l| {
         if l.open != 0 && l.wanted == 0 {
-            let name = String::from_utf8_lossy(&l.key)
-                .trim_end_matches('\0')
-                .to_string();
+            let name = text(&l.key);
             tracing::info!("closing the SCTP listener on {name}: no longer configured");
             // SAFETY: the socket is open and ours; closed exactly once.
             unsafe { ffi::apr_socket_close(l.rec.sd) };
@@ -355,6 +428,7 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
                 ..Default::default()
             };
             (*slot).key = key_of(spec);
+            (*slot).extra = extra_of(spec);
             (*slot).open = 1;
             (*slot).wanted = 1;
         }

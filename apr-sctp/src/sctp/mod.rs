@@ -192,8 +192,7 @@ pub fn subscribe(fd: BorrowedFd<'_>, events: &[Event], on: bool) -> Result<(), E
     Ok(())
 }
 
-/// `sctp_bindx(SCTP_BINDX_ADD_ADDR)`: binds further local addresses.
-pub fn bindx_add(fd: BorrowedFd<'_>, addrs: &[SocketAddr]) -> Result<(), Error> {
+fn bindx(fd: BorrowedFd<'_>, addrs: &[SocketAddr], opt: libc::c_int) -> Result<(), Error> {
     if addrs.is_empty() {
         return Ok(());
     }
@@ -206,7 +205,7 @@ pub fn bindx_add(fd: BorrowedFd<'_>, addrs: &[SocketAddr]) -> Result<(), Error> 
         libc::setsockopt(
             fd.as_raw_fd(),
             raw::SOL_SCTP,
-            raw::SCTP_SOCKOPT_BINDX_ADD,
+            opt,
             packed.as_ptr() as *const libc::c_void,
             packed.len() as libc::socklen_t,
         )
@@ -216,6 +215,17 @@ pub fn bindx_add(fd: BorrowedFd<'_>, addrs: &[SocketAddr]) -> Result<(), Error> 
     } else {
         Err(Error::last("sctp_bindx"))
     }
+}
+
+/// `sctp_bindx(SCTP_BINDX_ADD_ADDR)`: binds further local addresses.
+pub fn bindx_add(fd: BorrowedFd<'_>, addrs: &[SocketAddr]) -> Result<(), Error> {
+    bindx(fd, addrs, raw::SCTP_SOCKOPT_BINDX_ADD)
+}
+
+/// `sctp_bindx(SCTP_BINDX_REM_ADDR)`: removes local addresses from a bound
+/// (even listening) socket; the last address cannot be removed.
+pub fn bindx_rem(fd: BorrowedFd<'_>, addrs: &[SocketAddr]) -> Result<(), Error> {
+    bindx(fd, addrs, raw::SCTP_SOCKOPT_BINDX_REM)
 }
 
 fn get_addrs(

@@ -13,6 +13,7 @@ pub const SCTP_STATUS: libc::c_int = 14;
 pub const SCTP_RECVRCVINFO: libc::c_int = 32;
 pub const SCTP_DEFAULT_SNDINFO: libc::c_int = 34;
 pub const SCTP_SOCKOPT_BINDX_ADD: libc::c_int = 100;
+pub const SCTP_SOCKOPT_BINDX_REM: libc::c_int = 101;
 pub const SCTP_GET_PEER_ADDRS: libc::c_int = 108;
 pub const SCTP_GET_LOCAL_ADDRS: libc::c_int = 109;
 pub const SCTP_EVENT: libc::c_int = 127;
