@@ -11,7 +11,7 @@ use crate::ffi;
 use crate::output_filter;
 use std::os::raw::{c_int, c_void};
 
-pub fn is_sctp(sock: *mut ffi::apr_socket_t) -> bool {
+pub(crate) fn is_sctp(sock: *mut ffi::apr_socket_t) -> bool {
     if sock.is_null() {
         return false;
     }
@@ -21,7 +21,7 @@ pub fn is_sctp(sock: *mut ffi::apr_socket_t) -> bool {
     proto == ffi::APR_PROTO_SCTP as c_int
 }
 
-pub unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void) -> c_int {
+pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void) -> c_int {
     let sock = csd as *mut ffi::apr_socket_t;
     // SAFETY: httpd passes the live connection; secondary connections
     // (mod_http2's) have a master and no socket of their own.
@@ -40,7 +40,7 @@ pub unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void)
     ffi::OK as c_int
 }
 
-pub unsafe extern "C" fn insert_network_bucket(
+pub(crate) unsafe extern "C" fn insert_network_bucket(
     c: *mut ffi::conn_rec,
     bb: *mut ffi::apr_bucket_brigade,
     sock: *mut ffi::apr_socket_t,

@@ -253,7 +253,7 @@ static COMMANDS: Commands = Commands([
     take1(c"ListenBacklog", cmd_listen_backlog, ptr::null_mut(), c"Maximum length of the queue of pending connections"),
     take1(c"ListenCoresBucketsRatio", cmd_buckets_ratio, ptr::null_mut(), c"Ratio between the number of CPU cores (online) and the number of listeners buckets"),
     take_argv(c"SCTPListen", cmd_sctp_listen, c"[addr:]port [extra-local-address ...] - an SCTP listener, multihomed on the extra addresses"),
-    take1(c"SCTPInStreams", cmd_streams, 1 as *mut c_void, c"Inbound streams accepted per association (1-65535, default 16)"),
+    take1(c"SCTPInStreams", cmd_streams, ptr::dangling_mut::<c_void>(), c"Inbound streams accepted per association (1-65535, default 16)"),
     take1(c"SCTPOutStreams", cmd_streams, ptr::null_mut(), c"Outbound streams requested per association (1-65535, default 16)"),
     ffi::command_rec {
         name: c"SCTPNoDelay".as_ptr(),
@@ -318,6 +318,8 @@ unsafe extern "C" fn open_logs(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
+    // Logging to this generation's error log starts here (it is open now).
+    log::set_server(s);
     // SAFETY: live main server; its process pool outlives generations.
     let pool = unsafe { (*(*s).process).pool };
     // SAFETY: single-threaded parent, before the MPM's open_logs.

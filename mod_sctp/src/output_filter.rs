@@ -221,7 +221,7 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
 }
 
 /// The C entry point registered with httpd.
-pub unsafe extern "C" fn sctp_out(
+pub(crate) unsafe extern "C" fn sctp_out(
     f: *mut ffi::ap_filter_t,
     bb: *mut ffi::apr_bucket_brigade,
 ) -> ffi::apr_status_t {
