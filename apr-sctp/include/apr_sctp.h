@@ -1,0 +1,149 @@
+/*
+ * apr_sctp.h: SCTP on APR sockets (libapr_sctp).
+ *
+ * Stream-aware send and receive on an apr_socket_t created with
+ * APR_PROTO_SCTP (a one-to-one, SOCK_STREAM SCTP socket), and an SCTP bucket
+ * type that records the stream of the bytes it read.
+ *
+ * Timeouts: every call here honours the socket's APR timeout exactly as
+ * apr_socket_send() / apr_socket_recv() do:
+ *   - timeout < 0 : the call blocks until it can proceed;
+ *   - timeout == 0: a call that would block returns APR_EAGAIN
+ *                   (test with APR_STATUS_IS_EAGAIN);
+ *   - timeout > 0 : the call waits up to that many microseconds for the
+ *                   socket to become ready, then returns APR_TIMEUP.
+ * Other failures return the errno as an apr_status_t (for example EMSGSIZE
+ * when a message is larger than the socket's send buffer).
+ *
+ * SCTP notifications (MSG_NOTIFICATION) are never returned as data: the
+ * receive functions log and skip them.
+ *
+ * Stream ids and the rest of the receive information are only reported when
+ * the socket has SCTP_RECVRCVINFO enabled (setsockopt on the descriptor from
+ * apr_os_sock_get()); otherwise they read as 0.
+ */
+#ifndef APR_SCTP_H
+#define APR_SCTP_H
+
+#include <sys/uio.h>
+#include <apr_network_io.h>
+#include <apr_buckets.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Send parameters of one message (struct sctp_sndinfo). */
+typedef struct apr_sctp_sndinfo_t {
+    /** Stream id to send on. */
+    apr_uint16_t stream;
+    /** SCTP_UNORDERED, SCTP_EOF, ... (struct sctp_sndinfo's snd_flags). */
+    apr_uint16_t flags;
+    /** Payload protocol identifier, host byte order. */
+    apr_uint32_t ppid;
+    /** Opaque value returned in send-failure notifications. */
+    apr_uint32_t context;
+} apr_sctp_sndinfo_t;
+
+/** Receive information of the bytes read (struct sctp_rcvinfo). */
+typedef struct apr_sctp_rcvinfo_t {
+    /** Stream id the bytes came on. */
+    apr_uint16_t stream;
+    /** Stream sequence number. */
+    apr_uint16_t ssn;
+    /** struct sctp_rcvinfo's rcv_flags (SCTP_UNORDERED). */
+    apr_uint16_t flags;
+    /** Payload protocol identifier, host byte order. */
+    apr_uint32_t ppid;
+    /** Transmission sequence number. */
+    apr_uint32_t tsn;
+    /** Association id. */
+    apr_int32_t assoc_id;
+    /** Non-zero when the bytes end a message (MSG_EOR). */
+    apr_int32_t eor;
+} apr_sctp_rcvinfo_t;
+
+/**
+ * Send @a *len bytes from @a buf as one SCTP message on @a stream.
+ * A message is sent whole or not at all.
+ * @param sock An SCTP socket.
+ * @param buf  The bytes to send.
+ * @param len  In: the number of bytes; out: the number sent (0 on error).
+ * @param stream The stream id.
+ * @return APR_SUCCESS, APR_EAGAIN, APR_TIMEUP (see the timeout notes above)
+ *         or an errno.
+ */
+apr_status_t apr_socket_send_sctp(apr_socket_t *sock, const char *buf,
+                                  apr_size_t *len, apr_uint16_t stream);
+
+/**
+ * Send @a nvec buffers as one SCTP message with the stream, flags, PPID and
+ * context in @a info.
+ * @param len Out: the number of bytes sent (0 on error); may be NULL.
+ * @return As apr_socket_send_sctp(); APR_EINVAL for a NULL socket or info,
+ *         or a negative @a nvec.
+ */
+apr_status_t apr_socket_sendv_sctp(apr_socket_t *sock, const struct iovec *vec,
+                                   apr_int32_t nvec,
+                                   const apr_sctp_sndinfo_t *info,
+                                   apr_size_t *len);
+
+/**
+ * Receive up to @a *len bytes of one message.
+ * @param len    In: the buffer size; out: the bytes read (0 on error).
+ * @param stream Out (may be NULL): the stream the bytes came on (needs
+ *               SCTP_RECVRCVINFO on the socket, else 0).
+ * @return APR_SUCCESS; APR_EOF when the peer has shut the association down
+ *         (a read of 0 bytes); APR_EAGAIN or APR_TIMEUP (see the timeout
+ *         notes above); or an errno. Notifications are skipped.
+ */
+apr_status_t apr_socket_recv_sctp(apr_socket_t *sock, char *buf,
+                                  apr_size_t *len, apr_uint16_t *stream);
+
+/**
+ * Like apr_socket_recv_sctp(), filling @a info (may be NULL) with the full
+ * receive information; info->eor tells whether the bytes end the message.
+ * On error @a info is zeroed.
+ */
+apr_status_t apr_socket_recv_sctp_info(apr_socket_t *sock, char *buf,
+                                       apr_size_t *len,
+                                       apr_sctp_rcvinfo_t *info);
+
+/**
+ * The SCTP bucket type: like the socket bucket, of unknown length until
+ * read. A read takes up to APR_BUCKET_BUFF_SIZE bytes of one message, turns
+ * the bucket into a heap bucket holding them, and inserts after it a new
+ * SCTP bucket that carries the receive information of those bytes: call
+ * apr_bucket_sctp_rcvinfo(APR_BUCKET_NEXT(b), &info) after reading b to
+ * learn their stream. At end of stream the bucket becomes an empty immortal
+ * bucket. A non-blocking read with nothing to read returns APR_EAGAIN and
+ * leaves the bucket unchanged; a blocking read waits up to the socket's
+ * timeout (APR_TIMEUP when it passes). Setaside, split and copy are not
+ * implemented (APR_ENOTIMPL), as for socket buckets.
+ */
+extern const apr_bucket_type_t apr_bucket_type_sctp;
+
+/** Whether bucket @a e is an SCTP bucket. */
+#define APR_BUCKET_IS_SCTP(e) ((e)->type == &apr_bucket_type_sctp)
+
+/** Turn bucket @a b into an SCTP bucket reading @a sock. */
+apr_bucket *apr_bucket_sctp_make(apr_bucket *b, apr_socket_t *sock);
+
+/** Create an SCTP bucket reading @a sock, from allocator @a list. */
+apr_bucket *apr_bucket_sctp_create(apr_socket_t *sock,
+                                   apr_bucket_alloc_t *list);
+
+/**
+ * The receive information of the bytes read just before SCTP bucket @a b
+ * (the bucket a read inserted; see apr_bucket_type_sctp).
+ * @return APR_SUCCESS; APR_EINVAL if @a b is not an SCTP bucket; APR_ENOENT
+ *         if @a b is the original bucket, before which nothing was read.
+ */
+apr_status_t apr_bucket_sctp_rcvinfo(const apr_bucket *b,
+                                     apr_sctp_rcvinfo_t *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* APR_SCTP_H */
