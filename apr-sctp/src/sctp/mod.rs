@@ -250,7 +250,9 @@ fn get_addrs(
         return Err(Error::last(op));
     }
     let n = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]) as usize;
-    let end = (len as usize).min(buf.len());
+    // Linux sets optlen to the bytes of the addresses alone, not counting
+    // the 8-byte header (a kernel quirk it keeps for compatibility).
+    let end = (8 + len as usize).min(buf.len());
     let mut out = Vec::with_capacity(n);
     let mut off = 8;
     while out.len() < n && off < end {
