@@ -1,0 +1,251 @@
+//! Real SCTP over loopback with the safe layer (`apr_sctp::sctp`). The host
+//! kernel may lack SCTP; each test then says so and returns. `ci/test` runs
+//! them in the SCTP VM.
+
+use apr_sctp::sctp::notification::{SCTP_COMM_UP, SCTP_SHUTDOWN_COMP};
+use apr_sctp::sctp::{self, Event, InitMsg, Notification, SctpSocket, SndInfo};
+use std::io::IoSlice;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::Duration;
+
+macro_rules! need_sctp {
+    () => {
+        if !apr_sctp::sctp::kernel_has_sctp() {
+            eprintln!("skipped: kernel has no SCTP (run ci/test, which uses the SCTP VM)");
+            return;
+        }
+    };
+}
+
+fn local_addr(s: &SctpSocket) -> SocketAddr {
+    socket2::SockRef::from(s)
+        .local_addr()
+        .expect("getsockname")
+        .as_socket()
+        .expect("an inet address")
+}
+
+/// Fails a blocking receive after 5 s instead of hanging the test run.
+fn set_recv_timeout(s: &SctpSocket) {
+    socket2::SockRef::from(s)
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("SO_RCVTIMEO");
+}
+
+/// A listener on 127.0.0.1 (ephemeral port).
+fn listener(init: Option<InitMsg>) -> (SctpSocket, SocketAddr) {
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let l = SctpSocket::new(&any).expect("socket");
+    if let Some(m) = init {
+        sctp::set_initmsg(l.as_fd(), &m).expect("listener SCTP_INITMSG");
+    }
+    l.bind(&any).expect("bind");
+    l.listen(8).expect("listen");
+    let a = local_addr(&l);
+    (l, a)
+}
+
+/// A connected client and the server side of its association. `before`
+/// runs on the client socket before it connects.
+fn pair(
+    client_init: Option<InitMsg>,
+    server_init: Option<InitMsg>,
+    before: impl FnOnce(&SctpSocket),
+) -> (SctpSocket, SctpSocket) {
+    let (l, addr) = listener(server_init);
+    let c = SctpSocket::new(&addr).expect("client socket");
+    if let Some(m) = client_init {
+        sctp::set_initmsg(c.as_fd(), &m).expect("client SCTP_INITMSG");
+    }
+    before(&c);
+    c.connect(&addr).expect("connect");
+    let (s, peer) = l.accept().expect("accept");
+    assert_eq!(peer, Some(local_addr(&c)), "accept reports the client");
+    set_recv_timeout(&c);
+    set_recv_timeout(&s);
+    (c, s)
+}
+
+#[test]
+fn stream_and_ppid_round_trip() {
+    need_sctp!();
+    let (c, s) = pair(None, None, |_| {});
+    sctp::set_recvrcvinfo(s.as_fd(), true).expect("SCTP_RECVRCVINFO");
+    assert_eq!(
+        sctp::peer_addrs(c.as_fd()).expect("SCTP_GET_PEER_ADDRS"),
+        vec![local_addr(&s)]
+    );
+    assert_eq!(
+        sctp::local_addrs(c.as_fd()).expect("SCTP_GET_LOCAL_ADDRS"),
+        vec![local_addr(&c)]
+    );
+    let info = SndInfo {
+        sid: 5,
+        ppid: 63,
+        ..Default::default()
+    };
+    let msg = b"hello on stream five";
+    let n = sctp::send_msg(c.as_fd(), &[IoSlice::new(msg)], Some(&info), 0).expect("send");
+    assert_eq!(n, msg.len());
+
+    let mut buf = [0u8; 256];
+    let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect("recv");
+    assert!(!r.notification);
+    assert!(r.eor, "a whole message ends with MSG_EOR");
+    assert_eq!(&buf[..r.len], msg);
+    let ri = r.info.expect("SCTP_RCVINFO with SCTP_RECVRCVINFO on");
+    assert_eq!(ri.sid, 5);
+    assert_eq!(ri.ppid, 63);
+    assert_eq!(ri.ssn, 0, "first message of the stream");
+
+    // Two buffers are one message; the second message on stream 5 has SSN 1.
+    let n = sctp::send_msg(
+        c.as_fd(),
+        &[IoSlice::new(b"two "), IoSlice::new(b"parts")],
+        Some(&info),
+        0,
+    )
+    .expect("sendv");
+    assert_eq!(n, 9);
+    let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect("recv");
+    assert_eq!(&buf[..r.len], b"two parts");
+    assert!(r.eor);
+    let ri = r.info.expect("rcvinfo");
+    assert_eq!((ri.sid, ri.ssn, ri.ppid), (5, 1, 63));
+
+    // A short buffer gets part of the message, without MSG_EOR.
+    sctp::send_msg(c.as_fd(), &[IoSlice::new(b"0123456789")], Some(&info), 0).expect("send");
+    let mut small = [0u8; 4];
+    let r = sctp::recv_msg(s.as_fd(), &mut small, 0).expect("recv part");
+    assert_eq!((r.len, r.eor), (4, false));
+    assert_eq!(&small, b"0123");
+    let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect("recv rest");
+    assert_eq!(&buf[..r.len], b"456789");
+    assert!(r.eor);
+}
+
+#[test]
+fn initmsg_streams_in_status() {
+    need_sctp!();
+    let ask = InitMsg {
+        num_ostreams: 10,
+        max_instreams: 10,
+        ..Default::default()
+    };
+    let allow = InitMsg {
+        num_ostreams: 20,
+        max_instreams: 20,
+        ..Default::default()
+    };
+    let (c, s) = pair(Some(ask), Some(allow), |_| {});
+    let cs = sctp::status(c.as_fd()).expect("client SCTP_STATUS");
+    let ss = sctp::status(s.as_fd()).expect("server SCTP_STATUS");
+    // Each direction gets min(sender's OS, receiver's MIS).
+    assert_eq!((cs.outstrms, cs.instrms), (10, 10), "client {cs:?}");
+    assert_eq!((ss.outstrms, ss.instrms), (10, 10), "server {ss:?}");
+    assert_eq!(
+        cs.primary.addr,
+        Some(local_addr(&s)),
+        "client's primary path"
+    );
+    assert!(cs.fragmentation_point > 0);
+
+    // Asymmetric: the client offers 3 out and takes up to 7 in.
+    let ask = InitMsg {
+        num_ostreams: 3,
+        max_instreams: 7,
+        ..Default::default()
+    };
+    let (c, s) = pair(Some(ask), Some(allow), |_| {});
+    let cs = sctp::status(c.as_fd()).expect("client SCTP_STATUS");
+    let ss = sctp::status(s.as_fd()).expect("server SCTP_STATUS");
+    assert_eq!((cs.outstrms, cs.instrms), (3, 7), "client {cs:?}");
+    assert_eq!((ss.outstrms, ss.instrms), (7, 3), "server {ss:?}");
+}
+
+#[test]
+fn bindx_add_shows_in_local_addrs() {
+    need_sctp!();
+    let first: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let s = SctpSocket::new(&first).expect("socket");
+    s.bind(&first).expect("bind");
+    let port = local_addr(&s).port();
+    let extra: SocketAddr = format!("127.0.0.2:{port}").parse().unwrap();
+    sctp::bindx_add(s.as_fd(), &[extra]).expect("bindx add 127.0.0.2");
+    let addrs = sctp::local_addrs(s.as_fd()).expect("SCTP_GET_LOCAL_ADDRS");
+    let want: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert!(addrs.contains(&want), "{addrs:?} lacks {want}");
+    assert!(addrs.contains(&extra), "{addrs:?} lacks {extra}");
+
+    // And removed again (the socket keeps 127.0.0.1).
+    sctp::bindx_rem(s.as_fd(), &[extra]).expect("bindx rem 127.0.0.2");
+    let addrs = sctp::local_addrs(s.as_fd()).expect("SCTP_GET_LOCAL_ADDRS");
+    assert_eq!(addrs, vec![want]);
+}
+
+/// The next notification on `fd`, failing on data or after the timeout.
+fn next_notification(s: &SctpSocket) -> Notification {
+    let mut buf = [0u8; 512];
+    let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect("recv notification");
+    assert!(r.notification, "expected a notification, got {r:?}");
+    assert!(r.eor, "a whole notification");
+    sctp::parse_notification(&buf[..r.len]).expect("parse notification")
+}
+
+#[test]
+fn assoc_change_and_shutdown_notifications() {
+    need_sctp!();
+    let (c, s) = pair(None, None, |c| {
+        sctp::subscribe(c.as_fd(), &[Event::AssocChange, Event::Shutdown], true)
+            .expect("SCTP_EVENT");
+    });
+    match next_notification(&c) {
+        Notification::AssocChange {
+            state,
+            outbound_streams,
+            inbound_streams,
+            ..
+        } => {
+            assert_eq!(state, SCTP_COMM_UP);
+            assert!(outbound_streams > 0 && inbound_streams > 0);
+        }
+        n => panic!("expected COMM_UP, got {n:?}"),
+    }
+
+    // SHUT_WR on the server sends SHUTDOWN; the client hears of it, answers
+    // with SHUTDOWN ACK (it has nothing left to send), so the association
+    // completes its shutdown; then the client reads end of stream.
+    // SAFETY: shutdown(2) on a descriptor `s` owns and keeps open.
+    let rc = unsafe { libc::shutdown(s.as_fd().as_raw_fd(), libc::SHUT_WR) };
+    assert_eq!(rc, 0, "shutdown: {}", std::io::Error::last_os_error());
+    match next_notification(&c) {
+        Notification::Shutdown { .. } => {}
+        n => panic!("expected SHUTDOWN, got {n:?}"),
+    }
+    match next_notification(&c) {
+        Notification::AssocChange { state, .. } => assert_eq!(state, SCTP_SHUTDOWN_COMP),
+        n => panic!("expected SHUTDOWN_COMP, got {n:?}"),
+    }
+    let mut buf = [0u8; 64];
+    let r = sctp::recv_msg(c.as_fd(), &mut buf, 0).expect("recv EOF");
+    assert_eq!((r.len, r.notification), (0, false), "end of stream");
+}
+
+#[test]
+fn message_larger_than_sndbuf_is_emsgsize() {
+    need_sctp!();
+    let (c, _s) = pair(None, None, |_| {});
+    let sndbuf = socket2::SockRef::from(&c)
+        .send_buffer_size()
+        .expect("SO_SNDBUF");
+    let big = vec![b'x'; sndbuf + 1];
+    let e = sctp::send_msg(c.as_fd(), &[IoSlice::new(&big)], None, libc::MSG_DONTWAIT)
+        .expect_err("a message larger than SO_SNDBUF");
+    assert_eq!(e.errno, libc::EMSGSIZE, "{e}");
+    assert_eq!(e.op, "sendmsg");
+
+    // The association is still usable.
+    let n = sctp::send_msg(c.as_fd(), &[IoSlice::new(b"ok")], None, 0).expect("send");
+    assert_eq!(n, 2);
+}
