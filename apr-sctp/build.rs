@@ -42,11 +42,23 @@ fn main() {
     // already has these, and the C ABI users link them too.
     println!("cargo:rustc-link-lib=apr-1");
     println!("cargo:rustc-link-lib=aprutil-1");
-    // Let dependants (mod_sctp's build script) find the same include paths.
-    let inc: Vec<String> = apr
-        .include_paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    // Let dependants (mod_sctp's build script) use the same include paths
+    // and defines: they arrive there as DEP_APR_1_INCLUDE / DEP_APR_1_DEFINES.
+    let mut inc: Vec<String> = Vec::new();
+    for p in apr.include_paths.iter().chain(aprutil.include_paths.iter()) {
+        let p = p.display().to_string();
+        if !inc.contains(&p) {
+            inc.push(p);
+        }
+    }
     println!("cargo:include={}", inc.join(":"));
+    let defs: Vec<String> = apr
+        .defines
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k.clone(),
+        })
+        .collect();
+    println!("cargo:defines={}", defs.join(" "));
 }

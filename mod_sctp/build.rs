@@ -1,5 +1,6 @@
-//! Generates the httpd (and APR) bindings from the system headers:
-//! apxs tells where httpd's headers are, pkg-config where APR's are.
+//! Generates the httpd (and APR) bindings from the system headers: apxs
+//! tells where httpd's headers are; APR's include paths and defines come
+//! from apr-sctp's build script (pkg-config), as DEP_APR_1_*.
 
 use std::env;
 use std::path::PathBuf;
@@ -16,14 +17,8 @@ fn main() {
     println!("cargo:rerun-if-changed=wrapper.h");
     println!("cargo:rerun-if-env-changed=APXS");
     let httpd_inc = apxs_query("INCLUDEDIR").unwrap_or_else(|| "/usr/include/apache2".into());
-    let apr = pkg_config::Config::new()
-        .cargo_metadata(false)
-        .probe("apr-1")
-        .expect("pkg-config apr-1 (libapr1-dev)");
-    let aprutil = pkg_config::Config::new()
-        .cargo_metadata(false)
-        .probe("apr-util-1")
-        .expect("pkg-config apr-util-1 (libaprutil1-dev)");
+    let apr_include = env::var("DEP_APR_1_INCLUDE").expect("apr-sctp exports APR's include paths");
+    let apr_defines = env::var("DEP_APR_1_DEFINES").unwrap_or_default();
 
     let mut b = bindgen::Builder::default()
         .header("wrapper.h")
@@ -35,14 +30,11 @@ fn main() {
         .layout_tests(false)
         .generate_comments(false)
         .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()));
-    for p in apr.include_paths.iter().chain(aprutil.include_paths.iter()) {
-        b = b.clang_arg(format!("-I{}", p.display()));
+    for p in apr_include.split(':').filter(|p| !p.is_empty()) {
+        b = b.clang_arg(format!("-I{p}"));
     }
-    for (k, v) in apr.defines.iter() {
-        b = b.clang_arg(match v {
-            Some(v) => format!("-D{k}={v}"),
-            None => format!("-D{k}"),
-        });
+    for d in apr_defines.split_whitespace() {
+        b = b.clang_arg(format!("-D{d}"));
     }
     let bindings = b.generate().expect("bindgen over the httpd headers");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());

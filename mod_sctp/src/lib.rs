@@ -107,26 +107,44 @@ unsafe extern "C" fn cmd_listen(
     decline()
 }
 
-unsafe extern "C" fn cmd_listen_backlog(
-    _cmd: *mut ffi::cmd_parms,
-    _d: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    if let Ok(n) = cstr_arg(arg).trim().parse::<i32>() {
-        if n > 0 {
-            with_config(|c| c.backlog = n);
-        }
-    }
-    decline()
+/// Which number a shared TAKE1 handler sets (its `cmd_data`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Number {
+    ListenBacklog,
+    BucketsRatio,
+    InStreams,
+    OutStreams,
 }
 
-unsafe extern "C" fn cmd_buckets_ratio(
-    _cmd: *mut ffi::cmd_parms,
+static LISTEN_BACKLOG: Number = Number::ListenBacklog;
+static BUCKETS_RATIO: Number = Number::BucketsRatio;
+static IN_STREAMS: Number = Number::InStreams;
+static OUT_STREAMS: Number = Number::OutStreams;
+
+const fn tag(n: &'static Number) -> *mut c_void {
+    n as *const Number as *mut c_void
+}
+
+fn number_of(cmd: *mut ffi::cmd_parms) -> Number {
+    // SAFETY: every handler using this was registered with `tag(&…)` as its
+    // cmd_data, which httpd hands back in `info`.
+    unsafe { *((*cmd).info as *const Number) }
+}
+
+/// Core's `ListenBacklog` and `ListenCoresBucketsRatio`: note the value
+/// (core keeps it private) and let core handle the directive too.
+unsafe extern "C" fn cmd_core_number(
+    cmd: *mut ffi::cmd_parms,
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
     if let Ok(n) = cstr_arg(arg).trim().parse::<i32>() {
-        with_config(|c| c.buckets_ratio = n);
+        match number_of(cmd) {
+            Number::ListenBacklog if n > 0 => with_config(|c| c.backlog = n),
+            Number::BucketsRatio => with_config(|c| c.buckets_ratio = n),
+            _ => {}
+        }
     }
     decline()
 }
@@ -156,8 +174,7 @@ unsafe extern "C" fn cmd_streams(
     if let Some(e) = global_only(cmd) {
         return e;
     }
-    // SAFETY: live cmd_parms; cmd_data is the direction we registered.
-    let inbound = unsafe { !(*cmd).info.is_null() };
+    let inbound = number_of(cmd) == Number::InStreams;
     let name = if inbound {
         "SCTPInStreams"
     } else {
@@ -250,11 +267,11 @@ const fn take1(
 
 static COMMANDS: Commands = Commands([
     take_argv(c"Listen", cmd_listen, c"[addr:]port [protocol]; 'sctp' as protocol makes an SCTP listener (mod_sctp)"),
-    take1(c"ListenBacklog", cmd_listen_backlog, ptr::null_mut(), c"Maximum length of the queue of pending connections"),
-    take1(c"ListenCoresBucketsRatio", cmd_buckets_ratio, ptr::null_mut(), c"Ratio between the number of CPU cores (online) and the number of listeners buckets"),
+    take1(c"ListenBacklog", cmd_core_number, tag(&LISTEN_BACKLOG), c"Maximum length of the queue of pending connections"),
+    take1(c"ListenCoresBucketsRatio", cmd_core_number, tag(&BUCKETS_RATIO), c"Ratio between the number of CPU cores (online) and the number of listeners buckets"),
     take_argv(c"SCTPListen", cmd_sctp_listen, c"[addr:]port [extra-local-address ...] - an SCTP listener, multihomed on the extra addresses"),
-    take1(c"SCTPInStreams", cmd_streams, ptr::dangling_mut::<c_void>(), c"Inbound streams accepted per association (1-65535, default 16)"),
-    take1(c"SCTPOutStreams", cmd_streams, ptr::null_mut(), c"Outbound streams requested per association (1-65535, default 16)"),
+    take1(c"SCTPInStreams", cmd_streams, tag(&IN_STREAMS), c"Inbound streams accepted per association (1-65535, default 16)"),
+    take1(c"SCTPOutStreams", cmd_streams, tag(&OUT_STREAMS), c"Outbound streams requested per association (1-65535, default 16)"),
     ffi::command_rec {
         name: c"SCTPNoDelay".as_ptr(),
         func: ffi::cmd_func { flag: Some(cmd_nodelay) },

@@ -12,13 +12,14 @@
 //!   to match the configuration, and appends the records at the tail with
 //!   `active = 1`, so core never binds them itself.
 
+use crate::apr_error;
 use crate::config::{Config, ListenSpec};
 use crate::ffi;
 use apr_sctp::sctp;
 use std::ffi::{CStr, CString};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::BorrowedFd;
-use std::os::raw::{c_char, c_int};
+use std::os::raw::c_int;
 use std::ptr;
 
 /// The protocol name on our records: not "http", so core applies no TCP
@@ -213,15 +214,6 @@ fn update_extra(l: &mut Listener, spec: &ListenSpec) -> Result<(), String> {
     tracing::info!("SCTP listener {spec}: added {add:?}, removed {rem:?}");
     l.extra = extra_of(spec);
     Ok(())
-}
-
-fn apr_error(rv: ffi::apr_status_t) -> String {
-    let mut buf = [0 as c_char; 256];
-    // SAFETY: apr_strerror writes at most buf.len() bytes, NUL-terminated.
-    unsafe {
-        ffi::apr_strerror(rv, buf.as_mut_ptr(), buf.len());
-        CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned()
-    }
 }
 
 fn fd_of(sd: *mut ffi::apr_socket_t) -> c_int {
