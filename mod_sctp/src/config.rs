@@ -10,7 +10,7 @@ use std::fmt;
 /// Streams offered in INIT when the administrator says nothing.
 pub const DEFAULT_STREAMS: u16 = 16;
 /// Largest SCTP message mod_sctp writes when the administrator says nothing.
-pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024;
+pub const DEFAULT_MAX_MESSAGE: usize = 32 * 1024;
 /// Bounds of `SCTPMaxMessageSize`: below 1 KiB every response is a storm of
 /// tiny messages; above 128 KiB a message may not fit Linux's default send
 /// buffer (212992 bytes), and a too-large message fails with EMSGSIZE.

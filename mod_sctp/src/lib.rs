@@ -280,7 +280,7 @@ static COMMANDS: Commands = Commands([
         args_how: ffi::cmd_how_FLAG,
         errmsg: c"On|Off - disable Nagle-like bundling delays (SCTP_NODELAY), default On".as_ptr(),
     },
-    take1(c"SCTPMaxMessageSize", cmd_max_message, ptr::null_mut(), c"Largest SCTP message written, in bytes (1024-131072, default 65536)"),
+    take1(c"SCTPMaxMessageSize", cmd_max_message, ptr::null_mut(), c"Largest SCTP message written, in bytes (1024-131072, default 32768)"),
     // SAFETY: an all-zero command_rec is the table's terminator.
     unsafe { std::mem::zeroed() },
 ]);
