@@ -1,24 +1,56 @@
 package SCTPClient;
 # A small HTTP/1.1 client over a real SCTP one-to-one socket (Perl's
 # socket() with IPPROTO_SCTP; withsctp would not convert Perl's sockets).
-# One object is one association; requests may be pipelined.
+# One object is one association; requests may be pipelined. Everything is
+# sent on stream 0 (Perl has no sendmsg for an SCTP_SNDINFO cmsg).
+#
+#   my $c = SCTPClient->new(port => 8601, host => '127.0.0.1',
+#       timeout => 60,          # seconds to wait for data
+#       rcvbuf => 4 << 20,      # SO_RCVBUF before connect (default: kernel's)
+#       ostreams => 100, instreams => 100);   # SCTP_INITMSG before connect
 use strict;
 use warnings;
-use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_LINGER inet_aton pack_sockaddr_in);
+use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_LINGER SO_RCVBUF inet_aton pack_sockaddr_in);
 use IO::Select;
 
 use constant IPPROTO_SCTP => 132;
+use constant SCTP_INITMSG => 2;     # linux/sctp.h
+use constant SCTP_STATUS  => 14;
 
 sub new {
     my ($class, %a) = @_;
     my $port = $a{port} or die "port";
     my $host = $a{host} // '127.0.0.1';
     socket(my $s, AF_INET, SOCK_STREAM, IPPROTO_SCTP) or die "SCTP socket: $!";
+    if ($a{rcvbuf}) {
+        setsockopt($s, SOL_SOCKET, SO_RCVBUF, $a{rcvbuf}) or die "SO_RCVBUF: $!";
+    }
+    if ($a{ostreams} || $a{instreams}) {
+        # struct sctp_initmsg { u16 num_ostreams, max_instreams, max_attempts, max_init_timeo }
+        setsockopt($s, IPPROTO_SCTP, SCTP_INITMSG, pack('S4', $a{ostreams} // 10, $a{instreams} // 10, 0, 0))
+            or die "SCTP_INITMSG: $!";
+    }
     connect($s, pack_sockaddr_in($port, inet_aton($host)))
         or die "SCTP connect to $host:$port: $!";
     binmode $s;
-    return bless { s => $s, buf => '', timeout => $a{timeout} // 60 }, $class;
+    return bless { s => $s, buf => '', timeout => $a{timeout} // 60, max_read => 0, reads => 0 }, $class;
 }
+
+# The association as the client's kernel sees it (SCTP_STATUS): a hash with
+# state, rwnd, instreams, outstreams, fragmentation_point.
+sub status {
+    my ($self) = @_;
+    my $raw = getsockopt($self->{s}, IPPROTO_SCTP, SCTP_STATUS) or die "SCTP_STATUS: $!";
+    # struct sctp_status { s32 assoc_id; s32 state; u32 rwnd; u16 unackdata,
+    #   penddata, instrms, outstrms; u32 fragmentation_point; ... }
+    my ($id, $state, $rwnd, $unack, $pend, $in, $out, $frag) = unpack 'l l L S S S S L', $raw;
+    return { state => $state, rwnd => $rwnd, instreams => $in, outstreams => $out,
+             fragmentation_point => $frag };
+}
+
+# The largest single read so far: a recv on an SCTP socket never returns
+# bytes of two messages, so this bounds the largest message the server sent.
+sub max_read { $_[0]{max_read} }
 
 sub socket_handle { $_[0]{s} }
 
@@ -38,8 +70,10 @@ sub _fill {
     my ($self, $timeout) = @_;
     my $sel = IO::Select->new($self->{s});
     die "timeout waiting for data\n" unless $sel->can_read($timeout // $self->{timeout});
-    my $n = sysread($self->{s}, my $chunk, 1 << 16);
+    my $n = sysread($self->{s}, my $chunk, 1 << 20);
     die "recv: $!" unless defined $n;
+    $self->{max_read} = $n if $n > $self->{max_read};
+    $self->{reads}++ if $n;
     $self->{buf} .= $chunk;
     return $n;
 }

@@ -5,8 +5,9 @@ use strict;
 use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
-our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused
-                    httpd_fd_count httpd_fd_map fd_growth httpd_pids sctp_assocs eventually);
+our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused sctp_only
+                    httpd_fd_count httpd_fd_map fd_growth httpd_pids sctp_assocs server_assocs
+                    eventually);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
 use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
@@ -29,6 +30,37 @@ sub tcp_refused {
     my ($port) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 3);
     return !$s && ($!{ECONNREFUSED} ? 1 : 0);
+}
+
+# The proof a test needs that SCTP, not TCP, served $port: the kernel lists
+# an SCTP endpoint on it and a TCP connect to it is refused. Says why on
+# STDERR when it does not hold.
+sub sctp_only {
+    my ($port) = @_;
+    my @eps = sctp_listening($port);
+    my $refused = tcp_refused($port);
+    print STDERR "# port $port: SCTP endpoint addresses: (@eps); TCP connect refused: ",
+        ($refused ? 'yes' : 'no'), "\n" unless @eps && $refused;
+    return @eps && $refused ? 1 : 0;
+}
+
+# Server-side associations on local port $port, from /proc/net/sctp/assocs:
+# a list of { rport, instreams, outstreams, laddrs => [...], raddrs => [...] }.
+sub server_assocs {
+    my ($port) = @_;
+    open my $f, '<', '/proc/net/sctp/assocs' or return ();
+    my @a;
+    while (<$f>) {
+        my @c = split;
+        next unless @c > 13 && $c[11] eq $port;
+        my ($i) = grep { $c[$_] eq '<->' } 0 .. $#c;
+        next unless defined $i;
+        # HBINT INS OUTS MAXRT T1X T2X RTXC wmema wmemq sndbuf rcvbuf end the line.
+        my @tail = @c[-11 .. -1];
+        push @a, { rport => $c[12], laddrs => [@c[13 .. $i - 1]], raddrs => [@c[$i + 1 .. $#c - 11]],
+                   instreams => $tail[1], outstreams => $tail[2] };
+    }
+    return @a;
 }
 
 sub httpd_pids {

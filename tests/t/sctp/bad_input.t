@@ -6,9 +6,11 @@ use Apache::Test;
 use Apache::TestUtil;
 use Apache::TestRequest qw(GET_BODY);
 use SCTPClient;
-use SCTPTest qw(SCTP_PORT httpd_fd_map fd_growth sctp_assocs eventually);
+use SCTPTest qw(SCTP_PORT httpd_fd_map fd_growth sctp_assocs eventually sctp_only);
 
-plan tests => 10;
+plan tests => 11;
+
+ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only (in /proc/net/sctp/eps, TCP refused)');
 
 my $index = GET_BODY '/index.html';
 my $pidfile = Apache::Test::vars('t_pid_file');

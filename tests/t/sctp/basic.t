@@ -7,7 +7,7 @@ use Apache::TestUtil;
 use SCTPClient;
 use SCTPTest qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused);
 
-plan tests => 14;
+plan tests => 16;
 
 # The kernel lists our SCTP endpoints; TCP gets nothing on an SCTP-only port.
 my @eps = sctp_listening(SCTP_PORT);
@@ -42,3 +42,10 @@ ok t_cmp(SCTPClient->new(port => MULTIHOMED_PORT, host => '127.0.0.2')->get('/in
          $tcp, 'served on the extra address');
 ok t_cmp(SCTPClient->new(port => MULTIHOMED_PORT, host => '127.0.0.1')->get('/index.html')->{body},
          $tcp, 'served on the primary address');
+
+# LogLevel sctp:debug: the module reports what it does in the error log.
+my $errlog = Apache::Test::vars('t_logs') . '/error_log';
+open my $log, '<', $errlog or die "$errlog: $!";
+my @sctp_lines = grep { /\[sctp:/ } <$log>;
+ok t_cmp(scalar(@sctp_lines) > 0, 1, 'mod_sctp logs under LogLevel sctp:debug');
+ok t_cmp("@sctp_lines", qr/sctp/i, 'its lines name SCTP');

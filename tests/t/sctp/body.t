@@ -4,9 +4,11 @@ use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil;
 use SCTPClient;
-use SCTPTest qw(SCTP_PORT);
+use SCTPTest qw(SCTP_PORT sctp_only);
 
-plan tests => 6, need_cgi;
+plan tests => 7, need_cgi;
+
+ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only (in /proc/net/sctp/eps, TCP refused)');
 
 my $body = join '', map { chr(($_ * 7 + 3) % 256) } 1 .. 300_000;
 

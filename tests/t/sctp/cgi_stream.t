@@ -5,9 +5,11 @@ use Apache::Test;
 use Apache::TestUtil;
 use Time::HiRes qw(time);
 use SCTPClient;
-use SCTPTest qw(SCTP_PORT);
+use SCTPTest qw(SCTP_PORT sctp_only);
 
-plan tests => 4, need_cgi;
+plan tests => 5, need_cgi;
+
+ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only (in /proc/net/sctp/eps, TCP refused)');
 
 my $c = SCTPClient->new(port => SCTP_PORT);
 my $t0 = time;

@@ -6,9 +6,9 @@ use Apache::Test;
 use Apache::TestUtil;
 use Apache::TestRequest qw(GET_BODY);
 use SCTPClient;
-use SCTPTest qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT httpd_fd_count sctp_listening);
+use SCTPTest qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT httpd_fd_count sctp_listening sctp_only);
 
-plan tests => 4 * 3 + 1;
+plan tests => 5 * 3 + 1;
 
 my $index = GET_BODY '/index.html';
 my $pidfile = Apache::Test::vars('t_pid_file');
@@ -29,6 +29,7 @@ for my $round (1 .. 3) {
     while (generations() <= $gen && $waited++ < 100) { select undef, undef, undef, 0.2 }
     ok t_cmp(generations(), $gen + 1, "graceful restart $round done");
     select undef, undef, undef, 1;
+    ok t_cmp(sctp_only(SCTP_PORT), 1, "still SCTP only on " . SCTP_PORT . " after restart $round");
     ok t_cmp(SCTPClient->new(port => SCTP_PORT)->get('/index.html')->{body}, $index, "SCTP serves after restart $round");
     ok t_cmp(SCTPClient->new(port => MULTIHOMED_PORT, host => '127.0.0.2')->get('/index.html')->{body}, $index,
              "multihomed listener serves after restart $round");

@@ -5,9 +5,11 @@ use Apache::Test;
 use Apache::TestUtil;
 use Apache::TestRequest qw(GET_BODY);
 use SCTPClient;
-use SCTPTest qw(SCTP_PORT);
+use SCTPTest qw(SCTP_PORT sctp_only);
 
-plan tests => 8;
+plan tests => 9;
+
+ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only (in /proc/net/sctp/eps, TCP refused)');
 
 my $index = GET_BODY '/index.html';
 my $c = SCTPClient->new(port => SCTP_PORT);
