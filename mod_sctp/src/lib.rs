@@ -356,6 +356,7 @@ unsafe extern "C" fn post_config(
     s: *mut ffi::server_rec,
 ) -> c_int {
     log::set_server(s);
+    listeners::log_report();
     let n = listeners::installed();
     // SAFETY: exported int, written by the MPM's open_logs before this.
     let buckets = unsafe { ffi::ap_num_listen_buckets };

@@ -211,9 +211,36 @@ fn update_extra(l: &mut Listener, spec: &ListenSpec) -> Result<(), String> {
         .map_err(|e| format!("could not add local addresses {add:?} to {spec}: {e}"))?;
     sctp::bindx_rem(fd, &socket_addrs(&rem, spec.port))
         .map_err(|e| format!("could not remove local addresses {rem:?} from {spec}: {e}"))?;
-    tracing::info!("SCTP listener {spec}: added {add:?}, removed {rem:?}");
+    report(
+        tracing::Level::INFO,
+        format!("SCTP listener {spec}: added {add:?}, removed {rem:?}"),
+    );
     l.extra = extra_of(spec);
     Ok(())
+}
+
+/// What `install` did, kept for `log_report`: install runs in open_logs
+/// before core opens this generation's error log, so its lines would only
+/// reach the startup console.
+static REPORT: std::sync::Mutex<Vec<(tracing::Level, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn report(level: tracing::Level, line: String) {
+    REPORT
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((level, line));
+}
+
+/// Logs what `install` did (post_config, once the error log is open).
+pub fn log_report() {
+    let lines = std::mem::take(&mut *REPORT.lock().unwrap_or_else(|p| p.into_inner()));
+    for (level, line) in lines {
+        if level == tracing::Level::INFO {
+            tracing::info!("{line}");
+        } else {
+            tracing::debug!("{line}");
+        }
+    }
 }
 
 fn fd_of(sd: *mut ffi::apr_socket_t) -> c_int {
@@ -355,7 +382,10 @@ unsafe fn open_socket(
 /// MPM's open_logs; `pool` is the process pool.
 pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), String> {
     let dropped = drop_core_placeholders(cfg);
-    tracing::debug!("dropped {dropped} record(s) that core made for 'Listen ... sctp'");
+    report(
+        tracing::Level::DEBUG,
+        format!("dropped {dropped} record(s) that core made for 'Listen ... sctp'"),
+    );
 
     // 1. Match configured listeners with retained open sockets.
     each(|l| l.wanted = 0);
@@ -372,7 +402,10 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
         match found {
             Some(r) => {
                 r?;
-                tracing::debug!("reusing the SCTP listener on {spec}");
+                report(
+                    tracing::Level::DEBUG,
+                    format!("reusing the SCTP listener on {spec}"),
+                );
             }
             None => to_create.push(spec),
         }
@@ -382,7 +415,10 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
     each(|l| {
         if l.open != 0 && l.wanted == 0 {
             let name = text(&l.key);
-            tracing::info!("closing the SCTP listener on {name}: no longer configured");
+            report(
+                tracing::Level::INFO,
+                format!("closing the SCTP listener on {name}: no longer configured"),
+            );
             // SAFETY: the socket is open and ours; closed exactly once.
             unsafe { ffi::apr_socket_close(l.rec.sd) };
             l.rec.sd = ptr::null_mut();
@@ -424,7 +460,10 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
             (*slot).open = 1;
             (*slot).wanted = 1;
         }
-        tracing::info!("listening for SCTP on {spec}");
+        report(
+            tracing::Level::INFO,
+            format!("listening for SCTP on {spec}"),
+        );
     }
     // 4. Refresh options on every wanted socket and append at the tail.
     let mut tail: *mut *mut ffi::ap_listen_rec = ptr::addr_of_mut!(ffi::ap_listeners);

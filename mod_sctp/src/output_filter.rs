@@ -37,6 +37,9 @@ pub struct OutCtx {
     buf: *mut u8,
     cap: usize,
     len: usize,
+    /// The connection's id when it was accepted (the event MPM renumbers
+    /// `c->id` as worker threads change), for log lines.
+    pub conn_id: i64,
     /// Stream the connection's responses go on.
     pub sid: u16,
     pub messages: u64,
@@ -50,6 +53,7 @@ impl OutCtx {
         pool: *mut ffi::apr_pool_t,
         sock: *mut ffi::apr_socket_t,
         cap: usize,
+        conn_id: i64,
     ) -> *mut OutCtx {
         // SAFETY: pool memory, sized and written before use; OutCtx has no
         // destructor, so the pool may free it without a cleanup.
@@ -63,6 +67,7 @@ impl OutCtx {
                     buf,
                     cap,
                     len: 0,
+                    conn_id,
                     sid: 0,
                     messages: 0,
                     bytes: 0,
@@ -131,8 +136,7 @@ impl OutCtx {
         }
         tracing::debug!(
             "connection {}: closing the association after {} message(s), {} byte(s); {} unread byte(s) discarded",
-            // SAFETY: live connection.
-            unsafe { (*c).id },
+            self.conn_id,
             self.messages,
             self.bytes,
             discarded
@@ -240,7 +244,7 @@ pub static mut HANDLE: *mut ffi::ap_filter_rec_t = ptr::null_mut();
 pub unsafe fn add(c: *mut ffi::conn_rec, sock: *mut ffi::apr_socket_t, cap: usize) {
     // SAFETY: live connection; HANDLE was registered in register_hooks.
     unsafe {
-        let ctx = OutCtx::create((*c).pool, sock, cap);
+        let ctx = OutCtx::create((*c).pool, sock, cap, (*c).id as i64);
         ffi::ap_add_output_filter_handle(HANDLE, ctx as *mut c_void, ptr::null_mut(), c);
     }
 }
