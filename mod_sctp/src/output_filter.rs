@@ -244,7 +244,7 @@ pub static mut HANDLE: *mut ffi::ap_filter_rec_t = ptr::null_mut();
 pub unsafe fn add(c: *mut ffi::conn_rec, sock: *mut ffi::apr_socket_t, cap: usize) {
     // SAFETY: live connection; HANDLE was registered in register_hooks.
     unsafe {
-        let ctx = OutCtx::create((*c).pool, sock, cap, (*c).id as i64);
+        let ctx = OutCtx::create((*c).pool, sock, cap, (*c).id);
         ffi::ap_add_output_filter_handle(HANDLE, ctx as *mut c_void, ptr::null_mut(), c);
     }
 }
