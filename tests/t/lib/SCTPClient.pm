@@ -4,13 +4,14 @@ package SCTPClient;
 # One object is one association; requests may be pipelined. Everything is
 # sent on stream 0 (Perl has no sendmsg for an SCTP_SNDINFO cmsg).
 #
-#   my $c = SCTPClient->new(port => 8601, host => '127.0.0.1',
+#   my $c = SCTPClient->new(port => 8601, host => '127.0.0.1',   # or '::1'
 #       timeout => 60,          # seconds to wait for data
 #       rcvbuf => 4 << 20,      # SO_RCVBUF before connect (default: kernel's)
 #       ostreams => 100, instreams => 100);   # SCTP_INITMSG before connect
 use strict;
 use warnings;
-use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_LINGER SO_RCVBUF inet_aton pack_sockaddr_in);
+use Socket qw(AF_INET AF_INET6 SOCK_STREAM SOL_SOCKET SO_LINGER SO_RCVBUF inet_aton inet_pton
+              pack_sockaddr_in pack_sockaddr_in6);
 use IO::Select;
 
 use constant IPPROTO_SCTP => 132;
@@ -21,7 +22,8 @@ sub new {
     my ($class, %a) = @_;
     my $port = $a{port} or die "port";
     my $host = $a{host} // '127.0.0.1';
-    socket(my $s, AF_INET, SOCK_STREAM, IPPROTO_SCTP) or die "SCTP socket: $!";
+    my $v6 = $host =~ /:/;
+    socket(my $s, $v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_SCTP) or die "SCTP socket: $!";
     if ($a{rcvbuf}) {
         setsockopt($s, SOL_SOCKET, SO_RCVBUF, $a{rcvbuf}) or die "SO_RCVBUF: $!";
     }
@@ -30,7 +32,8 @@ sub new {
         setsockopt($s, IPPROTO_SCTP, SCTP_INITMSG, pack('S4', $a{ostreams} // 10, $a{instreams} // 10, 0, 0))
             or die "SCTP_INITMSG: $!";
     }
-    connect($s, pack_sockaddr_in($port, inet_aton($host)))
+    my $to = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $host)) : pack_sockaddr_in($port, inet_aton($host));
+    connect($s, $to)
         or die "SCTP connect to $host:$port: $!";
     binmode $s;
     return bless { s => $s, buf => '', timeout => $a{timeout} // 60, max_read => 0, reads => 0 }, $class;

@@ -1,0 +1,105 @@
+#!/usr/bin/perl
+# Directive values other than the suite's, on an httpd of its own:
+# SCTPMaxMessageSize 4096 bounds every message the server sends,
+# SCTPInStreams 5 / SCTPOutStreams 7 bound the negotiated streams,
+# SCTPNoDelay Off still serves, and IPv6 listeners ('Listen [::1]:P sctp',
+# 'SCTPListen [::1]:P') serve over SCTP. Runs as root inside the SCTP VM
+# (httpd drops to nobody); MPM from $SCTP_TEST_MPM (default event).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use Test::More;
+use File::Temp qw(tempdir);
+use SCTPClient;
+use SCTPTest qw(sctp_listening sctp_only eventually);
+
+my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
+my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
+my $dir = tempdir('options.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+mkdir "$dir/htdocs";
+my $page = "options test page\n";
+my $big = join '', map { pack 'N', $_ * 2654435761 % 4294967296 } 1 .. (1 << 18);   # 1 MB
+{
+    open my $f, '>', "$dir/htdocs/index.html" or die;
+    print $f $page;
+    open my $b, '>', "$dir/htdocs/big.bin" or die;
+    binmode $b;
+    print $b $big;
+}
+
+my $have_v6 = -e '/proc/net/if_inet6' && `cat /proc/net/if_inet6` =~ /^0{31}1 /m;
+my $v6conf = $have_v6 ? "Listen [::1]:8811 sctp\nSCTPListen [::1]:8812\n" : '';
+open my $c, '>', "$dir/httpd.conf" or die;
+print $c <<"EOC";
+ServerRoot $dir
+ServerName localhost
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel info sctp:debug
+DefaultRuntimeDir $dir
+Mutex file:$dir default
+LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule sctp_module $so
+User nobody
+Group nogroup
+DocumentRoot $dir/htdocs
+<Directory $dir/htdocs>
+    Require all granted
+</Directory>
+Listen 127.0.0.1:8810 sctp
+$v6conf
+SCTPMaxMessageSize 4096
+SCTPInStreams 5
+SCTPOutStreams 7
+SCTPNoDelay Off
+EOC
+close $c;
+
+my $t = `/usr/sbin/apache2 -t -f $dir/httpd.conf 2>&1`;
+like($t, qr/Syntax OK/, 'configuration accepted by apache2 -t') or diag($t);
+system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0 or BAIL_OUT('httpd did not start');
+my $started = eventually(60, 1, sub {
+    open my $f, '<', "$dir/error_log" or return 0;
+    return (grep { /resuming normal operations/ } <$f>) ? 1 : 0;
+});
+is($started, 1, "httpd ($mpm) started");
+
+ok(sctp_only(8810), '8810 is SCTP only (eps, TCP refused)');
+
+# SCTPMaxMessageSize 4096: no read returns more than one message, so no read
+# may exceed 4096 bytes, even with room for 1 MB.
+my $cl = SCTPClient->new(port => 8810, rcvbuf => 4 << 20, ostreams => 100, instreams => 100);
+my $r = $cl->get('/big.bin');
+is($r->{status}, 200, '1 MB file: 200');
+ok($r->{body} eq $big, '1 MB file: byte-identical');
+cmp_ok($cl->max_read, '<=', 4096, 'no message above SCTPMaxMessageSize 4096');
+cmp_ok($cl->max_read, '>', 1024, 'messages are of about that size');
+
+# SCTPInStreams 5 / SCTPOutStreams 7 against a client offering 100/100.
+my $st = $cl->status;
+is($st->{outstreams}, 5, 'client may send on 5 streams (SCTPInStreams 5)');
+is($st->{instreams}, 7, 'server sends on up to 7 streams (SCTPOutStreams 7)');
+is($cl->get('/index.html')->{body}, $page, 'keep-alive request after the big one (SCTPNoDelay Off)');
+$cl->close;
+
+SKIP: {
+    skip 'no ::1 in this kernel', 4 unless $have_v6;
+    like(join(' ', sctp_listening(8811)), qr/(^|\s)(::1|0000:0000:0000:0000:0000:0000:0000:0001)\b/, 'Listen [::1]:8811 sctp: endpoint on ::1');
+    is(eval { SCTPClient->new(port => 8811, host => '::1')->get('/index.html')->{body} } // "error: $@",
+       $page, 'served over SCTP on ::1');
+    like(join(' ', sctp_listening(8812)), qr/(^|\s)(::1|0000:0000:0000:0000:0000:0000:0000:0001)\b/, 'SCTPListen [::1]:8812: endpoint on ::1');
+    is(eval { SCTPClient->new(port => 8812, host => '::1')->get('/index.html')->{body} } // "error: $@",
+       $page, 'served over SCTP on ::1 (SCTPListen)');
+}
+
+system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+eventually(20, 0, sub { scalar(sctp_listening(8810)) ? 1 : 0 });
+is(scalar(sctp_listening(8810)), 0, 'stopped: SCTP endpoint gone');
+if (!Test::More->builder->is_passing) {
+    open my $e, '<', "$dir/error_log";
+    diag(join '', grep { /sctp|error|emerg/i } <$e>);
+}
+done_testing();
