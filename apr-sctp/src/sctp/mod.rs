@@ -477,20 +477,35 @@ impl SctpSocket {
         })
     }
 
-    pub fn bind(&self, a: &SocketAddr) -> Result<(), Error> {
+    /// Runs `bind(2)` or `connect(2)` with `a` as a kernel sockaddr.
+    fn with_addr(
+        &self,
+        a: &SocketAddr,
+        call: unsafe extern "C" fn(
+            libc::c_int,
+            *const libc::sockaddr,
+            libc::socklen_t,
+        ) -> libc::c_int,
+        op: &'static str,
+    ) -> Result<(), Error> {
         let b = sockaddr_bytes(a);
-        // SAFETY: `b` is a complete sockaddr of its length.
+        // SAFETY: `b` is a complete sockaddr of its length; `call` is
+        // libc's bind or connect.
         cvt(
             unsafe {
-                libc::bind(
+                call(
                     self.raw(),
                     b.as_ptr() as *const libc::sockaddr,
                     b.len() as u32,
                 )
             },
-            "bind",
+            op,
         )
         .map(drop)
+    }
+
+    pub fn bind(&self, a: &SocketAddr) -> Result<(), Error> {
+        self.with_addr(a, libc::bind, "bind")
     }
 
     pub fn listen(&self, backlog: i32) -> Result<(), Error> {
@@ -521,19 +536,7 @@ impl SctpSocket {
     }
 
     pub fn connect(&self, a: &SocketAddr) -> Result<(), Error> {
-        let b = sockaddr_bytes(a);
-        // SAFETY: `b` is a complete sockaddr of its length.
-        cvt(
-            unsafe {
-                libc::connect(
-                    self.raw(),
-                    b.as_ptr() as *const libc::sockaddr,
-                    b.len() as u32,
-                )
-            },
-            "connect",
-        )
-        .map(drop)
+        self.with_addr(a, libc::connect, "connect")
     }
 
     /// Sets `SO_LINGER {on, 0}`: closing then aborts the association (ABORT).
