@@ -7,7 +7,9 @@
 //! * `connection`: what happens on each accepted association;
 //! * `output_filter`: SCTP_OUT, which writes responses as SCTP messages;
 //! * `messages`: cutting bytes into bounded messages (sans-I/O);
-//! * `log`: `tracing` into httpd's error log.
+//! * `log`: `tracing` into httpd's error log;
+//! * `stream_demux`: per-stream input queues (sans-I/O; wired in by the
+//!   stream-aware input filter).
 
 pub mod brigade;
 pub mod config;
@@ -17,6 +19,7 @@ pub mod listeners;
 pub mod log;
 pub mod messages;
 pub mod output_filter;
+pub mod stream_demux;
 
 use config::Config;
 use std::ffi::CStr;

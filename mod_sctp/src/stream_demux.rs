@@ -1,0 +1,253 @@
+//! Per-stream demultiplexing of an association's input (sans-I/O).
+//!
+//! SCTP delivers messages of all streams on one socket, in arrival order.
+//! HTTP/1.1 parses one request at a time from one byte stream. The demux
+//! keeps one bounded queue per SCTP stream and pins one stream while a
+//! request is read: reads see only the pinned stream's bytes; other
+//! streams' messages wait in their queues. At a request boundary the pin is
+//! released and the next read pins the stream whose data has waited longest.
+//!
+//! This is the building block of the stream-aware input filter (issue 3);
+//! it never touches a socket, so every rule is unit-tested on the host.
+
+use std::collections::{BTreeMap, VecDeque};
+
+/// Which bound a push exceeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overflow {
+    /// The stream's queue would exceed the per-stream bound.
+    Stream(u16),
+    /// All queues together would exceed the per-association bound.
+    Association,
+}
+
+#[derive(Default)]
+struct Queue {
+    bytes: VecDeque<u8>,
+}
+
+/// The demultiplexer of one association.
+pub struct StreamDemux {
+    queues: BTreeMap<u16, Queue>,
+    /// Streams with queued data, in the order their data first arrived.
+    ready: VecDeque<u16>,
+    pinned: Option<u16>,
+    queued: usize,
+    per_stream_max: usize,
+    per_assoc_max: usize,
+}
+
+impl StreamDemux {
+    pub fn new(per_stream_max: usize, per_assoc_max: usize) -> Self {
+        StreamDemux {
+            queues: BTreeMap::new(),
+            ready: VecDeque::new(),
+            pinned: None,
+            queued: 0,
+            per_stream_max,
+            per_assoc_max,
+        }
+    }
+
+    /// Queues bytes that arrived on `sid`. Nothing is queued on overflow.
+    pub fn push(&mut self, sid: u16, data: &[u8]) -> Result<(), Overflow> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let q = self.queues.entry(sid).or_default();
+        if q.bytes.len() + data.len() > self.per_stream_max {
+            return Err(Overflow::Stream(sid));
+        }
+        if self.queued + data.len() > self.per_assoc_max {
+            return Err(Overflow::Association);
+        }
+        if q.bytes.is_empty() && !self.ready.contains(&sid) {
+            self.ready.push_back(sid);
+        }
+        q.bytes.extend(data);
+        self.queued += data.len();
+        Ok(())
+    }
+
+    /// The pinned stream, pinning the longest-waiting stream with data if
+    /// none is pinned. `None` when nothing is pinned and nothing is queued.
+    pub fn pin(&mut self) -> Option<u16> {
+        if self.pinned.is_none() {
+            self.pinned = self.ready.front().copied();
+        }
+        self.pinned
+    }
+
+    pub fn pinned(&self) -> Option<u16> {
+        self.pinned
+    }
+
+    /// Ends the current request: the next read may pin another stream.
+    /// Bytes left on the old stream stay queued (they start its next request).
+    pub fn end_request(&mut self) {
+        if let Some(sid) = self.pinned.take() {
+            // The stream keeps its place only if it still has data; it goes
+            // to the back so that waiting streams are served first.
+            self.ready.retain(|&s| s != sid);
+            if self.queues.get(&sid).is_some_and(|q| !q.bytes.is_empty()) {
+                self.ready.push_back(sid);
+            }
+        }
+    }
+
+    /// Bytes queued on all streams.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Bytes queued on the pinned stream (0 if none is pinned).
+    pub fn pinned_len(&self) -> usize {
+        self.pinned
+            .and_then(|s| self.queues.get(&s))
+            .map_or(0, |q| q.bytes.len())
+    }
+
+    /// Whether any stream has data (what a SPECULATIVE read must report
+    /// between requests).
+    pub fn has_data(&self) -> bool {
+        self.queued > 0
+    }
+
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        let Some(sid) = self.pinned else {
+            return Vec::new();
+        };
+        let Some(q) = self.queues.get_mut(&sid) else {
+            return Vec::new();
+        };
+        let n = n.min(q.bytes.len());
+        let out: Vec<u8> = q.bytes.drain(..n).collect();
+        self.queued -= out.len();
+        if q.bytes.is_empty() {
+            self.ready.retain(|&s| s != sid);
+        }
+        out
+    }
+
+    /// READBYTES: up to `max` bytes of the pinned stream.
+    pub fn read_bytes(&mut self, max: usize) -> Vec<u8> {
+        self.take(max)
+    }
+
+    /// SPECULATIVE: up to `max` bytes of the pinned stream, left queued.
+    pub fn peek(&self, max: usize) -> Vec<u8> {
+        self.pinned
+            .and_then(|s| self.queues.get(&s))
+            .map_or_else(Vec::new, |q| q.bytes.iter().take(max).copied().collect())
+    }
+
+    /// GETLINE: the pinned stream's bytes up to and including the first LF,
+    /// if a whole line (of at most `max` bytes) is queued; `Ok(None)` when
+    /// more data is needed; `Err(())` when no LF is within `max` bytes.
+    #[allow(clippy::result_unit_err)]
+    pub fn read_line(&mut self, max: usize) -> Result<Option<Vec<u8>>, ()> {
+        let Some(q) = self.pinned.and_then(|s| self.queues.get(&s)) else {
+            return Ok(None);
+        };
+        match q.bytes.iter().take(max).position(|&b| b == b'\n') {
+            Some(i) => Ok(Some(self.take(i + 1))),
+            None if q.bytes.len() >= max => Err(()),
+            None => Ok(None),
+        }
+    }
+
+    /// EATCRLF: drops CR and LF bytes at the head of the pinned stream
+    /// (between pipelined requests); returns how many.
+    pub fn eat_crlf(&mut self) -> usize {
+        let n = self
+            .pinned
+            .and_then(|s| self.queues.get(&s))
+            .map_or(0, |q| {
+                q.bytes
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count()
+            });
+        self.take(n).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interleaved_requests_are_each_parsed_intact() {
+        // Request A split into two messages on stream 1, a whole request B
+        // on stream 2 in between.
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        d.push(1, b"GET /a HTTP/1.1\r\nHo").unwrap();
+        d.push(2, b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        d.push(1, b"st: x\r\n\r\n").unwrap();
+        assert_eq!(d.pin(), Some(1));
+        assert_eq!(d.read_line(8192).unwrap().unwrap(), b"GET /a HTTP/1.1\r\n");
+        assert_eq!(d.read_line(8192).unwrap().unwrap(), b"Host: x\r\n");
+        assert_eq!(d.read_line(8192).unwrap().unwrap(), b"\r\n");
+        assert_eq!(d.read_line(8192).unwrap(), None, "stream 1 is empty now");
+        d.end_request();
+        assert_eq!(d.pin(), Some(2));
+        assert_eq!(d.read_line(8192).unwrap().unwrap(), b"GET /b HTTP/1.1\r\n");
+    }
+
+    #[test]
+    fn pinned_stream_hides_others_until_the_boundary() {
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        d.push(3, b"abc").unwrap();
+        assert_eq!(d.pin(), Some(3));
+        d.push(4, b"xyz").unwrap();
+        assert_eq!(d.read_bytes(10), b"abc");
+        assert_eq!(d.read_bytes(10), b"", "stream 4 is not visible yet");
+        assert!(
+            d.has_data(),
+            "but a speculative read between requests must know"
+        );
+        d.end_request();
+        assert_eq!(d.pin(), Some(4));
+        assert_eq!(d.peek(2), b"xy");
+        assert_eq!(d.read_bytes(10), b"xyz");
+        assert!(!d.has_data());
+    }
+
+    #[test]
+    fn waiting_streams_are_served_in_arrival_order_and_fairly() {
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        d.push(5, b"r1\nr2\n").unwrap();
+        d.push(6, b"s1\n").unwrap();
+        d.push(7, b"t1\n").unwrap();
+        let mut order = Vec::new();
+        while d.has_data() {
+            let s = d.pin().unwrap();
+            d.read_line(100).unwrap().unwrap();
+            order.push(s);
+            d.end_request();
+        }
+        // Stream 5's second request waits behind 6 and 7.
+        assert_eq!(order, vec![5, 6, 7, 5]);
+    }
+
+    #[test]
+    fn bounds_are_enforced_without_queuing() {
+        let mut d = StreamDemux::new(10, 15);
+        d.push(1, b"0123456789").unwrap();
+        assert_eq!(d.push(1, b"x"), Err(Overflow::Stream(1)));
+        d.push(2, b"01234").unwrap();
+        assert_eq!(d.push(3, b"x"), Err(Overflow::Association));
+        assert_eq!(d.queued(), 15);
+    }
+
+    #[test]
+    fn getline_limit_and_eatcrlf() {
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        d.push(0, b"\r\n\r\nGET / HTTP/1.1\r\n").unwrap();
+        d.pin();
+        assert_eq!(d.eat_crlf(), 4);
+        assert_eq!(d.read_line(5), Err(()), "no LF within 5 bytes");
+        assert_eq!(d.read_line(100).unwrap().unwrap(), b"GET / HTTP/1.1\r\n");
+        assert_eq!(d.pinned_len(), 0);
+    }
+}
