@@ -21,7 +21,7 @@ my @cases = (
     ['SCTPNoDelay maybe', qr/SCTPNoDelay must be On or Off/],
     ["<VirtualHost *:80>\nSCTPInStreams 4\n</VirtualHost>", qr/SCTPInStreams cannot occur within <VirtualHost>/],
 );
-plan tests => 2 * @cases + 1;
+plan tests => 2 * @cases + 2;
 
 my $base = <<"EOC";
 ServerRoot $tmp
@@ -49,3 +49,10 @@ print $f $base, "Listen 127.0.0.1:8705 sctp\nSCTPListen 127.0.0.1:8700 127.0.0.2
 close $f;
 my $out = `/usr/sbin/apache2 -t -f $tmp/good.conf 2>&1`;
 ok t_cmp($out, qr/Syntax OK/, 'a good SCTP configuration passes -t');
+
+# ListenCoresBucketsRatio itself is fine while no SCTP listener exists.
+open $f, '>', "$tmp/buckets.conf" or die $!;
+print $f $base, "ListenCoresBucketsRatio 2\n";
+close $f;
+$out = `/usr/sbin/apache2 -t -f $tmp/buckets.conf 2>&1`;
+ok t_cmp($out, qr/Syntax OK/, 'ListenCoresBucketsRatio 2 without SCTP listeners passes -t');
