@@ -19,6 +19,8 @@ fn main() {
         .allowlist_function("apr_.*")
         .allowlist_type("apr_.*")
         .allowlist_var("APR_.*")
+        // The bucket types, so callers can tell heap from immortal buckets.
+        .allowlist_var("apr_bucket_type_.*")
         .derive_default(true)
         .layout_tests(false)
         .generate_comments(false)

@@ -3,6 +3,7 @@
 //! operation and the errno.
 
 mod addr;
+mod cmsg;
 pub mod notification;
 pub mod raw;
 
@@ -14,7 +15,9 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 /// An SCTP socket call that failed: what was done, and the errno (0 for a
-/// malformed notification or address list).
+/// malformed notification or address list). Converts to `io::Error` with
+/// the same errno (`ErrorKind::InvalidData` for errno 0); on Unix an errno
+/// is also the `apr_status_t` APR would return for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Error {
     pub op: &'static str,
@@ -22,6 +25,16 @@ pub struct Error {
 }
 
 impl Error {
+    /// An error of `op` with `errno`.
+    pub fn new(op: &'static str, errno: i32) -> Error {
+        Error { op, errno }
+    }
+
+    /// The call would have blocked (EAGAIN / EWOULDBLOCK).
+    pub fn is_would_block(&self) -> bool {
+        self.errno == libc::EAGAIN || self.errno == libc::EWOULDBLOCK
+    }
+
     fn last(op: &'static str) -> Error {
         Error {
             op,
@@ -319,10 +332,6 @@ pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
     })
 }
 
-/// Room for one SCTP cmsg (header plus the largest info struct), aligned.
-#[repr(C, align(8))]
-struct CmsgBuf([u8; 64]);
-
 /// `sendmsg` of one message, with an SCTP_SNDINFO cmsg when `info` is given.
 /// Never raises SIGPIPE. On Linux a message larger than the send buffer
 /// fails with EMSGSIZE; a message is never sent in part.
@@ -332,34 +341,18 @@ pub fn send_msg(
     info: Option<&SndInfo>,
     flags: libc::c_int,
 ) -> Result<usize, Error> {
-    let mut cbuf = CmsgBuf([0; 64]);
+    let mut cbuf = cmsg::CmsgBuf::new();
     // SAFETY: all-zero msghdr is valid; pointers are set below.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
     msg.msg_iovlen = bufs.len() as _;
     if let Some(i) = info {
-        let v = raw::sctp_sndinfo {
-            snd_sid: i.sid,
-            snd_flags: i.flags,
-            snd_ppid: i.ppid.to_be(),
-            snd_context: i.context,
-            snd_assoc_id: 0,
-        };
-        // SAFETY: CMSG_SPACE of a 16-byte payload fits the 64-byte buffer;
-        // CMSG_FIRSTHDR/CMSG_DATA point inside it.
-        unsafe {
-            let space = libc::CMSG_SPACE(std::mem::size_of::<raw::sctp_sndinfo>() as u32);
-            msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
-            msg.msg_controllen = space as _;
-            let c = libc::CMSG_FIRSTHDR(&msg);
-            (*c).cmsg_level = raw::IPPROTO_SCTP;
-            (*c).cmsg_type = raw::SCTP_SNDINFO;
-            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<raw::sctp_sndinfo>() as u32) as _;
-            std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut raw::sctp_sndinfo, v);
-        }
+        let n = cmsg::put_sndinfo(&mut cbuf, i);
+        msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = n as _;
     }
     // SAFETY: `msg` points to live iovecs (IoSlice is iovec-compatible) and
-    // control data.
+    // control data; sendmsg only reads them.
     let n = unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, flags | libc::MSG_NOSIGNAL) };
     if n < 0 {
         Err(Error::last("sendmsg"))
@@ -383,7 +376,7 @@ pub struct Received {
 
 /// `recvmsg` of (part of) one message, with its SCTP_RCVINFO.
 pub fn recv_msg(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> Result<Received, Error> {
-    let mut cbuf = CmsgBuf([0; 64]);
+    let mut cbuf = cmsg::CmsgBuf::new();
     let mut iov = [IoSliceMut::new(buf)];
     // SAFETY: all-zero msghdr is valid; pointers are set below.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -391,48 +384,43 @@ pub fn recv_msg(fd: BorrowedFd<'_>, buf: &mut [u8], flags: libc::c_int) -> Resul
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
     msg.msg_controllen = cbuf.0.len() as _;
-    // SAFETY: `msg` points to a live buffer and control area.
+    // SAFETY: `msg` points to a live buffer and control area of the sizes
+    // given (IoSliceMut is iovec-compatible).
     let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) };
     if n < 0 {
         return Err(Error::last("recvmsg"));
     }
-    let mut info = None;
-    // SAFETY: walking the control messages the kernel wrote into `cbuf`,
-    // with the libc macros that bound them by msg_controllen.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == raw::IPPROTO_SCTP
-                && (*c).cmsg_type == raw::SCTP_RCVINFO
-                && (*c).cmsg_len as usize
-                    >= libc::CMSG_LEN(std::mem::size_of::<raw::sctp_rcvinfo>() as u32) as usize
-            {
-                let r: raw::sctp_rcvinfo =
-                    std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const raw::sctp_rcvinfo);
-                info = Some(RcvInfo {
-                    sid: r.rcv_sid,
-                    ssn: r.rcv_ssn,
-                    flags: r.rcv_flags,
-                    ppid: u32::from_be(r.rcv_ppid),
-                    tsn: r.rcv_tsn,
-                    cumtsn: r.rcv_cumtsn,
-                    context: r.rcv_context,
-                    assoc_id: r.rcv_assoc_id,
-                });
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-    }
+    let ctl = (msg.msg_controllen as usize).min(cbuf.0.len());
     Ok(Received {
         len: n as usize,
-        info,
+        info: cmsg::find_rcvinfo(&cbuf.0[..ctl]),
         eor: msg.msg_flags & libc::MSG_EOR != 0,
         notification: msg.msg_flags & raw::MSG_NOTIFICATION != 0,
     })
 }
 
-/// An owned one-to-one SCTP socket (for clients, tests and tools; httpd's
-/// sockets are APR's).
+/// Address family of a new socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Domain {
+    /// `AF_INET`.
+    V4,
+    /// `AF_INET6` (also reaches IPv4 peers as v4-mapped addresses).
+    V6,
+}
+
+impl Domain {
+    /// The family of `a`.
+    pub fn of(a: &SocketAddr) -> Domain {
+        if a.is_ipv4() {
+            Domain::V4
+        } else {
+            Domain::V6
+        }
+    }
+}
+
+/// An owned one-to-one (`SOCK_STREAM`) SCTP socket, for clients, tests and
+/// tools (httpd's sockets are APR's). Closed on drop.
 #[derive(Debug)]
 pub struct SctpSocket {
     fd: OwnedFd,
@@ -452,13 +440,37 @@ fn sockaddr_bytes(a: &SocketAddr) -> Vec<u8> {
     v
 }
 
+/// `getsockname` / `getpeername` of `fd`.
+fn sock_name(
+    fd: RawFd,
+    call: unsafe extern "C" fn(
+        libc::c_int,
+        *mut libc::sockaddr,
+        *mut libc::socklen_t,
+    ) -> libc::c_int,
+    op: &'static str,
+) -> Result<SocketAddr, Error> {
+    let mut storage = [0u8; 128];
+    let mut len = storage.len() as libc::socklen_t;
+    // SAFETY: `storage` is writable for `len` bytes; `call` is libc's
+    // getsockname or getpeername.
+    cvt(
+        unsafe { call(fd, storage.as_mut_ptr() as *mut libc::sockaddr, &mut len) },
+        op,
+    )?;
+    let len = (len as usize).min(storage.len());
+    addr::decode(&storage[..len])
+        .map(|(a, _)| a)
+        .ok_or(Error::malformed(op))
+}
+
 impl SctpSocket {
-    /// A new socket of the address family of `like` (IPv4 or IPv6).
-    pub fn new(like: &SocketAddr) -> Result<SctpSocket, Error> {
-        let domain = if like.is_ipv4() {
-            libc::AF_INET
-        } else {
-            libc::AF_INET6
+    /// `socket(domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_SCTP)`.
+    /// EPROTONOSUPPORT when the kernel has no SCTP.
+    pub fn new(domain: Domain) -> Result<SctpSocket, Error> {
+        let domain = match domain {
+            Domain::V4 => libc::AF_INET,
+            Domain::V6 => libc::AF_INET6,
         };
         // SAFETY: plain socket(2).
         let fd = cvt(
@@ -471,7 +483,7 @@ impl SctpSocket {
             },
             "socket(IPPROTO_SCTP)",
         )?;
-        // SAFETY: a fresh descriptor we own.
+        // SAFETY: a fresh descriptor nobody else owns.
         Ok(SctpSocket {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
         })
@@ -496,7 +508,7 @@ impl SctpSocket {
                 call(
                     self.raw(),
                     b.as_ptr() as *const libc::sockaddr,
-                    b.len() as u32,
+                    b.len() as libc::socklen_t,
                 )
             },
             op,
@@ -504,16 +516,20 @@ impl SctpSocket {
         .map(drop)
     }
 
+    /// `bind(2)` to one address (add more with [`bindx_add`]).
     pub fn bind(&self, a: &SocketAddr) -> Result<(), Error> {
         self.with_addr(a, libc::bind, "bind")
     }
 
+    /// `listen(2)`.
     pub fn listen(&self, backlog: i32) -> Result<(), Error> {
         // SAFETY: plain listen(2).
         cvt(unsafe { libc::listen(self.raw(), backlog) }, "listen").map(drop)
     }
 
-    pub fn accept(&self) -> Result<(SctpSocket, Option<SocketAddr>), Error> {
+    /// `accept4(2)` (close-on-exec): the new association's socket and the
+    /// peer's primary address.
+    pub fn accept(&self) -> Result<(SctpSocket, SocketAddr), Error> {
         let mut storage = [0u8; 128];
         let mut len = storage.len() as libc::socklen_t;
         // SAFETY: `storage` is writable for `len` bytes.
@@ -528,15 +544,78 @@ impl SctpSocket {
             },
             "accept",
         )?;
-        // SAFETY: a fresh descriptor we own.
+        // SAFETY: a fresh descriptor nobody else owns.
         let s = SctpSocket {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
         };
-        Ok((s, addr::decode(&storage[..len as usize]).map(|(a, _)| a)))
+        let len = (len as usize).min(storage.len());
+        let peer = addr::decode(&storage[..len])
+            .map(|(a, _)| a)
+            .ok_or(Error::malformed("accept: peer address"))?;
+        Ok((s, peer))
     }
 
+    /// `connect(2)` to one address of the peer.
     pub fn connect(&self, a: &SocketAddr) -> Result<(), Error> {
         self.with_addr(a, libc::connect, "connect")
+    }
+
+    /// `sctp_connectx()` (`SCTP_SOCKOPT_CONNECTX`): connects to a peer known
+    /// by several addresses; returns the association id. On a non-blocking
+    /// socket the error is EINPROGRESS, as for `connect`.
+    pub fn connectx(&self, addrs: &[SocketAddr]) -> Result<i32, Error> {
+        if addrs.is_empty() {
+            return Err(Error {
+                op: "sctp_connectx",
+                errno: libc::EINVAL,
+            });
+        }
+        let mut packed = Vec::new();
+        for a in addrs {
+            addr::encode(a, &mut packed);
+        }
+        // SAFETY: `packed` holds the addresses back to back, as the kernel
+        // wants; it only reads them.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.raw(),
+                raw::SOL_SCTP,
+                raw::SCTP_SOCKOPT_CONNECTX,
+                packed.as_ptr() as *const libc::c_void,
+                packed.len() as libc::socklen_t,
+            )
+        };
+        cvt(rc, "sctp_connectx")
+    }
+
+    /// `getsockname(2)`: the address the socket is bound to.
+    pub fn local_addr(&self) -> Result<SocketAddr, Error> {
+        sock_name(self.raw(), libc::getsockname, "getsockname")
+    }
+
+    /// `getpeername(2)`: the peer's primary address.
+    pub fn peer_addr(&self) -> Result<SocketAddr, Error> {
+        sock_name(self.raw(), libc::getpeername, "getpeername")
+    }
+
+    /// Sets or clears `O_NONBLOCK`.
+    pub fn set_nonblocking(&self, on: bool) -> Result<(), Error> {
+        // SAFETY: fcntl(F_GETFL) on our descriptor.
+        let fl = cvt(
+            unsafe { libc::fcntl(self.raw(), libc::F_GETFL) },
+            "fcntl(F_GETFL)",
+        )?;
+        let fl = if on {
+            fl | libc::O_NONBLOCK
+        } else {
+            fl & !libc::O_NONBLOCK
+        };
+        // SAFETY: fcntl(F_SETFL) on our descriptor.
+        cvt(
+            unsafe { libc::fcntl(self.raw(), libc::F_SETFL, fl) },
+            "fcntl(F_SETFL)",
+        )
+        .map(drop)
     }
 
     /// Sets `SO_LINGER {on, 0}`: closing then aborts the association (ABORT).
@@ -545,7 +624,7 @@ impl SctpSocket {
             l_onoff: 1,
             l_linger: 0,
         };
-        // SAFETY: `l` is a live linger struct.
+        // SAFETY: `l` is a live linger struct of the size passed.
         cvt(
             unsafe {
                 libc::setsockopt(
@@ -553,7 +632,7 @@ impl SctpSocket {
                     libc::SOL_SOCKET,
                     libc::SO_LINGER,
                     &l as *const libc::linger as *const libc::c_void,
-                    std::mem::size_of::<libc::linger>() as u32,
+                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
                 )
             },
             "SO_LINGER",
@@ -572,8 +651,96 @@ impl AsFd for SctpSocket {
     }
 }
 
+impl AsRawFd for SctpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.raw()
+    }
+}
+
+impl From<SctpSocket> for OwnedFd {
+    fn from(s: SctpSocket) -> OwnedFd {
+        s.fd
+    }
+}
+
+impl From<OwnedFd> for SctpSocket {
+    /// Adopts a descriptor that must be an SCTP socket (not checked).
+    fn from(fd: OwnedFd) -> SctpSocket {
+        SctpSocket { fd }
+    }
+}
+
 /// Whether this kernel can create SCTP sockets (tests use it to say loudly
 /// that they are skipped).
 pub fn kernel_has_sctp() -> bool {
-    SctpSocket::new(&"127.0.0.1:0".parse().unwrap()).is_ok()
+    SctpSocket::new(Domain::V4).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_display_and_io_conversion() {
+        let e = Error::new("sendmsg", libc::EMSGSIZE);
+        assert!(e.to_string().starts_with("sendmsg: "), "{e}");
+        assert!(e.to_string().contains("Message too long"), "{e}");
+        let io: std::io::Error = e.into();
+        assert_eq!(io.raw_os_error(), Some(libc::EMSGSIZE));
+
+        let e = Error::new("recvmsg", libc::EAGAIN);
+        assert!(e.is_would_block());
+        let io: std::io::Error = e.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::WouldBlock);
+        assert!(!Error::new("recvmsg", libc::EINTR).is_would_block());
+
+        let m = Error::malformed("notification too short");
+        assert_eq!(m.errno, 0);
+        assert_eq!(m.to_string(), "notification too short");
+        let io: std::io::Error = m.into();
+        assert_eq!(io.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(io.raw_os_error(), None);
+
+        // Usable as a boxed std error.
+        let b: Box<dyn std::error::Error> = Box::new(Error::new("bind", libc::EADDRINUSE));
+        assert!(b.to_string().starts_with("bind: "));
+    }
+
+    #[test]
+    fn errno_is_the_apr_status() {
+        // APR on Unix returns errno values unchanged as apr_status_t; the
+        // C functions rely on that when they pass an Error's errno on.
+        assert_eq!(crate::sys::APR_EAGAIN as i32, libc::EAGAIN);
+        assert_eq!(crate::sys::APR_EINVAL as i32, libc::EINVAL);
+        assert_eq!(crate::sys::APR_ENOENT as i32, libc::ENOENT);
+        assert!(
+            crate::sys::APR_TIMEUP as i32 > 4096,
+            "APR's own codes are apart"
+        );
+    }
+
+    #[test]
+    fn domain_of_address() {
+        assert_eq!(Domain::of(&"127.0.0.1:1".parse().unwrap()), Domain::V4);
+        assert_eq!(Domain::of(&"[::1]:1".parse().unwrap()), Domain::V6);
+    }
+
+    #[test]
+    fn calls_on_a_non_socket_fail_with_the_errno() {
+        // No kernel SCTP needed: /dev/null is not a socket.
+        let f = std::fs::File::open("/dev/null").unwrap();
+        let fd = f.as_fd();
+        let e = set_nodelay(fd, true).unwrap_err();
+        assert_eq!((e.op, e.errno), ("SCTP_NODELAY", libc::ENOTSOCK));
+        let e = subscribe(fd, &[Event::AssocChange], true).unwrap_err();
+        assert_eq!((e.op, e.errno), ("SCTP_EVENT", libc::ENOTSOCK));
+        let e = local_addrs(fd).unwrap_err();
+        assert_eq!(e.errno, libc::ENOTSOCK);
+        let e = send_msg(fd, &[IoSlice::new(b"x")], Some(&SndInfo::default()), 0).unwrap_err();
+        assert_eq!((e.op, e.errno), ("sendmsg", libc::ENOTSOCK));
+        let e = recv_msg(fd, &mut [0u8; 4], 0).unwrap_err();
+        assert_eq!((e.op, e.errno), ("recvmsg", libc::ENOTSOCK));
+        // An empty bindx list is a no-op, not a syscall.
+        assert_eq!(bindx_add(fd, &[]), Ok(()));
+    }
 }
