@@ -134,45 +134,99 @@ pub unsafe fn send(
     }
 }
 
-/// Receives (part of) one message, honouring the socket's timeout; skips
-/// notifications. Returns the byte count, the message's receive information
-/// (when SCTP_RECVRCVINFO is on) and whether the bytes end the message.
+/// Reads the rest of a notification whose first `head` bytes were read
+/// (`eor`: it was complete), and logs it at debug level. The rest of a
+/// notification is always queued whole, so this never waits. Pieces past
+/// 512 bytes (the data of a long SEND_FAILED) are read and dropped.
+fn skip_notification(fd: BorrowedFd<'_>, head: &[u8], mut eor: bool) {
+    let mut note = [0u8; 512];
+    let mut n = head.len().min(note.len());
+    note[..n].copy_from_slice(&head[..n]);
+    let mut scratch = [0u8; 512];
+    while !eor {
+        let kept = n < note.len();
+        let dst: &mut [u8] = if kept { &mut note[n..] } else { &mut scratch };
+        match sctp::recv_msg(fd, dst, libc::MSG_DONTWAIT) {
+            Ok(more) if more.len > 0 => {
+                if kept {
+                    n += more.len;
+                }
+                eor = more.eor;
+            }
+            _ => break,
+        }
+    }
+    match sctp::parse_notification(&note[..n]) {
+        Ok(v) => tracing::debug!(target: "apr_sctp", "notification skipped: {v}"),
+        Err(e) => tracing::debug!(target: "apr_sctp", "unreadable notification skipped: {e}"),
+    }
+}
+
+/// Receives (part of) one message, honouring the socket's timeout, and
+/// skips notifications (logging them at debug level, target "apr_sctp").
+/// `Received::notification` is always false; `len == 0` only for an empty
+/// `buf` (end of stream is `Err(APR_EOF)`).
+///
+/// # Safety
+/// `sock` must be a live APR socket of protocol SCTP.
+pub unsafe fn recv_msg(
+    sock: *mut sys::apr_socket_t,
+    buf: &mut [u8],
+) -> Result<sctp::Received, sys::apr_status_t> {
+    // SAFETY: forwarded contract.
+    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
+    // SAFETY: the descriptor stays open while the APR socket is live.
+    let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+    let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
+    if buf.is_empty() {
+        // Nothing to read into: no syscall (a 0-byte recvmsg would look like
+        // end of stream).
+        return Ok(sctp::Received::default());
+    }
+    loop {
+        match sctp::recv_msg(fd, buf, flags) {
+            Ok(r) if r.notification => {
+                skip_notification(fd, &buf[..r.len], r.eor);
+                continue;
+            }
+            Ok(r) if r.len == 0 => return Err(sys::APR_EOF as sys::apr_status_t),
+            Ok(r) => return Ok(r),
+            Err(e) if e.errno == libc::EINTR => continue,
+            Err(e) if e.is_would_block() && timeout != 0 => wait(fd, libc::POLLIN, timeout)?,
+            Err(e) => return Err(e.errno),
+        }
+    }
+}
+
+/// Receives (part of) one message, honouring the socket's timeout (see the
+/// module docs); skips notifications. Returns the byte count and the
+/// message's receive information (present when SCTP_RECVRCVINFO is on).
+/// Use [`recv_msg`] to learn whether the bytes end the message.
 ///
 /// # Safety
 /// `sock` must be a live APR socket of protocol SCTP.
 pub unsafe fn recv(
     sock: *mut sys::apr_socket_t,
     buf: &mut [u8],
-) -> Result<(usize, Option<RcvInfo>, bool), sys::apr_status_t> {
+) -> Result<(usize, Option<RcvInfo>), sys::apr_status_t> {
     // SAFETY: forwarded contract.
-    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
-    // SAFETY: the descriptor stays open while the APR socket is live.
-    let fd = unsafe { BorrowedFd::borrow_raw(raw) };
-    let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
-    loop {
-        match sctp::recv_msg(fd, buf, flags) {
-            Ok(r) if r.notification => {
-                if r.eor {
-                    match sctp::parse_notification(&buf[..r.len]) {
-                        Ok(n) => tracing::debug!(target: "apr_sctp", "{n}"),
-                        Err(e) => {
-                            tracing::debug!(target: "apr_sctp", "unreadable notification: {e}")
-                        }
-                    }
-                }
-                continue;
-            }
-            Ok(r) if r.len == 0 && !buf.is_empty() => return Err(sys::APR_EOF as sys::apr_status_t),
-            Ok(r) => return Ok((r.len, r.info, r.eor)),
-            Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, libc::POLLIN, timeout)?,
-            Err(e) => return Err(e.errno),
-        }
+    unsafe { recv_msg(sock, buf) }.map(|r| (r.len, r.info))
+}
+
+/// The C-side receive information of bytes read with `r`.
+pub(crate) fn c_rcvinfo(r: &sctp::Received) -> apr_sctp_rcvinfo_t {
+    match &r.info {
+        Some(i) => apr_sctp_rcvinfo_t::from_rcvinfo(i, r.eor),
+        None => apr_sctp_rcvinfo_t {
+            eor: r.eor as i32,
+            ..Default::default()
+        },
     }
 }
 
-/// `apr_socket_send_sctp()`: sends `*len` bytes as one message on `stream`.
-/// On return `*len` is the number of bytes sent (0 on error).
+/// `apr_socket_send_sctp()`: sends `*len` bytes as one message on `stream`
+/// (PPID 0, no flags). On return `*len` is the number of bytes sent (0 on
+/// error).
 ///
 /// # Safety
 /// C callers pass a live socket and `*len` readable bytes at `buf`.
@@ -183,22 +237,30 @@ pub unsafe extern "C" fn apr_socket_send_sctp(
     len: *mut sys::apr_size_t,
     stream: u16,
 ) -> sys::apr_status_t {
+    if len.is_null() {
+        return sys::APR_EINVAL as sys::apr_status_t;
+    }
     let info = apr_sctp_sndinfo_t {
         stream,
         ..Default::default()
     };
-    // SAFETY: a single iovec over the caller's buffer.
-    unsafe {
-        let vec = sys::iovec {
-            iov_base: buf as *mut libc::c_void,
-            iov_len: if len.is_null() { 0 } else { *len },
-        };
-        apr_socket_sendv_sctp(sock, &vec, 1, &info, len)
+    // SAFETY: `len` is a valid pointer (checked above) to the buffer's size.
+    let n = unsafe { *len };
+    if buf.is_null() && n > 0 {
+        // SAFETY: as above.
+        unsafe { *len = 0 };
+        return sys::APR_EINVAL as sys::apr_status_t;
     }
+    let vec = sys::iovec {
+        iov_base: buf as *mut libc::c_void,
+        iov_len: n,
+    };
+    // SAFETY: one iovec over the caller's buffer; forwarded contract.
+    unsafe { apr_socket_sendv_sctp(sock, &vec, 1, &info, len) }
 }
 
 /// `apr_socket_sendv_sctp()`: sends the vector as one message with the
-/// given stream, flags, PPID and context.
+/// given stream, flags, PPID (host order) and context.
 ///
 /// # Safety
 /// C callers pass a live socket, `nvec` valid iovecs and a valid info.
@@ -210,17 +272,25 @@ pub unsafe extern "C" fn apr_socket_sendv_sctp(
     info: *const apr_sctp_sndinfo_t,
     len: *mut sys::apr_size_t,
 ) -> sys::apr_status_t {
+    let set_len = |n: usize| {
+        if !len.is_null() {
+            // SAFETY: the caller's out-pointer, checked non-null.
+            unsafe { *len = n };
+        }
+    };
     if sock.is_null() || info.is_null() || (vec.is_null() && nvec > 0) || nvec < 0 {
+        set_len(0);
         return sys::APR_EINVAL as sys::apr_status_t;
     }
-    // SAFETY: the caller's iovecs are valid; IoSlice is layout-compatible
-    // with struct iovec on Unix.
-    let (bufs, i) = unsafe {
-        (
-            std::slice::from_raw_parts(vec as *const IoSlice<'_>, nvec as usize),
-            *info,
-        )
+    let bufs: &[IoSlice<'_>] = if nvec == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller's `nvec` iovecs (non-null, checked above);
+        // IoSlice is guaranteed ABI-compatible with struct iovec on Unix.
+        unsafe { std::slice::from_raw_parts(vec as *const IoSlice<'_>, nvec as usize) }
     };
+    // SAFETY: a valid pointer per the contract, checked non-null.
+    let i = unsafe { *info };
     let snd = SndInfo {
         sid: i.stream,
         flags: i.flags,
@@ -228,20 +298,20 @@ pub unsafe extern "C" fn apr_socket_sendv_sctp(
         context: i.context,
     };
     // SAFETY: live socket per the contract.
-    let r = unsafe { send(sock, bufs, &snd) };
-    let (n, rv) = match r {
-        Ok(n) => (n, APR_SUCCESS),
-        Err(rv) => (0, rv),
-    };
-    if !len.is_null() {
-        // SAFETY: caller's out-pointer.
-        unsafe { *len = n };
+    match unsafe { send(sock, bufs, &snd) } {
+        Ok(n) => {
+            set_len(n);
+            APR_SUCCESS
+        }
+        Err(rv) => {
+            set_len(0);
+            rv
+        }
     }
-    rv
 }
 
 /// `apr_socket_recv_sctp()`: receives up to `*len` bytes; `*len` becomes the
-/// count read and `*stream` the stream they came on.
+/// count read and `*stream` (if not NULL) the stream they came on.
 ///
 /// # Safety
 /// C callers pass a live socket and `*len` writable bytes at `buf`.
@@ -256,14 +326,14 @@ pub unsafe extern "C" fn apr_socket_recv_sctp(
     // SAFETY: forwarded contract.
     let rv = unsafe { apr_socket_recv_sctp_info(sock, buf, len, &mut info) };
     if !stream.is_null() {
-        // SAFETY: caller's out-pointer.
+        // SAFETY: the caller's out-pointer, checked non-null.
         unsafe { *stream = info.stream };
     }
     rv
 }
 
 /// `apr_socket_recv_sctp_info()`: like `apr_socket_recv_sctp()`, with the
-/// full receive information.
+/// full receive information (zeroed on error).
 ///
 /// # Safety
 /// C callers pass a live socket and `*len` writable bytes at `buf`.
@@ -274,30 +344,40 @@ pub unsafe extern "C" fn apr_socket_recv_sctp_info(
     len: *mut sys::apr_size_t,
     info: *mut apr_sctp_rcvinfo_t,
 ) -> sys::apr_status_t {
-    if sock.is_null() || len.is_null() || (buf.is_null() && unsafe { *len } > 0) {
+    let put = |n: usize, ri: apr_sctp_rcvinfo_t| {
+        // SAFETY: the caller's out-pointers; `len` is checked non-null
+        // before any call, `info` here.
+        unsafe {
+            *len = n;
+            if !info.is_null() {
+                *info = ri;
+            }
+        }
+    };
+    if len.is_null() {
         return sys::APR_EINVAL as sys::apr_status_t;
     }
-    // SAFETY: the caller's buffer of *len bytes.
-    let b = unsafe { std::slice::from_raw_parts_mut(buf as *mut u8, *len) };
-    // SAFETY: live socket per the contract.
-    let (n, rv, ri) = match unsafe { recv(sock, b) } {
-        Ok((n, i, eor)) => (
-            n,
-            APR_SUCCESS,
-            i.map(|i| apr_sctp_rcvinfo_t::from_rcvinfo(&i, eor))
-                .unwrap_or(apr_sctp_rcvinfo_t {
-                    eor: eor as i32,
-                    ..Default::default()
-                }),
-        ),
-        Err(rv) => (0, rv, apr_sctp_rcvinfo_t::default()),
+    // SAFETY: checked non-null.
+    let cap = unsafe { *len };
+    if sock.is_null() || (buf.is_null() && cap > 0) {
+        put(0, apr_sctp_rcvinfo_t::default());
+        return sys::APR_EINVAL as sys::apr_status_t;
+    }
+    let b: &mut [u8] = if cap == 0 {
+        &mut []
+    } else {
+        // SAFETY: the caller's buffer of `cap` writable bytes (non-null).
+        unsafe { std::slice::from_raw_parts_mut(buf as *mut u8, cap) }
     };
-    // SAFETY: caller's out-pointers.
-    unsafe {
-        *len = n;
-        if !info.is_null() {
-            *info = ri;
+    // SAFETY: live socket per the contract.
+    match unsafe { recv_msg(sock, b) } {
+        Ok(r) => {
+            put(r.len, c_rcvinfo(&r));
+            APR_SUCCESS
+        }
+        Err(rv) => {
+            put(0, apr_sctp_rcvinfo_t::default());
+            rv
         }
     }
-    rv
 }

@@ -72,26 +72,32 @@ unsafe extern "C" fn read(
         }
         let cap = sys::APR_BUCKET_BUFF_SIZE as usize;
         let buf = sys::apr_bucket_alloc(cap, list) as *mut u8;
-        let r = apr_socket::recv(sock, std::slice::from_raw_parts_mut(buf, cap));
+        if buf.is_null() {
+            if nonblock {
+                sys::apr_socket_timeout_set(sock, saved);
+            }
+            return sys::APR_ENOMEM as sys::apr_status_t;
+        }
+        let r = apr_socket::recv_msg(sock, std::slice::from_raw_parts_mut(buf, cap));
         if nonblock {
             sys::apr_socket_timeout_set(sock, saved);
         }
         *out = ptr::null();
         *len = 0;
         match r {
-            Ok((n, info, eor)) if n > 0 => {
-                let info = info
-                    .map(|i| apr_sctp_rcvinfo_t::from_rcvinfo(&i, eor))
-                    .unwrap_or(apr_sctp_rcvinfo_t {
-                        eor: eor as i32,
-                        ..Default::default()
-                    });
+            Ok(r) if r.len > 0 => {
+                let n = r.len;
+                let info = apr_socket::c_rcvinfo(&r);
                 let b = sys::apr_bucket_heap_make(
                     b,
                     buf as *const c_char,
                     n,
                     Some(sys::apr_bucket_free),
                 );
+                // As the socket bucket does: the heap bucket owns the whole
+                // buffer, so brigade writes may fill the rest of it.
+                let h = (*b).data as *mut sys::apr_bucket_heap;
+                (*h).alloc_len = cap;
                 let next = make(alloc_bucket(list), sock, Some(info));
                 insert_after(b, next);
                 destroy(data as *mut c_void);
