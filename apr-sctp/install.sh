@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs libapr_sctp.so, apr_sctp.h and apr-sctp.pc.
 #
-#   apr-sctp/install.sh [--prefix P] [--destdir D]
+#   apr-sctp/install.sh [PREFIX] [--prefix P] [--destdir D]
 #       copies target/release/libapr_sctp.so to D/P/lib, the header to
 #       D/P/include and a filled-in apr-sctp.pc to D/P/lib/pkgconfig
 #       (prefix /usr/local by default; run `cargo build --release -p apr-sctp`
@@ -18,7 +18,7 @@ destdir=
 buildtree=
 
 usage() {
-  echo "usage: $0 [--prefix P] [--destdir D] [--build-tree OUTDIR]" >&2
+  echo "usage: $0 [PREFIX] [--prefix P] [--destdir D] [--build-tree OUTDIR]" >&2
   exit 2
 }
 
@@ -28,7 +28,8 @@ while [ $# -gt 0 ]; do
     --destdir) [ $# -ge 2 ] || usage; destdir=$2; shift 2 ;;
     --build-tree) [ $# -ge 2 ] || usage; buildtree=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) usage ;;
+    -*) usage ;;
+    *) prefix=$1; shift ;;
   esac
 done
 

@@ -381,3 +381,110 @@ pub unsafe extern "C" fn apr_socket_recv_sctp_info(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// The C structs of apr_sctp.h (tests/c/sctp_pingpong.c checks the
+    /// same numbers on the C side).
+    #[test]
+    fn c_struct_layouts() {
+        assert_eq!(size_of::<apr_sctp_sndinfo_t>(), 12);
+        assert_eq!(offset_of!(apr_sctp_sndinfo_t, ppid), 4);
+        assert_eq!(offset_of!(apr_sctp_sndinfo_t, context), 8);
+        assert_eq!(size_of::<apr_sctp_rcvinfo_t>(), 24);
+        assert_eq!(offset_of!(apr_sctp_rcvinfo_t, ppid), 8);
+        assert_eq!(offset_of!(apr_sctp_rcvinfo_t, assoc_id), 16);
+        assert_eq!(offset_of!(apr_sctp_rcvinfo_t, eor), 20);
+    }
+
+    #[test]
+    fn c_rcvinfo_from_received() {
+        let r = sctp::Received {
+            len: 3,
+            info: Some(RcvInfo {
+                sid: 4,
+                ssn: 2,
+                flags: 1,
+                ppid: 63,
+                tsn: 10,
+                cumtsn: 9,
+                context: 0,
+                assoc_id: 5,
+            }),
+            eor: true,
+            notification: false,
+        };
+        assert_eq!(
+            c_rcvinfo(&r),
+            apr_sctp_rcvinfo_t {
+                stream: 4,
+                ssn: 2,
+                flags: 1,
+                ppid: 63,
+                tsn: 10,
+                assoc_id: 5,
+                eor: 1
+            }
+        );
+        // Without SCTP_RECVRCVINFO: zeros, but EOR still told.
+        let r = sctp::Received {
+            info: None,
+            eor: false,
+            ..r
+        };
+        assert_eq!(c_rcvinfo(&r), apr_sctp_rcvinfo_t::default());
+    }
+
+    #[test]
+    fn bad_c_arguments_are_einval_without_a_syscall() {
+        let einval = sys::APR_EINVAL as sys::apr_status_t;
+        let mut len: sys::apr_size_t = 5;
+        // SAFETY: NULL pointers are what is being checked; nothing is
+        // dereferenced but `len`.
+        unsafe {
+            assert_eq!(
+                apr_socket_send_sctp(std::ptr::null_mut(), c"hello".as_ptr(), &mut len, 1),
+                einval
+            );
+            assert_eq!(len, 0);
+            assert_eq!(
+                apr_socket_send_sctp(
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    std::ptr::null_mut(),
+                    1
+                ),
+                einval
+            );
+            len = 8;
+            let mut buf = [0 as libc::c_char; 8];
+            assert_eq!(
+                apr_socket_recv_sctp(
+                    std::ptr::null_mut(),
+                    buf.as_mut_ptr(),
+                    &mut len,
+                    std::ptr::null_mut()
+                ),
+                einval
+            );
+            assert_eq!(len, 0);
+            assert_eq!(
+                apr_socket_recv_sctp_info(
+                    std::ptr::null_mut(),
+                    buf.as_mut_ptr(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut()
+                ),
+                einval
+            );
+            let info = apr_sctp_sndinfo_t::default();
+            assert_eq!(
+                apr_socket_sendv_sctp(std::ptr::null_mut(), std::ptr::null(), -1, &info, &mut len),
+                einval
+            );
+        }
+    }
+}

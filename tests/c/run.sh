@@ -7,7 +7,9 @@ set -eu
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 
-if [ ! -f target/release/libapr_sctp.so ]; then
+# (Re)build the library when it is missing or older than its sources.
+lib=target/release/libapr_sctp.so
+if [ ! -f "$lib" ] || [ -n "$(find apr-sctp/src apr-sctp/build.rs apr-sctp/Cargo.toml -newer "$lib" -print -quit)" ]; then
   cargo build --release -p apr-sctp
 fi
 

@@ -3,7 +3,7 @@
  *
  * A listener and a client APR socket (APR_PROTO_SCTP) on 127.0.0.1; the
  * client sends "ping" on stream 3, the server answers "pong" on stream 5;
- * then the timeout semantics (0 -> APR_EAGAIN, 200 ms -> APR_TIMEUP), an
+ * a two-buffer message with PPID 63 on stream 7 arrives whole; then the timeout semantics (0 -> APR_EAGAIN, 200 ms -> APR_TIMEUP), an
  * SCTP bucket reading "bucket" sent on stream 2, and APR_EOF once the
  * server closes.
  *
@@ -11,6 +11,7 @@
  * first failure; exit 77 when the kernel has no SCTP.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,17 @@
 #include <apr_time.h>
 
 #include "apr_sctp.h"
+
+/* The header's structs have the layout the library was built with
+ * (apr-sctp/src/apr_socket.rs checks the same numbers); a mismatch fails
+ * the build. */
+#define LAYOUT_CHECK(name, cond) typedef char layout_check_##name[(cond) ? 1 : -1]
+LAYOUT_CHECK(sndinfo_size, sizeof(apr_sctp_sndinfo_t) == 12);
+LAYOUT_CHECK(sndinfo_ppid, offsetof(apr_sctp_sndinfo_t, ppid) == 4);
+LAYOUT_CHECK(rcvinfo_size, sizeof(apr_sctp_rcvinfo_t) == 24);
+LAYOUT_CHECK(rcvinfo_ppid, offsetof(apr_sctp_rcvinfo_t, ppid) == 8);
+LAYOUT_CHECK(rcvinfo_assoc, offsetof(apr_sctp_rcvinfo_t, assoc_id) == 16);
+LAYOUT_CHECK(rcvinfo_eor, offsetof(apr_sctp_rcvinfo_t, eor) == 20);
 
 static void fail(const char *what, apr_status_t rv)
 {
@@ -155,6 +167,34 @@ int main(void)
     expect_msg(server, "ping", 3, "server");
     send_msg(server, "pong", 5, "server");
     expect_msg(client, "pong", 5, "client");
+
+    /* two buffers as one message on stream 7 with PPID 63, full info back */
+    {
+        struct iovec vec[2];
+        apr_sctp_sndinfo_t si;
+        apr_sctp_rcvinfo_t ri;
+        apr_size_t sent = 0;
+
+        vec[0].iov_base = (void *)"vec";
+        vec[0].iov_len = 3;
+        vec[1].iov_base = (void *)"tored";
+        vec[1].iov_len = 5;
+        memset(&si, 0, sizeof si);
+        si.stream = 7;
+        si.ppid = 63;
+        CHECK(apr_socket_sendv_sctp(client, vec, 2, &si, &sent), "apr_socket_sendv_sctp");
+        if (sent != 8)
+            fail("apr_socket_sendv_sctp sent the whole message", APR_SUCCESS);
+        len = sizeof buf;
+        CHECK(apr_socket_recv_sctp_info(server, buf, &len, &ri), "apr_socket_recv_sctp_info");
+        if (len != 8 || memcmp(buf, "vectored", 8) != 0 || ri.stream != 7 || ri.ppid != 63
+            || !ri.eor) {
+            printf("FAIL: recv_sctp_info: %d byte(s) \"%.*s\" stream %u ppid %u eor %d\n",
+                   (int)len, (int)len, buf, ri.stream, (unsigned)ri.ppid, ri.eor);
+            return 1;
+        }
+        pass("sendv on stream 7 with PPID 63 arrives whole with its stream and PPID");
+    }
 
     /* timeout semantics */
     CHECK(apr_socket_timeout_set(client, 0), "apr_socket_timeout_set(0)");
