@@ -247,3 +247,52 @@ fn message_larger_than_sndbuf_is_emsgsize() {
     let n = sctp::send_msg(c.as_fd(), &[IoSlice::new(b"ok")], None, 0).expect("send");
     assert_eq!(n, 2);
 }
+
+#[test]
+fn connectx_to_a_multihomed_listener_and_default_sndinfo() {
+    need_sctp!();
+    let first: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let l = SctpSocket::new(Domain::V4).expect("socket");
+    l.bind(&first).expect("bind");
+    let port = local_addr(&l).port();
+    let a1: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let a2: SocketAddr = format!("127.0.0.2:{port}").parse().unwrap();
+    sctp::bindx_add(l.as_fd(), &[a2]).expect("bindx add 127.0.0.2");
+    l.listen(8).expect("listen");
+
+    let c = SctpSocket::new(Domain::V4).expect("client socket");
+    sctp::set_nodelay(c.as_fd(), true).expect("SCTP_NODELAY");
+    assert_eq!(
+        c.connectx(&[]).map_err(|e| e.errno),
+        Err(libc::EINVAL),
+        "no addresses"
+    );
+    let id = c.connectx(&[a1, a2]).expect("sctp_connectx");
+    assert!(id > 0, "association id {id}");
+    let (s, _) = l.accept().expect("accept");
+    set_recv_timeout(&s);
+    let mut peers = sctp::peer_addrs(c.as_fd()).expect("SCTP_GET_PEER_ADDRS");
+    peers.sort();
+    assert_eq!(peers, vec![a1, a2], "both listener addresses are paths");
+
+    // Writes without a cmsg take SCTP_DEFAULT_SNDINFO's stream and PPID.
+    sctp::set_recvrcvinfo(s.as_fd(), true).expect("SCTP_RECVRCVINFO");
+    let info = SndInfo {
+        sid: 4,
+        ppid: 63,
+        ..Default::default()
+    };
+    sctp::set_default_sndinfo(c.as_fd(), &info).expect("SCTP_DEFAULT_SNDINFO");
+    sctp::send_msg(c.as_fd(), &[IoSlice::new(b"default")], None, 0).expect("send");
+    let mut buf = [0u8; 64];
+    let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect("recv");
+    assert_eq!(&buf[..r.len], b"default");
+    let ri = r.info.expect("rcvinfo");
+    assert_eq!((ri.sid, ri.ppid), (4, 63));
+
+    // Non-blocking receive with nothing queued: EAGAIN, typed.
+    s.set_nonblocking(true).expect("O_NONBLOCK");
+    let e = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect_err("nothing queued");
+    assert!(e.is_would_block(), "{e}");
+    assert_eq!(e.op, "recvmsg");
+}

@@ -317,4 +317,117 @@ mod tests {
         let v = header(raw::SCTP_SHUTDOWN_EVENT, 100);
         assert!(parse_notification(&v).is_err());
     }
+
+    /// One well-formed notification of each parsed kind.
+    fn samples() -> Vec<Vec<u8>> {
+        let mut ac = header(raw::SCTP_ASSOC_CHANGE, 20);
+        for x in [SCTP_SHUTDOWN_COMP, 0, 1, 1] {
+            ac.extend_from_slice(&x.to_ne_bytes());
+        }
+        ac.extend_from_slice(&2i32.to_ne_bytes());
+        let mut pc = header(raw::SCTP_PEER_ADDR_CHANGE, 148);
+        let mut a = Vec::new();
+        super::super::addr::encode(&"[::1]:80".parse().unwrap(), &mut a);
+        a.resize(128, 0);
+        pc.extend_from_slice(&a);
+        pc.extend_from_slice(&[0u8; 12]);
+        let mut sf = header(raw::SCTP_SEND_FAILED_EVENT, 32);
+        sf.extend_from_slice(&[0u8; 24]);
+        let mut sd = header(raw::SCTP_SHUTDOWN_EVENT, 12);
+        sd.extend_from_slice(&1i32.to_ne_bytes());
+        vec![ac, pc, sf, sd]
+    }
+
+    #[test]
+    fn every_truncation_of_every_kind_is_an_error() {
+        for v in samples() {
+            assert!(parse_notification(&v).is_ok());
+            for cut in 0..v.len() {
+                let e = parse_notification(&v[..cut]).unwrap_err();
+                assert_eq!(e.errno, 0, "malformed, not an errno");
+            }
+            // A header that claims less than its kind needs is an error too.
+            let mut short = v.clone();
+            short[4..8].copy_from_slice(&(v.len() as u32 - 1).to_ne_bytes());
+            assert!(parse_notification(&short).is_err());
+        }
+    }
+
+    #[test]
+    fn bytes_past_the_stated_length_are_ignored() {
+        for v in samples() {
+            let mut long = v.clone();
+            long.extend_from_slice(&[0xff; 40]);
+            assert_eq!(parse_notification(&long), parse_notification(&v));
+        }
+    }
+
+    #[test]
+    fn other_kinds_and_display() {
+        for kind in [
+            raw::SCTP_REMOTE_ERROR,
+            raw::SCTP_PARTIAL_DELIVERY_EVENT,
+            raw::SCTP_ADAPTATION_INDICATION,
+            raw::SCTP_AUTHENTICATION_EVENT,
+            raw::SCTP_SENDER_DRY_EVENT,
+            raw::SCTP_STREAM_RESET_EVENT,
+            raw::SCTP_ASSOC_RESET_EVENT,
+            raw::SCTP_STREAM_CHANGE_EVENT,
+            raw::SCTP_SEND_FAILED, // the deprecated form
+            0x1234,
+        ] {
+            let mut v = header(kind, 16);
+            v.extend_from_slice(&[0; 8]);
+            let n = parse_notification(&v).unwrap();
+            assert_eq!(n, Notification::Other { kind });
+            assert_eq!(n.to_string(), format!("notification {kind:#x}"));
+        }
+        let shown: Vec<String> = samples()
+            .iter()
+            .map(|v| parse_notification(v).unwrap().to_string())
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "association 2 SHUTDOWN_COMP (error 0, streams out 1 in 1)",
+                "association 0: peer address [::1]:80 ADDR_AVAILABLE (error 0)",
+                "association 0: send failed (error 0) of 0 byte(s) on stream 0",
+                "association 1: peer sent SHUTDOWN",
+            ]
+        );
+    }
+
+    #[test]
+    fn peer_addr_change_with_unknown_family_has_no_address() {
+        let mut v = header(raw::SCTP_PEER_ADDR_CHANGE, 148);
+        v.extend_from_slice(&[0u8; 140]);
+        match parse_notification(&v).unwrap() {
+            Notification::PeerAddrChange { addr, .. } => assert_eq!(addr, None),
+            n => panic!("{n:?}"),
+        }
+    }
+
+    #[test]
+    fn event_kinds_are_distinct_notification_types() {
+        let all = [
+            Event::AssocChange,
+            Event::PeerAddrChange,
+            Event::SendFailed,
+            Event::RemoteError,
+            Event::Shutdown,
+            Event::PartialDelivery,
+            Event::AdaptationIndication,
+            Event::SenderDry,
+            Event::StreamReset,
+            Event::AssocReset,
+            Event::StreamChange,
+        ];
+        let mut kinds: Vec<u16> = all.iter().map(|e| e.kind()).collect();
+        assert!(kinds.iter().all(|k| (0x8001..=0x800d).contains(k)));
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), all.len());
+        // What subscribe(SendFailed) asks for is what the parser reads.
+        assert_eq!(Event::SendFailed.kind(), raw::SCTP_SEND_FAILED_EVENT);
+    }
 }
