@@ -398,6 +398,39 @@ fn eof_after_the_peer_closes() {
     assert_eq!(unsafe { apr_socket::recv(c, &mut [0u8; 8]) }, Err(EOF));
 }
 
+/// A tracing subscriber that keeps the messages of events with target
+/// "apr_sctp".
+#[derive(Clone, Default)]
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Message<'a>(&'a mut String);
+
+impl tracing::field::Visit for Message<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            *self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Collect {
+    fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
+        m.target() == "apr_sctp"
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, e: &tracing::Event<'_>) {
+        let mut m = String::new();
+        e.record(&mut Message(&mut m));
+        self.0.lock().unwrap().push(m);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
 #[test]
 fn notifications_are_skipped_not_returned() {
     need_sctp!();
@@ -408,12 +441,21 @@ fn notifications_are_skipped_not_returned() {
         sctp::subscribe(borrow(c), &[Event::AssocChange, Event::Shutdown], true)
             .expect("SCTP_EVENT");
     });
-    assert_eq!(send_c(s, b"abcd", 2), (SUCCESS, 4));
-    // A 4-byte buffer: the 20-byte COMM_UP is read and dropped whole.
-    assert_eq!(recv_c(c, 4), (SUCCESS, b"abcd".to_vec(), 2));
-    // SAFETY: a live socket, closed once.
-    check(unsafe { sys::apr_socket_close(s) }, "apr_socket_close");
-    assert_eq!(recv_c(c, 4), (EOF, vec![], 0));
+    let logs = Collect::default();
+    tracing::subscriber::with_default(logs.clone(), || {
+        assert_eq!(send_c(s, b"abcd", 2), (SUCCESS, 4));
+        // A 4-byte buffer: the 20-byte COMM_UP is read and dropped whole.
+        assert_eq!(recv_c(c, 4), (SUCCESS, b"abcd".to_vec(), 2));
+        // SAFETY: a live socket, closed once.
+        check(unsafe { sys::apr_socket_close(s) }, "apr_socket_close");
+        assert_eq!(recv_c(c, 4), (EOF, vec![], 0));
+    });
+    // Each skipped notification was logged, parsed whole.
+    let logs = logs.0.lock().unwrap().clone();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    assert!(logs[0].contains("COMM_UP"), "{logs:?}");
+    assert!(logs[1].contains("peer sent SHUTDOWN"), "{logs:?}");
+    assert!(logs[2].contains("SHUTDOWN_COMP"), "{logs:?}");
 }
 
 /// `apr_bucket_read` (a macro in C).
