@@ -102,8 +102,10 @@ apr_status_t apr_socket_recv_sctp(apr_socket_t *sock, char *buf,
 
 /**
  * Like apr_socket_recv_sctp(), filling @a info (may be NULL) with the full
- * receive information; info->eor tells whether the bytes end the message.
- * On error @a info is zeroed.
+ * receive information; info->eor tells whether the bytes end the message
+ * (a message longer than the buffer comes in several reads, only the last
+ * with eor set). On error @a info is zeroed. With *len == 0 nothing is read
+ * and APR_SUCCESS is returned.
  */
 apr_status_t apr_socket_recv_sctp_info(apr_socket_t *sock, char *buf,
                                        apr_size_t *len,
@@ -119,7 +121,14 @@ apr_status_t apr_socket_recv_sctp_info(apr_socket_t *sock, char *buf,
  * bucket. A non-blocking read with nothing to read returns APR_EAGAIN and
  * leaves the bucket unchanged; a blocking read waits up to the socket's
  * timeout (APR_TIMEUP when it passes). Setaside, split and copy are not
- * implemented (APR_ENOTIMPL), as for socket buckets.
+ * implemented (APR_ENOTIMPL), as for socket buckets. Destroying an SCTP
+ * bucket frees only its own small record (allocated with
+ * apr_bucket_alloc()); it never closes the socket.
+ *
+ * Which bucket carries what: after b is read, b holds the bytes (a heap
+ * bucket) and APR_BUCKET_NEXT(b) is the new SCTP bucket whose
+ * apr_bucket_sctp_rcvinfo() describes those bytes (stream, PPID, eor); a
+ * bucket made by apr_bucket_sctp_create()/_make() has no rcvinfo yet.
  */
 extern const apr_bucket_type_t apr_bucket_type_sctp;
 

@@ -12,6 +12,7 @@ use crate::sctp::{self, RcvInfo, SndInfo};
 use crate::sys;
 use std::io::IoSlice;
 use std::os::fd::BorrowedFd;
+use std::time::{Duration, Instant};
 
 /// Send parameters for the C API (`apr_sctp_sndinfo_t` in apr_sctp.h).
 #[repr(C)]
@@ -72,17 +73,35 @@ unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
     (fd, t)
 }
 
-/// Waits until `fd` is ready for `events` or the timeout (µs, < 0: forever)
-/// passes.
-fn wait(fd: BorrowedFd<'_>, events: libc::c_short, timeout: i64) -> Result<(), sys::apr_status_t> {
+/// When a call with APR timeout `timeout` (µs) must give up: `None` for a
+/// blocking socket (timeout < 0).
+fn deadline(timeout: i64) -> Option<Instant> {
+    u64::try_from(timeout)
+        .ok()
+        .map(|us| Instant::now() + Duration::from_micros(us))
+}
+
+/// Waits until `fd` is ready for `events` or `until` passes (APR_TIMEUP).
+/// One deadline spans all the waits of a call, so retries after a spurious
+/// wake-up (or a skipped notification) never stretch the timeout.
+fn wait(
+    fd: BorrowedFd<'_>,
+    events: libc::c_short,
+    until: Option<Instant>,
+) -> Result<(), sys::apr_status_t> {
     use std::os::fd::AsRawFd;
-    let ms: libc::c_int = if timeout < 0 {
-        -1
-    } else {
-        // Round up, as APR does, so a short timeout is not a busy loop.
-        ((timeout + 999) / 1000).min(i32::MAX as i64) as libc::c_int
-    };
     loop {
+        let ms: libc::c_int = match until {
+            None => -1,
+            Some(t) => {
+                let left = t.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(sys::APR_TIMEUP as sys::apr_status_t);
+                }
+                // Round up, so a short timeout is not a busy loop.
+                left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int
+            }
+        };
         let mut p = libc::pollfd {
             fd: fd.as_raw_fd(),
             events,
@@ -124,11 +143,12 @@ pub unsafe fn send(
     // SAFETY: the descriptor stays open while the APR socket is live.
     let fd = unsafe { BorrowedFd::borrow_raw(raw) };
     let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
+    let until = deadline(timeout);
     loop {
         match sctp::send_msg(fd, bufs, Some(info), flags) {
             Ok(n) => return Ok(n),
             Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, libc::POLLOUT, timeout)?,
+            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, libc::POLLOUT, until)?,
             Err(e) => return Err(e.errno),
         }
     }
@@ -178,6 +198,7 @@ pub unsafe fn recv_msg(
     // SAFETY: the descriptor stays open while the APR socket is live.
     let fd = unsafe { BorrowedFd::borrow_raw(raw) };
     let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
+    let until = deadline(timeout);
     if buf.is_empty() {
         // Nothing to read into: no syscall (a 0-byte recvmsg would look like
         // end of stream).
@@ -192,7 +213,7 @@ pub unsafe fn recv_msg(
             Ok(r) if r.len == 0 => return Err(sys::APR_EOF as sys::apr_status_t),
             Ok(r) => return Ok(r),
             Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if e.is_would_block() && timeout != 0 => wait(fd, libc::POLLIN, timeout)?,
+            Err(e) if e.is_would_block() && timeout != 0 => wait(fd, libc::POLLIN, until)?,
             Err(e) => return Err(e.errno),
         }
     }
@@ -389,6 +410,29 @@ mod tests {
 
     /// The C structs of apr_sctp.h (tests/c/sctp_pingpong.c checks the
     /// same numbers on the C side).
+    #[test]
+    fn deadlines_and_waits() {
+        assert_eq!(deadline(-1), None);
+        let t = deadline(0).unwrap();
+        assert!(t <= Instant::now());
+        // A passed deadline is APR_TIMEUP at once, without polling; a live
+        // one polls (no events asked for: it times out).
+        let f = std::fs::File::open("/dev/null").unwrap();
+        use std::os::fd::AsFd;
+        assert_eq!(
+            wait(f.as_fd(), 0, Some(t)),
+            Err(sys::APR_TIMEUP as sys::apr_status_t)
+        );
+        let t0 = Instant::now();
+        assert_eq!(
+            wait(f.as_fd(), 0, deadline(20_000)),
+            Err(sys::APR_TIMEUP as sys::apr_status_t)
+        );
+        assert!(t0.elapsed() >= Duration::from_millis(19));
+        // /dev/null is always readable.
+        assert_eq!(wait(f.as_fd(), libc::POLLIN, deadline(1_000_000)), Ok(()));
+    }
+
     #[test]
     fn c_struct_layouts() {
         assert_eq!(size_of::<apr_sctp_sndinfo_t>(), 12);
