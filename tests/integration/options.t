@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/../t/lib";
 use Test::More;
 use File::Temp qw(tempdir);
 use SCTPClient;
-use SCTPTest qw(sctp_listening sctp_only eventually);
+use SCTPTest qw(sctp_listening sctp_only eventually own_httpd_conf own_httpd_generations);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -32,39 +32,20 @@ my $big = join '', map { pack 'N', $_ * 2654435761 % 4294967296 } 1 .. (1 << 18)
 my $have_v6 = -e '/proc/net/if_inet6' && `cat /proc/net/if_inet6` =~ /^0{31}1 /m;
 my $v6conf = $have_v6 ? "Listen [::1]:8811 sctp\nSCTPListen [::1]:8812\n" : '';
 open my $c, '>', "$dir/httpd.conf" or die;
-print $c <<"EOC";
-ServerRoot $dir
-ServerName localhost
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel info sctp:debug
-DefaultRuntimeDir $dir
-Mutex file:$dir default
-LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule sctp_module $so
-User nobody
-Group nogroup
-DocumentRoot $dir/htdocs
-<Directory $dir/htdocs>
-    Require all granted
-</Directory>
+print $c own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => <<"EOX");
 Listen 127.0.0.1:8810 sctp
 $v6conf
 SCTPMaxMessageSize 4096
 SCTPInStreams 5
 SCTPOutStreams 7
 SCTPNoDelay Off
-EOC
+EOX
 close $c;
 
 my $t = `/usr/sbin/apache2 -t -f $dir/httpd.conf 2>&1`;
 like($t, qr/Syntax OK/, 'configuration accepted by apache2 -t') or diag($t);
 system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0 or BAIL_OUT('httpd did not start');
-my $started = eventually(60, 1, sub {
-    open my $f, '<', "$dir/error_log" or return 0;
-    return (grep { /resuming normal operations/ } <$f>) ? 1 : 0;
-});
+my $started = eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 });
 is($started, 1, "httpd ($mpm) started");
 
 ok(sctp_only(8810), '8810 is SCTP only (eps, TCP refused)');

@@ -12,7 +12,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use SCTPClient;
-use SCTPTest qw(sctp_listening tcp_refused eventually);
+use SCTPTest qw(sctp_listening tcp_refused eventually own_httpd_conf own_httpd_generations);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -27,32 +27,11 @@ chmod 0755, $dir;
 sub write_conf {
     my ($listen) = @_;
     open my $f, '>', "$dir/httpd.conf" or die;
-    print $f <<"EOC";
-ServerRoot $dir
-ServerName localhost
-PidFile $dir/httpd.pid
-ErrorLog $dir/error_log
-LogLevel info sctp:debug
-DefaultRuntimeDir $dir
-Mutex file:$dir default
-LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule sctp_module $so
-User nobody
-Group nogroup
-DocumentRoot $dir/htdocs
-<Directory $dir/htdocs>
-    Require all granted
-</Directory>
-$listen
-EOC
+    print $f own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => $listen);
     close $f;
 }
 
-sub generations {
-    open my $f, '<', "$dir/error_log" or return 0;
-    return scalar grep { /resuming normal operations/ } <$f>;
-}
+sub generations { own_httpd_generations($dir) }
 
 sub parent_pid {
     open my $f, '<', "$dir/httpd.pid" or return;

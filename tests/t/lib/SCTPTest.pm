@@ -7,7 +7,7 @@ use Exporter 'import';
 use IO::Socket::INET;
 our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused sctp_only
                     httpd_fd_count httpd_fd_map fd_growth httpd_pids sctp_assocs server_assocs
-                    eventually);
+                    eventually own_httpd_conf own_httpd_generations);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
 use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
@@ -132,6 +132,39 @@ sub httpd_fd_count {
         $n += grep { /^\d+$/ } readdir $d;
     }
     return $n;
+}
+
+# The configuration of an httpd that a test runs itself (tests/integration):
+# ServerRoot $a{dir} (with htdocs/ in it), MPM $a{mpm}, mod_sctp from
+# $a{so}, httpd dropping to nobody; $a{extra} (listeners, directives) last.
+sub own_httpd_conf {
+    my (%a) = @_;
+    my ($dir, $mpm, $so) = @a{qw(dir mpm so)};
+    return <<"EOC" . ($a{extra} // '') . "\n";
+ServerRoot $dir
+ServerName localhost
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel info sctp:debug
+DefaultRuntimeDir $dir
+Mutex file:$dir default
+LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule sctp_module $so
+User nobody
+Group nogroup
+DocumentRoot $dir/htdocs
+<Directory $dir/htdocs>
+    Require all granted
+</Directory>
+EOC
+}
+
+# How many generations that httpd has started (error_log lines).
+sub own_httpd_generations {
+    my ($dir) = @_;
+    open my $f, '<', "$dir/error_log" or return 0;
+    return scalar grep { /resuming normal operations/ } <$f>;
 }
 
 1;
