@@ -103,3 +103,40 @@ pub unsafe fn cleanup(bb: *mut ffi::apr_bucket_brigade) {
         ffi::apr_brigade_cleanup(bb as *mut std::os::raw::c_void);
     }
 }
+
+/// `APR_BRIGADE_INSERT_TAIL`.
+///
+/// # Safety
+/// `bb` must point to a live brigade and `b` to a fresh, unlinked bucket.
+pub unsafe fn append(bb: *mut ffi::apr_bucket_brigade, b: *mut ffi::apr_bucket) {
+    // SAFETY: ring links of a live brigade and bucket.
+    unsafe {
+        let sentinel = sentinel(bb);
+        let last = (*bb).list.prev;
+        (*b).link.next = sentinel;
+        (*b).link.prev = last;
+        (*last).link.next = b;
+        (*bb).list.prev = b;
+    }
+}
+
+/// Appends a heap bucket holding a copy of `data` (nothing if empty).
+///
+/// # Safety
+/// `bb` must point to a live brigade.
+pub unsafe fn append_copy(bb: *mut ffi::apr_bucket_brigade, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    // SAFETY: a heap bucket with no free function copies `data` into memory
+    // of the brigade's bucket allocator.
+    unsafe {
+        let b = ffi::apr_bucket_heap_create(
+            data.as_ptr() as *const std::os::raw::c_char,
+            data.len(),
+            None,
+            (*bb).bucket_alloc,
+        );
+        append(bb, b);
+    }
+}

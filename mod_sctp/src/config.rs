@@ -16,6 +16,15 @@ pub const DEFAULT_MAX_MESSAGE: usize = 32 * 1024;
 /// buffer (212992 bytes), and a too-large message fails with EMSGSIZE.
 pub const MIN_MAX_MESSAGE: usize = 1024;
 pub const MAX_MAX_MESSAGE: usize = 128 * 1024;
+/// Input queued ahead of what httpd reads, per stream and per association,
+/// when the administrator says nothing: room for many pipelined requests and
+/// a request body arriving on another stream, bounded per connection.
+pub const DEFAULT_STREAM_QUEUE: usize = 256 * 1024;
+pub const DEFAULT_ASSOC_QUEUE: usize = 1024 * 1024;
+/// Bounds of both queue directives: a queue must hold a request line of
+/// httpd's default LimitRequestLine (8190 bytes) plus one read (8000 bytes).
+pub const MIN_QUEUE: usize = 16 * 1024;
+pub const MAX_QUEUE: usize = 256 * 1024 * 1024;
 /// httpd's own default for `ListenBacklog`.
 pub const DEFAULT_BACKLOG: i32 = 511;
 
@@ -122,25 +131,41 @@ pub fn parse_streams(directive: &str, s: &str) -> Result<u16, String> {
     }
 }
 
-/// Parses `SCTPMaxMessageSize`: bytes, optionally with a K suffix.
-pub fn parse_message_size(s: &str) -> Result<usize, String> {
+/// Parses a size in bytes with an optional K or M suffix, within `min..=max`.
+pub fn parse_size(directive: &str, s: &str, min: usize, max: usize) -> Result<usize, String> {
     let t = s.trim();
-    let (num, mult) = match t.strip_suffix(['k', 'K']) {
-        Some(n) => (n, 1024usize),
-        None => (t, 1usize),
+    let (num, mult) = if let Some(n) = t.strip_suffix(['k', 'K']) {
+        (n, 1usize << 10)
+    } else if let Some(n) = t.strip_suffix(['m', 'M']) {
+        (n, 1usize << 20)
+    } else {
+        (t, 1usize)
     };
     let n = num
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("SCTPMaxMessageSize: '{s}' is not a size in bytes"))?;
-    if !(MIN_MAX_MESSAGE..=MAX_MAX_MESSAGE).contains(&n) {
-        return Err(format!(
-            "SCTPMaxMessageSize: {n} is outside {MIN_MAX_MESSAGE}..{MAX_MAX_MESSAGE} bytes \
-             (larger messages may not fit the socket send buffer)"
-        ));
+        .ok_or_else(|| format!("{directive}: '{s}' is not a size in bytes"))?;
+    if !(min..=max).contains(&n) {
+        return Err(format!("{directive}: {n} is outside {min}..{max} bytes"));
     }
     Ok(n)
+}
+
+/// Parses `SCTPMaxMessageSize`.
+pub fn parse_message_size(s: &str) -> Result<usize, String> {
+    parse_size("SCTPMaxMessageSize", s, MIN_MAX_MESSAGE, MAX_MAX_MESSAGE)
+        .map_err(|e| format!("{e} (larger messages may not fit the socket send buffer)"))
+}
+
+/// Parses `SCTPMaxStreamQueue`.
+pub fn parse_stream_queue(s: &str) -> Result<usize, String> {
+    parse_size("SCTPMaxStreamQueue", s, MIN_QUEUE, MAX_QUEUE)
+}
+
+/// Parses `SCTPMaxAssociationQueue`.
+pub fn parse_assoc_queue(s: &str) -> Result<usize, String> {
+    parse_size("SCTPMaxAssociationQueue", s, MIN_QUEUE, MAX_QUEUE)
 }
 
 /// What one configuration generation says about SCTP.
@@ -151,6 +176,10 @@ pub struct Config {
     pub out_streams: u16,
     pub nodelay: bool,
     pub max_message: usize,
+    /// `SCTPMaxStreamQueue`: input bytes one stream may have queued.
+    pub stream_queue: usize,
+    /// `SCTPMaxAssociationQueue`: input bytes all streams may have queued.
+    pub assoc_queue: usize,
     /// Seen on core's `ListenBacklog` (core keeps its value private).
     pub backlog: i32,
     /// Seen on core's `ListenCoresBucketsRatio`.
@@ -165,6 +194,8 @@ impl Default for Config {
             out_streams: DEFAULT_STREAMS,
             nodelay: true,
             max_message: DEFAULT_MAX_MESSAGE,
+            stream_queue: DEFAULT_STREAM_QUEUE,
+            assoc_queue: DEFAULT_ASSOC_QUEUE,
             backlog: DEFAULT_BACKLOG,
             buckets_ratio: 0,
         }
@@ -242,6 +273,13 @@ impl Config {
                 self.buckets_ratio
             ));
         }
+        if self.assoc_queue < self.stream_queue {
+            return Err(format!(
+                "SCTPMaxAssociationQueue ({} bytes) is smaller than SCTPMaxStreamQueue ({} bytes): \
+                 the association's queue holds every stream's",
+                self.assoc_queue, self.stream_queue
+            ));
+        }
         Ok(())
     }
 }
@@ -288,6 +326,22 @@ mod tests {
         assert!(parse_message_size("512").is_err());
         assert!(parse_message_size("1000000").is_err());
         assert!(parse_message_size("99999999999999999999k").is_err());
+        assert_eq!(parse_stream_queue("1M"), Ok(1 << 20));
+        assert_eq!(parse_assoc_queue("64k"), Ok(65536));
+        let e = parse_stream_queue("1000").unwrap_err();
+        assert!(e.starts_with("SCTPMaxStreamQueue: 1000 is outside"), "{e}");
+        assert!(parse_assoc_queue("1G").is_err());
+    }
+
+    #[test]
+    fn association_queue_holds_a_stream_queue() {
+        let mut c = Config::default();
+        assert!(c.check().is_ok());
+        c.stream_queue = 2 << 20;
+        let e = c.check().unwrap_err();
+        assert!(e.contains("SCTPMaxAssociationQueue"), "{e}");
+        c.assoc_queue = 2 << 20;
+        assert!(c.check().is_ok());
     }
 
     #[test]

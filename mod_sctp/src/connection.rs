@@ -1,15 +1,19 @@
 //! What mod_sctp does for each accepted SCTP association.
 //!
 //! * pre_connection: recognise SCTP sockets (APR records the protocol of the
-//!   listener on the accepted socket) and add SCTP_OUT, which takes over the
-//!   network writes.
-//! * insert_network_bucket: feed CORE_IN from an SCTP bucket (apr-sctp),
-//!   which reads with `recvmsg` and records the stream of each message.
-//!   Responses go on stream 0 for now; the stream-aware demux replaces this.
+//!   listener on the accepted socket), create the association's state and
+//!   add SCTP_IN and SCTP_OUT, which take over the network reads and writes
+//!   (core's CORE_IN and CORE below them are never called).
+//! * post_read_request: environment variables for the request (stream,
+//!   association id, peer addresses) for CGI, SSI, mod_rewrite and logs.
 
+use crate::association::Assoc;
 use crate::ffi;
+use crate::input_filter;
 use crate::output_filter;
+use std::ffi::CString;
 use std::os::raw::{c_int, c_void};
+use std::ptr;
 
 pub(crate) fn is_sctp(sock: *mut ffi::apr_socket_t) -> bool {
     if sock.is_null() {
@@ -21,6 +25,26 @@ pub(crate) fn is_sctp(sock: *mut ffi::apr_socket_t) -> bool {
     proto == ffi::APR_PROTO_SCTP as c_int
 }
 
+fn module_index() -> usize {
+    // SAFETY: written once by httpd while loading the module; read only.
+    unsafe { (*ptr::addr_of!(crate::sctp_module)).module_index as usize }
+}
+
+/// The association of an SCTP connection (`None` for other connections).
+///
+/// # Safety
+/// `c` is a live connection.
+pub unsafe fn assoc_of(c: *mut ffi::conn_rec) -> Option<&'static mut Assoc> {
+    // SAFETY: conn_config is an array of one pointer per module
+    // (ap_get_module_config); ours is null or the Assoc set in
+    // pre_connection, which lives as long as the connection.
+    unsafe {
+        let v = (*c).conn_config as *mut *mut c_void;
+        let a = *v.add(module_index()) as *mut Assoc;
+        a.as_mut()
+    }
+}
+
 pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void) -> c_int {
     let sock = csd as *mut ffi::apr_socket_t;
     // SAFETY: httpd passes the live connection; secondary connections
@@ -29,36 +53,65 @@ pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut 
         return ffi::DECLINED;
     }
     let cfg = crate::config();
-    // SAFETY: pre_connection of an SCTP connection, before any I/O.
-    unsafe { output_filter::add(c, sock, cfg.max_message) };
-    // SAFETY: live connection for the log id.
-    let id = unsafe { (*c).id };
+    // SAFETY: pre_connection of an SCTP connection, before any I/O; the
+    // filters get the Assoc (connection pool lifetime) as their context,
+    // and so does the module's slot in conn_config.
+    let a = unsafe {
+        let a = Assoc::create(c, sock, &cfg);
+        let v = (*c).conn_config as *mut *mut c_void;
+        *v.add(module_index()) = a as *mut c_void;
+        ffi::ap_add_input_filter_handle(input_filter::HANDLE, a as *mut c_void, ptr::null_mut(), c);
+        ffi::ap_add_output_filter_handle(
+            output_filter::HANDLE,
+            a as *mut c_void,
+            ptr::null_mut(),
+            c,
+        );
+        &*a
+    };
     tracing::debug!(
-        "connection {id}: SCTP association accepted, SCTP_OUT added (max message {} bytes)",
+        "connection {}: SCTP association from {} accepted, streams in/out {}/{}; SCTP_IN and SCTP_OUT added (max message {} bytes)",
+        a.conn_id,
+        peers_text(a),
+        a.in_streams,
+        a.out_streams,
         cfg.max_message
     );
     ffi::OK as c_int
 }
 
-pub(crate) unsafe extern "C" fn insert_network_bucket(
-    c: *mut ffi::conn_rec,
-    bb: *mut ffi::apr_bucket_brigade,
-    sock: *mut ffi::apr_socket_t,
-) -> ffi::apr_status_t {
-    if !is_sctp(sock) {
-        return ffi::AP_DECLINED as ffi::apr_status_t;
-    }
-    // SAFETY: live connection and brigade; the bucket is allocated from the
-    // connection's bucket allocator and appended (APR_BRIGADE_INSERT_TAIL).
+fn peers_text(a: &Assoc) -> String {
+    let v: Vec<String> = a.peers.iter().map(|p| p.ip().to_string()).collect();
+    v.join(" ")
+}
+
+/// Sets `name=value` in the request's environment (request pool copies).
+///
+/// # Safety
+/// `r` is a live request.
+unsafe fn setenv(r: *mut ffi::request_rec, name: &str, value: &str) {
+    let (Ok(n), Ok(v)) = (CString::new(name), CString::new(value)) else {
+        return;
+    };
+    // SAFETY: apr_table_set copies both strings into the table's pool.
+    unsafe { ffi::apr_table_set((*r).subprocess_env, n.as_ptr(), v.as_ptr()) };
+}
+
+pub(crate) unsafe extern "C" fn post_read_request(r: *mut ffi::request_rec) -> c_int {
+    // SAFETY: live request and connection.
+    let Some(a) = (unsafe { assoc_of((*r).connection) }) else {
+        return ffi::DECLINED;
+    };
+    let stream = a.demux.pinned().unwrap_or(a.response_sid);
+    // SAFETY: live request.
     unsafe {
-        let b = apr_sctp::bucket::create(sock as *mut _, (*c).bucket_alloc as *mut _)
-            as *mut ffi::apr_bucket;
-        let sentinel = crate::brigade::sentinel(bb);
-        let last = (*bb).list.prev;
-        (*b).link.next = sentinel;
-        (*b).link.prev = last;
-        (*last).link.next = b;
-        (*bb).list.prev = b;
+        setenv(r, "SCTP", "on");
+        setenv(r, "TRANSPORT", "sctp");
+        setenv(r, "SCTP_STREAM", &stream.to_string());
+        setenv(r, "SCTP_ASSOC_ID", &a.assoc_id.to_string());
+        setenv(r, "SCTP_PEER_ADDRS", &peers_text(a));
+        setenv(r, "SCTP_STREAMS_IN", &a.in_streams.to_string());
+        setenv(r, "SCTP_STREAMS_OUT", &a.out_streams.to_string());
     }
-    0
+    ffi::DECLINED
 }

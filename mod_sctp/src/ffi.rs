@@ -10,3 +10,12 @@
 )]
 
 include!(concat!(env!("OUT_DIR"), "/httpd_bindings.rs"));
+
+/// The descriptor of a live APR socket.
+pub fn socket_fd(sd: *mut apr_socket_t) -> std::os::raw::c_int {
+    let mut fd: apr_os_sock_t = -1;
+    // SAFETY: `sd` is a live APR socket (every caller holds one); `fd` is a
+    // valid out-pointer.
+    unsafe { apr_os_sock_get(&mut fd, sd) };
+    fd
+}

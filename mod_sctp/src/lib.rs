@@ -5,16 +5,20 @@
 //! * `config`: what the directives say, parsed and checked (sans-I/O);
 //! * `listeners`: SCTP listening sockets in httpd's listener list;
 //! * `connection`: what happens on each accepted association;
-//! * `output_filter`: SCTP_OUT, which writes responses as SCTP messages;
+//! * `association`: the state of one association that both filters share;
+//! * `input_filter`: SCTP_IN, which reads requests one stream at a time;
+//! * `stream_demux`: per-stream input queues (sans-I/O);
+//! * `output_filter`: SCTP_OUT, which writes each response as SCTP messages
+//!   on its request's stream;
 //! * `messages`: cutting bytes into bounded messages (sans-I/O);
-//! * `log`: `tracing` into httpd's error log;
-//! * `stream_demux`: per-stream input queues (sans-I/O; wired in by the
-//!   stream-aware input filter).
+//! * `log`: `tracing` into httpd's error log.
 
+pub mod association;
 pub mod brigade;
 pub mod config;
 pub mod connection;
 pub mod ffi;
+pub mod input_filter;
 pub mod listeners;
 pub mod log;
 pub mod messages;
@@ -118,12 +122,18 @@ enum Number {
     BucketsRatio,
     InStreams,
     OutStreams,
+    MaxMessage,
+    StreamQueue,
+    AssocQueue,
 }
 
 static LISTEN_BACKLOG: Number = Number::ListenBacklog;
 static BUCKETS_RATIO: Number = Number::BucketsRatio;
 static IN_STREAMS: Number = Number::InStreams;
 static OUT_STREAMS: Number = Number::OutStreams;
+static MAX_MESSAGE: Number = Number::MaxMessage;
+static STREAM_QUEUE: Number = Number::StreamQueue;
+static ASSOC_QUEUE: Number = Number::AssocQueue;
 
 const fn tag(n: &'static Number) -> *mut c_void {
     n as *const Number as *mut c_void
@@ -210,7 +220,9 @@ unsafe extern "C" fn cmd_nodelay(
     ptr::null()
 }
 
-unsafe extern "C" fn cmd_max_message(
+/// The size directives: `SCTPMaxMessageSize`, `SCTPMaxStreamQueue`,
+/// `SCTPMaxAssociationQueue`.
+unsafe extern "C" fn cmd_size(
     cmd: *mut ffi::cmd_parms,
     _d: *mut c_void,
     arg: *const c_char,
@@ -218,9 +230,20 @@ unsafe extern "C" fn cmd_max_message(
     if let Some(e) = global_only(cmd) {
         return e;
     }
-    match config::parse_message_size(cstr_arg(arg)) {
+    let arg = cstr_arg(arg);
+    let which = number_of(cmd);
+    let parsed = match which {
+        Number::StreamQueue => config::parse_stream_queue(arg),
+        Number::AssocQueue => config::parse_assoc_queue(arg),
+        _ => config::parse_message_size(arg),
+    };
+    match parsed {
         Ok(n) => {
-            with_config(|c| c.max_message = n);
+            with_config(|c| match which {
+                Number::StreamQueue => c.stream_queue = n,
+                Number::AssocQueue => c.assoc_queue = n,
+                _ => c.max_message = n,
+            });
             ptr::null()
         }
         Err(e) => cmd_error(cmd, &e),
@@ -228,7 +251,7 @@ unsafe extern "C" fn cmd_max_message(
 }
 
 #[repr(transparent)]
-struct Commands([ffi::command_rec; 9]);
+struct Commands([ffi::command_rec; 11]);
 // SAFETY: the table is immutable data that httpd only reads.
 unsafe impl Sync for Commands {}
 
@@ -283,7 +306,9 @@ static COMMANDS: Commands = Commands([
         args_how: ffi::cmd_how_FLAG,
         errmsg: c"On|Off - disable Nagle-like bundling delays (SCTP_NODELAY), default On".as_ptr(),
     },
-    take1(c"SCTPMaxMessageSize", cmd_max_message, ptr::null_mut(), c"Largest SCTP message written, in bytes (1024-131072, default 32768)"),
+    take1(c"SCTPMaxMessageSize", cmd_size, tag(&MAX_MESSAGE), c"Largest SCTP message written, in bytes (1024-131072, default 32768)"),
+    take1(c"SCTPMaxStreamQueue", cmd_size, tag(&STREAM_QUEUE), c"Input bytes one stream may have queued ahead of the request being read (16K-256M, default 256K)"),
+    take1(c"SCTPMaxAssociationQueue", cmd_size, tag(&ASSOC_QUEUE), c"Input bytes all streams of an association may have queued (16K-256M, default 1M)"),
     // SAFETY: an all-zero command_rec is the table's terminator.
     unsafe { std::mem::zeroed() },
 ]);
@@ -372,11 +397,13 @@ unsafe extern "C" fn post_config(
     }
     let cfg = config();
     tracing::debug!(
-        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes",
+        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association",
         cfg.in_streams,
         cfg.out_streams,
         cfg.nodelay,
-        cfg.max_message
+        cfg.max_message,
+        cfg.stream_queue,
+        cfg.assoc_queue
     );
     ffi::OK as c_int
 }
@@ -406,11 +433,17 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,
         );
-        ffi::ap_hook_insert_network_bucket(
-            Some(connection::insert_network_bucket),
+        ffi::ap_hook_post_read_request(
+            Some(connection::post_read_request),
             ptr::null(),
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,
+        );
+        input_filter::HANDLE = ffi::ap_register_input_filter(
+            c"SCTP_IN".as_ptr(),
+            Some(input_filter::sctp_in),
+            None,
+            ffi::ap_filter_type_AP_FTYPE_NETWORK,
         );
         output_filter::HANDLE = ffi::ap_register_output_filter(
             c"SCTP_OUT".as_ptr(),

@@ -206,7 +206,7 @@ fn update_extra(l: &mut Listener, spec: &ListenSpec) -> Result<(), String> {
         return Ok(());
     }
     // SAFETY: open socket of ours.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd_of(l.rec.sd)) };
+    let fd = unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(l.rec.sd)) };
     sctp::bindx_add(fd, &socket_addrs(&add, spec.port))
         .map_err(|e| format!("could not add local addresses {add:?} to {spec}: {e}"))?;
     sctp::bindx_rem(fd, &socket_addrs(&rem, spec.port))
@@ -241,13 +241,6 @@ pub fn log_report() {
             tracing::debug!("{line}");
         }
     }
-}
-
-fn fd_of(sd: *mut ffi::apr_socket_t) -> c_int {
-    let mut fd: ffi::apr_os_sock_t = -1;
-    // SAFETY: `sd` is a live APR socket; fd is a valid out-pointer.
-    unsafe { ffi::apr_os_sock_get(&mut fd, sd) };
-    fd
 }
 
 /// Applies the association parameters of `cfg` to a listening socket; new
@@ -338,7 +331,7 @@ unsafe fn open_socket(
             unsafe { ffi::apr_socket_close(sd) };
             Err(msg)
         };
-        let fd = fd_of(sd);
+        let fd = ffi::socket_fd(sd);
         // SAFETY: `fd` belongs to `sd`, which stays open while it is borrowed.
         let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
         // SAFETY: plain option setters on a live APR socket.
@@ -479,7 +472,7 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
             return;
         }
         // SAFETY: open socket of ours.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd_of(l.rec.sd)) };
+        let fd = unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(l.rec.sd)) };
         if let Err(e) = apply_options(fd, cfg) {
             err = Some(e);
             return;

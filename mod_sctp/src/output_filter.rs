@@ -5,8 +5,14 @@
 //! of it; httpd's CORE output filter writev()s whole files. So mod_sctp owns
 //! the network writes of SCTP connections (design §2 "Output"): this filter
 //! sits just above CORE, cuts the response into messages of at most
-//! `SCTPMaxMessageSize` bytes, sends them with `sendmsg` on the connection's
-//! stream, and never passes data down to CORE.
+//! `SCTPMaxMessageSize` bytes, sends them with `sendmsg`, and never passes
+//! data down to CORE.
+//!
+//! Streams: each response goes on the stream its request came on (the
+//! stream SCTP_IN pinned while reading it), PPID 63. The stream is chosen
+//! at each byte: bytes pending for another stream are sent first, so no
+//! byte of one response leaves on the stream of another. EOR (the end of a
+//! response) releases the request's stream.
 //!
 //! Writes are blocking with the connection's timeout (apr-sctp waits for
 //! writability), and nothing is kept between calls: when the filter returns,
@@ -15,12 +21,13 @@
 //! the response's bytes were sent, and the event MPM's write completion finds
 //! nothing pending.
 
+use crate::association::Assoc;
 use crate::brigade;
 use crate::ffi;
 use crate::messages::Coalescer;
 use apr_sctp::sctp::SndInfo;
+use std::cell::RefCell;
 use std::io::IoSlice;
-use std::os::raw::c_void;
 use std::ptr;
 
 /// SCTP payload protocol identifier for HTTP (IANA: 63).
@@ -29,102 +36,76 @@ pub const PPID_HTTP: u32 = 63;
 /// The most unread bytes discarded at the end of a connection.
 const DRAIN_LIMIT: usize = 1 << 20;
 
-/// Per-connection state, allocated in the connection pool.
-#[repr(C)]
-pub struct OutCtx {
-    sock: *mut ffi::apr_socket_t,
-    /// Coalescing buffer of `cap` bytes (connection pool memory).
-    buf: *mut u8,
-    cap: usize,
-    len: usize,
-    /// The connection's id when it was accepted (the event MPM renumbers
-    /// `c->id` as worker threads change), for log lines.
-    pub conn_id: i64,
-    /// Stream the connection's responses go on.
-    pub sid: u16,
-    pub messages: u64,
-    pub bytes: u64,
+thread_local! {
+    /// The coalescing buffer. Nothing stays in it between calls of the
+    /// filter (see the module docs), so one per thread serves every
+    /// connection the thread writes, and idle associations cost nothing.
+    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-impl OutCtx {
-    /// # Safety
-    /// `pool` is the connection pool, `sock` the connection's socket.
-    pub unsafe fn create(
-        pool: *mut ffi::apr_pool_t,
-        sock: *mut ffi::apr_socket_t,
-        cap: usize,
-        conn_id: i64,
-    ) -> *mut OutCtx {
-        // SAFETY: pool memory, sized and written before use; OutCtx has no
-        // destructor, so the pool may free it without a cleanup.
-        unsafe {
-            let ctx = ffi::apr_palloc(pool, std::mem::size_of::<OutCtx>()) as *mut OutCtx;
-            let buf = ffi::apr_palloc(pool, cap) as *mut u8;
-            ptr::write(
-                ctx,
-                OutCtx {
-                    sock,
-                    buf,
-                    cap,
-                    len: 0,
-                    conn_id,
-                    sid: 0,
-                    messages: 0,
-                    bytes: 0,
-                },
-            );
-            ctx
+/// Runs `f` with a buffer of `cap` bytes.
+fn with_buffer<T>(cap: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
+    BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut v) => {
+            v.resize(cap, 0);
+            f(&mut v)
         }
-    }
+        // Never expected (a bucket read does not write to the network), but
+        // a nested call must not share the buffer.
+        Err(_) => f(&mut vec![0; cap]),
+    })
+}
 
-    fn info(&self) -> SndInfo {
-        SndInfo {
-            sid: self.sid,
-            flags: 0,
-            ppid: PPID_HTTP,
-            context: 0,
+/// One call's writer: the association, the buffer and what is pending in it.
+struct Writer<'a> {
+    a: &'a mut Assoc,
+    mem: &'a mut [u8],
+    len: usize,
+    /// Stream of the pending bytes.
+    sid: u16,
+}
+
+/// Sends one message on `sid` with PPID 63.
+fn send(a: &mut Assoc, sid: u16, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+    let info = SndInfo {
+        sid,
+        flags: 0,
+        ppid: PPID_HTTP,
+        context: 0,
+    };
+    // SAFETY: `sock` is the connection's live socket (the two crates'
+    // bindgen types are the same C type).
+    unsafe { apr_sctp::apr_socket::send(a.sock as *mut _, &[IoSlice::new(data)], &info) }
+        .map(|_| {
+            a.counters.messages_out += 1;
+            a.counters.bytes_out += data.len() as u64;
+        })
+        .map_err(|rv| rv as ffi::apr_status_t)
+}
+
+impl Writer<'_> {
+    /// Queues response bytes on the stream of the request being answered;
+    /// what is pending for another stream is sent first, so no byte of one
+    /// response leaves on the stream of another.
+    fn push(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+        let sid = self.a.response_stream();
+        if self.len > 0 && sid != self.sid {
+            self.flush()?;
         }
+        self.sid = sid;
+        self.a.response_sid = sid;
+        let Writer { a, mem, len, sid } = self;
+        Coalescer::new(mem, len).push(data, &mut |m| send(a, *sid, m))
     }
 
-    /// Sends one message on the connection's stream.
-    fn send_message(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
-        let info = self.info();
-        // SAFETY: `sock` is the connection's live socket (the two crates'
-        // bindgen types are the same C type).
-        unsafe { apr_sctp::apr_socket::send(self.sock as *mut _, &[IoSlice::new(data)], &info) }
-            .map(|_| {
-                self.messages += 1;
-                self.bytes += data.len() as u64;
-            })
-            .map_err(|rv| rv as ffi::apr_status_t)
-    }
-
-    /// Runs `f` with the coalescing buffer and a sender for this connection.
-    fn with_coalescer<T>(
-        &mut self,
-        f: impl FnOnce(&mut Coalescer<'_>, &mut dyn FnMut(&[u8]) -> Result<(), ffi::apr_status_t>) -> T,
-    ) -> T {
-        let (buf, cap) = (self.buf, self.cap);
-        let mut len = self.len;
-        // SAFETY: `buf` is `cap` bytes of connection-pool memory that only
-        // this filter touches.
-        let mem = unsafe { std::slice::from_raw_parts_mut(buf, cap) };
-        let out = {
-            let mut sender = |m: &[u8]| self.send_message(m);
-            f(&mut Coalescer::new(mem, &mut len), &mut sender)
-        };
-        self.len = len;
-        out
+    fn flush(&mut self) -> Result<(), ffi::apr_status_t> {
+        let Writer { a, mem, len, sid } = self;
+        Coalescer::new(mem, len).flush(&mut |m| send(a, *sid, m))
     }
 
     /// See "End of connection" in the module docs.
     fn end_of_connection(&mut self, c: *mut ffi::conn_rec) {
-        // SAFETY: the connection's live socket.
-        let fd = unsafe {
-            let mut fd: ffi::apr_os_sock_t = -1;
-            ffi::apr_os_sock_get(&mut fd, self.sock);
-            std::os::fd::BorrowedFd::borrow_raw(fd)
-        };
+        let fd = self.a.fd();
         let mut scratch = [0u8; 4096];
         let mut discarded = 0usize;
         // Bounded: a peer that keeps sending gets an ABORT instead.
@@ -134,23 +115,18 @@ impl OutCtx {
                 _ => break,
             }
         }
+        let k = &self.a.counters;
         tracing::debug!(
-            "connection {}: closing the association after {} message(s), {} byte(s); {} unread byte(s) discarded",
-            self.conn_id,
-            self.messages,
-            self.bytes,
+            "connection {}: closing the association after {} response(s), {} message(s), {} byte(s) sent; {} queued and {} unread byte(s) discarded",
+            self.a.conn_id,
+            k.responses.values().sum::<u64>(),
+            k.messages_out,
+            k.bytes_out,
+            self.a.demux.queued(),
             discarded
         );
         // SAFETY: live connection; see the module docs for why.
         unsafe { (*c).aborted = 1 };
-    }
-
-    fn push(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
-        self.with_coalescer(|c, send| c.push(data, &mut |m| send(m)))
-    }
-
-    fn flush(&mut self) -> Result<(), ffi::apr_status_t> {
-        self.with_coalescer(|c, send| c.flush(&mut |m| send(m)))
     }
 }
 
@@ -159,8 +135,9 @@ impl OutCtx {
 /// # Safety
 /// Called by httpd as an output filter function.
 unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> ffi::apr_status_t {
-    // SAFETY: httpd passes a live filter whose ctx we set in pre_connection.
-    let (c, ctx) = unsafe { ((*f).c, &mut *((*f).ctx as *mut OutCtx)) };
+    // SAFETY: httpd passes a live filter whose ctx we set in pre_connection
+    // (the connection's Assoc).
+    let (c, a) = unsafe { ((*f).c, &mut *((*f).ctx as *mut Assoc)) };
     if bb.is_null() {
         return 0;
     }
@@ -170,6 +147,28 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
         unsafe { brigade::cleanup(bb) };
         return ffi::APR_ECONNABORTED as ffi::apr_status_t;
     }
+    let cap = a.max_message;
+    with_buffer(cap, |mem| {
+        let mut w = Writer {
+            a,
+            mem,
+            len: 0,
+            sid: 0,
+        };
+        // SAFETY: live connection and brigade.
+        unsafe { write_brigade(&mut w, c, bb) }
+    })
+}
+
+/// The body of [`filter`], with this call's writer.
+///
+/// # Safety
+/// `c` and `bb` are the filter's live connection and brigade.
+unsafe fn write_brigade(
+    w: &mut Writer<'_>,
+    c: *mut ffi::conn_rec,
+    bb: *mut ffi::apr_bucket_brigade,
+) -> ffi::apr_status_t {
     let result = (|| -> Result<(), ffi::apr_status_t> {
         // SAFETY: walking and consuming the live brigade bucket by bucket.
         unsafe {
@@ -177,13 +176,16 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
                 if brigade::is_metadata(b) {
                     // FLUSH, EOR (end of a response) and EOC (end of the
                     // connection) all want what came before on the wire.
-                    if brigade::is_type(b, &ffi::apr_bucket_type_flush)
-                        || brigade::is_type(b, &ffi::ap_bucket_type_eor)
-                    {
-                        ctx.flush()?;
+                    if brigade::is_type(b, &ffi::apr_bucket_type_flush) {
+                        w.flush()?;
+                    } else if brigade::is_type(b, &ffi::ap_bucket_type_eor) {
+                        w.flush()?;
+                        // The next read may pin another stream. (The EOR
+                        // bucket's destruction logs the request.)
+                        w.a.end_response();
                     } else if brigade::is_type(b, &ffi::ap_bucket_type_eoc) {
-                        ctx.flush()?;
-                        ctx.end_of_connection(c);
+                        w.flush()?;
+                        w.end_of_connection(c);
                     }
                     brigade::delete(b);
                     continue;
@@ -192,26 +194,28 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
                 // yet, send what we have before waiting for more.
                 let data = match brigade::read(b, ffi::apr_read_type_e_APR_NONBLOCK_READ) {
                     Err(rv) if rv == ffi::APR_EAGAIN as ffi::apr_status_t => {
-                        ctx.flush()?;
+                        w.flush()?;
                         brigade::read(b, ffi::apr_read_type_e_APR_BLOCK_READ)?
                     }
                     other => other?,
                 };
-                ctx.push(data)?;
+                w.push(data)?;
                 brigade::delete(b);
             }
             Ok(())
         }
     })();
     // Nothing stays buffered between calls (see the module docs).
-    let result = result.and_then(|_| ctx.flush());
+    let result = result.and_then(|_| w.flush());
     match result {
         Ok(()) => 0,
         Err(rv) => {
             tracing::debug!(
-                "SCTP send failed after {} message(s), {} byte(s) on this connection: {}",
-                ctx.messages,
-                ctx.bytes,
+                "connection {}: SCTP send on stream {} failed after {} message(s), {} byte(s): {}",
+                w.a.conn_id,
+                w.sid,
+                w.a.counters.messages_out,
+                w.a.counters.bytes_out,
                 crate::apr_error(rv)
             );
             // SAFETY: live connection and brigade.
@@ -236,15 +240,3 @@ pub(crate) unsafe extern "C" fn sctp_out(
 
 /// Registered filter handle (set in register_hooks).
 pub static mut HANDLE: *mut ffi::ap_filter_rec_t = ptr::null_mut();
-
-/// Adds SCTP_OUT to a new SCTP connection.
-///
-/// # Safety
-/// pre_connection of an SCTP connection.
-pub unsafe fn add(c: *mut ffi::conn_rec, sock: *mut ffi::apr_socket_t, cap: usize) {
-    // SAFETY: live connection; HANDLE was registered in register_hooks.
-    unsafe {
-        let ctx = OutCtx::create((*c).pool, sock, cap, (*c).id);
-        ffi::ap_add_output_filter_handle(HANDLE, ctx as *mut c_void, ptr::null_mut(), c);
-    }
-}

@@ -95,6 +95,25 @@ impl StreamDemux {
         }
     }
 
+    /// The per-stream bound.
+    pub fn stream_max(&self) -> usize {
+        self.per_stream_max
+    }
+
+    /// The per-association bound.
+    pub fn assoc_max(&self) -> usize {
+        self.per_assoc_max
+    }
+
+    /// Bytes queued per stream (streams with nothing queued are left out).
+    pub fn queued_per_stream(&self) -> Vec<(u16, usize)> {
+        self.queues
+            .iter()
+            .filter(|(_, q)| !q.bytes.is_empty())
+            .map(|(&s, q)| (s, q.bytes.len()))
+            .collect()
+    }
+
     /// Bytes queued on all streams.
     pub fn queued(&self) -> usize {
         self.queued

@@ -1,0 +1,213 @@
+//! One accepted SCTP association: what mod_sctp's input filter (SCTP_IN)
+//! and output filter (SCTP_OUT) share.
+//!
+//! * Input: an SCTP bucket (apr-sctp) reads the socket with `recvmsg`, one
+//!   piece of one message at a time, and tells the stream it came on; the
+//!   bytes go to the stream's queue in a [`StreamDemux`]. A request pins its
+//!   stream: httpd's reads see only that stream until the response ends.
+//! * Output: each response goes on the stream its request came on (the
+//!   pinned stream), with PPID 63; the end of a response (EOR) releases the
+//!   pin, so the next read serves the stream that has waited longest.
+//!
+//! The struct lives in Rust's heap; a cleanup on the connection pool drops
+//! it when the connection ends.
+
+use crate::brigade;
+use crate::ffi;
+use crate::stream_demux::{Overflow, StreamDemux};
+use apr_sctp::apr_socket::apr_sctp_rcvinfo_t;
+use apr_sctp::sctp;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::os::fd::BorrowedFd;
+use std::os::raw::c_void;
+
+/// The most bytes one read of the SCTP bucket returns
+/// (`APR_BUCKET_BUFF_SIZE`): reading needs this much room in the queues.
+pub const READ_CHUNK: usize = ffi::APR_BUCKET_BUFF_SIZE as usize;
+
+/// Counters shown by the status handler.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub messages_in: u64,
+    pub bytes_in: u64,
+    pub messages_out: u64,
+    pub bytes_out: u64,
+    /// Responses finished (EOR) per stream.
+    pub responses: BTreeMap<u16, u64>,
+}
+
+pub struct Assoc {
+    pub sock: *mut ffi::apr_socket_t,
+    /// The connection's id when it was accepted (the event MPM renumbers
+    /// `c->id` as worker threads change), for log lines.
+    pub conn_id: i64,
+    pub assoc_id: i32,
+    pub in_streams: u16,
+    pub out_streams: u16,
+    pub peers: Vec<SocketAddr>,
+    pub demux: StreamDemux,
+    /// The SCTP bucket reading the socket (a brigade in the connection pool).
+    raw: *mut ffi::apr_bucket_brigade,
+    /// The peer shut the association down (or it ended).
+    pub eof: bool,
+    /// Stream of the response being written (and of the last one).
+    pub response_sid: u16,
+    /// A request stream beyond our outbound streams was already logged.
+    warned_range: bool,
+    pub counters: Counters,
+    pub max_message: usize,
+    /// CORE_IN got its empty brigade (see `input_filter`).
+    pub core_in_ready: bool,
+}
+
+impl Assoc {
+    /// Creates the association's state in `c`'s pool.
+    ///
+    /// # Safety
+    /// pre_connection of an SCTP connection: `c` and `sock` are live.
+    pub unsafe fn create(
+        c: *mut ffi::conn_rec,
+        sock: *mut ffi::apr_socket_t,
+        cfg: &crate::config::Config,
+    ) -> *mut Assoc {
+        // SAFETY: live connection and socket (caller's contract).
+        unsafe {
+            let pool = (*c).pool;
+            let raw = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
+            let b = apr_sctp::bucket::create(sock as *mut _, (*c).bucket_alloc as *mut _)
+                as *mut ffi::apr_bucket;
+            brigade::append(raw, b);
+            let fd = BorrowedFd::borrow_raw(ffi::socket_fd(sock));
+            let st = sctp::status(fd).ok();
+            let a = Box::new(Assoc {
+                sock,
+                conn_id: (*c).id,
+                assoc_id: 0,
+                in_streams: st.map_or(1, |s| s.instrms.max(1)),
+                out_streams: st.map_or(1, |s| s.outstrms.max(1)),
+                peers: sctp::peer_addrs(fd).unwrap_or_default(),
+                demux: StreamDemux::new(cfg.stream_queue, cfg.assoc_queue),
+                raw,
+                eof: false,
+                response_sid: 0,
+                warned_range: false,
+                counters: Counters::default(),
+                max_message: cfg.max_message,
+                core_in_ready: false,
+            });
+            let a = Box::into_raw(a);
+            ffi::apr_pool_cleanup_register(
+                pool,
+                a as *const c_void,
+                Some(drop_assoc),
+                Some(ffi::apr_pool_cleanup_null),
+            );
+            a
+        }
+    }
+
+    /// The socket's descriptor.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the socket lives as long as the connection, and so do we.
+        unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(self.sock)) }
+    }
+
+    /// Reads one piece of one message into its stream's queue.
+    /// APR_EOF at the end of the association; APR_EAGAIN / APR_TIMEUP from
+    /// the socket; APR_ENOSPC when a queue bound would be exceeded.
+    pub fn fill(&mut self, block: ffi::apr_read_type_e) -> Result<(), ffi::apr_status_t> {
+        if self.eof {
+            return Err(ffi::APR_EOF as ffi::apr_status_t);
+        }
+        if self.demux.queued() + READ_CHUNK > self.demux.assoc_max() {
+            return Err(self.overflow(Overflow::Association));
+        }
+        // SAFETY: `raw` is our brigade; its first bucket is the SCTP bucket
+        // (the read morphs it into a heap bucket followed by a new SCTP
+        // bucket, or, at the end, into an empty bucket).
+        unsafe {
+            let Some(b) = brigade::first(self.raw) else {
+                self.eof = true;
+                return Err(ffi::APR_EOF as ffi::apr_status_t);
+            };
+            let data = brigade::read(b, block)?;
+            if data.is_empty() {
+                self.eof = true;
+                brigade::delete(b);
+                return Err(ffi::APR_EOF as ffi::apr_status_t);
+            }
+            let mut info = apr_sctp_rcvinfo_t::default();
+            let next = (*b).link.next;
+            let known = apr_sctp::bucket::apr_bucket_sctp_rcvinfo(next as *const _, &mut info) == 0;
+            let sid = if known { info.stream } else { 0 };
+            if known {
+                self.assoc_id = info.assoc_id;
+                if info.eor != 0 {
+                    self.counters.messages_in += 1;
+                }
+            }
+            self.counters.bytes_in += data.len() as u64;
+            let pushed = self.demux.push(sid, data);
+            brigade::delete(b);
+            pushed.map_err(|o| self.overflow(o))
+        }
+    }
+
+    fn overflow(&self, o: Overflow) -> ffi::apr_status_t {
+        let serving = self.demux.pinned().map_or_else(
+            || "no request".to_string(),
+            |s| format!("the request on stream {s}"),
+        );
+        match o {
+            Overflow::Stream(s) => tracing::error!(
+                "connection {}: stream {s} sent more than SCTPMaxStreamQueue ({} bytes) ahead of what is being read; failing {serving} and closing the association",
+                self.conn_id,
+                self.demux.stream_max()
+            ),
+            Overflow::Association => tracing::error!(
+                "connection {}: {} bytes queued on other streams while {serving} waits for its own (SCTPMaxAssociationQueue {}); failing it and closing the association",
+                self.conn_id,
+                self.demux.queued(),
+                self.demux.assoc_max()
+            ),
+        }
+        ffi::APR_ENOSPC as ffi::apr_status_t
+    }
+
+    /// The stream the next response byte goes on: the request's (pinned)
+    /// stream, mapped into our outbound streams when the peer sent on a
+    /// stream we cannot answer on.
+    pub fn response_stream(&mut self) -> u16 {
+        let sid = self.demux.pinned().unwrap_or(self.response_sid);
+        if sid < self.out_streams {
+            return sid;
+        }
+        let mapped = sid % self.out_streams;
+        if !self.warned_range {
+            self.warned_range = true;
+            tracing::info!(
+                "connection {}: request on stream {sid}, but only {} outbound stream(s) were negotiated; answering on stream {mapped} (SCTPOutStreams, or the peer's inbound streams)",
+                self.conn_id,
+                self.out_streams
+            );
+        }
+        mapped
+    }
+
+    /// The end of a response: count it and release the request's stream.
+    pub fn end_response(&mut self) {
+        *self
+            .counters
+            .responses
+            .entry(self.response_sid)
+            .or_default() += 1;
+        self.demux.end_request();
+    }
+}
+
+unsafe extern "C" fn drop_assoc(p: *mut c_void) -> ffi::apr_status_t {
+    // SAFETY: registered once with the pointer from Box::into_raw.
+    drop(unsafe { Box::from_raw(p as *mut Assoc) });
+    0
+}
