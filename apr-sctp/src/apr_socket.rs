@@ -155,7 +155,8 @@ pub unsafe fn send(
 }
 
 /// Reads the rest of a notification whose first `head` bytes were read
-/// (`eor`: it was complete), and logs it at debug level. The rest of a
+/// (`eor`: it was complete), and logs it at the level its kind deserves
+/// ([`sctp::Notification::severity`]). The rest of a
 /// notification is always queued whole, so this never waits. Pieces past
 /// 512 bytes (the data of a long SEND_FAILED) are read and dropped.
 fn skip_notification(fd: BorrowedFd<'_>, head: &[u8], mut eor: bool) {
@@ -177,7 +178,11 @@ fn skip_notification(fd: BorrowedFd<'_>, head: &[u8], mut eor: bool) {
         }
     }
     match sctp::parse_notification(&note[..n]) {
-        Ok(v) => tracing::debug!(target: "apr_sctp", "notification skipped: {v}"),
+        Ok(v) => match v.severity() {
+            sctp::Severity::Warn => tracing::warn!(target: "apr_sctp", "{v}"),
+            sctp::Severity::Info => tracing::info!(target: "apr_sctp", "{v}"),
+            sctp::Severity::Debug => tracing::debug!(target: "apr_sctp", "{v}"),
+        },
         Err(e) => tracing::debug!(target: "apr_sctp", "unreadable notification skipped: {e}"),
     }
 }

@@ -243,6 +243,15 @@ pub fn log_report() {
     }
 }
 
+/// Notifications every association reports to the error log.
+const NOTIFICATIONS: &[sctp::Event] = &[
+    sctp::Event::AssocChange,
+    sctp::Event::PeerAddrChange,
+    sctp::Event::SendFailed,
+    sctp::Event::RemoteError,
+    sctp::Event::Shutdown,
+];
+
 /// Applies the association parameters of `cfg` to a listening socket; new
 /// associations inherit them. Also run on retained sockets, so a changed
 /// `SCTPInStreams` takes effect at a graceful restart.
@@ -259,6 +268,8 @@ fn apply_options(fd: BorrowedFd<'_>, cfg: &Config) -> Result<(), String> {
     .map_err(|e| format!("SCTP_INITMSG: {e}"))?;
     sctp::set_nodelay(fd, cfg.nodelay).map_err(|e| format!("SCTP_NODELAY: {e}"))?;
     sctp::set_recvrcvinfo(fd, true).map_err(|e| format!("SCTP_RECVRCVINFO: {e}"))?;
+    // Logged by apr-sctp as SCTP_IN reads them (Notification::severity).
+    sctp::subscribe(fd, NOTIFICATIONS, true).map_err(|e| format!("SCTP_EVENT: {e}"))?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ mod cmsg;
 pub mod notification;
 pub mod raw;
 
-pub use notification::{parse_notification, Event, Notification};
+pub use notification::{parse_notification, Event, Notification, Severity};
 
 use std::fmt;
 use std::io::{IoSlice, IoSliceMut};

@@ -78,6 +78,39 @@ pub const SCTP_RESTART: u16 = 2;
 pub const SCTP_SHUTDOWN_COMP: u16 = 3;
 pub const SCTP_CANT_STR_ASSOC: u16 = 4;
 
+/// How much an administrator cares about a notification: the level it is
+/// logged at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Routine: an association came up or shut down as expected.
+    Debug,
+    /// Worth a line in a normal log: a peer vanished, a path changed.
+    Info,
+    /// A path became unreachable: multihoming is covering for a failure.
+    Warn,
+}
+
+impl Notification {
+    pub fn severity(&self) -> Severity {
+        match self {
+            Notification::AssocChange { state, .. } => match *state {
+                SCTP_COMM_LOST | SCTP_RESTART | SCTP_CANT_STR_ASSOC => Severity::Info,
+                _ => Severity::Debug,
+            },
+            Notification::PeerAddrChange { state, .. } => match *state {
+                // ADDR_UNREACHABLE, ADDR_POTENTIALLY_FAILED
+                1 | 6 => Severity::Warn,
+                _ => Severity::Info,
+            },
+            // One per unsent message when an association dies mid-response:
+            // COMM_LOST (Info) already says so once.
+            Notification::SendFailed { .. }
+            | Notification::Shutdown { .. }
+            | Notification::Other { .. } => Severity::Debug,
+        }
+    }
+}
+
 fn assoc_state_name(s: u16) -> &'static str {
     match s {
         SCTP_COMM_UP => "COMM_UP",
@@ -308,6 +341,37 @@ mod tests {
                 kind: raw::SCTP_SENDER_DRY_EVENT
             }
         );
+    }
+
+    #[test]
+    fn severities() {
+        let lost = Notification::AssocChange {
+            state: SCTP_COMM_LOST,
+            error: 0,
+            outbound_streams: 0,
+            inbound_streams: 0,
+            assoc_id: 1,
+        };
+        assert_eq!(lost.severity(), Severity::Info);
+        let up = Notification::AssocChange {
+            state: SCTP_COMM_UP,
+            error: 0,
+            outbound_streams: 0,
+            inbound_streams: 0,
+            assoc_id: 1,
+        };
+        assert_eq!(up.severity(), Severity::Debug);
+        let path = |state| Notification::PeerAddrChange {
+            addr: None,
+            state,
+            error: 0,
+            assoc_id: 1,
+        };
+        assert_eq!(path(1).severity(), Severity::Warn, "unreachable");
+        assert_eq!(path(6).severity(), Severity::Warn, "potentially failed");
+        assert_eq!(path(0).severity(), Severity::Info, "available again");
+        assert_eq!(path(4).severity(), Severity::Info, "made primary");
+        assert_eq!(Notification::Shutdown { assoc_id: 1 }.severity(), Severity::Debug);
     }
 
     #[test]
