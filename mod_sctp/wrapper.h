@@ -14,3 +14,4 @@
 #include <mpm_common.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
+#include <apr_shm.h>

@@ -148,6 +148,16 @@ fn initmsg_streams_in_status() {
         "client's primary path"
     );
     assert!(cs.fragmentation_point > 0);
+    // The same path through SCTP_GET_PEER_ADDR_INFO: active, with a window.
+    let p = sctp::peer_addr_info(c.as_fd(), &local_addr(&s)).expect("SCTP_GET_PEER_ADDR_INFO");
+    assert_eq!(p.addr, Some(local_addr(&s)));
+    assert_eq!(p.state, 2, "SCTP_ACTIVE: {p:?}");
+    assert!(p.cwnd > 0 && p.rto > 0, "{p:?}");
+    let nobody: std::net::SocketAddr = "192.0.2.1:9".parse().unwrap();
+    assert!(
+        sctp::peer_addr_info(c.as_fd(), &nobody).is_err(),
+        "not a peer address"
+    );
 
     // Asymmetric: the client offers 3 out and takes up to 7 in.
     let ask = InitMsg {

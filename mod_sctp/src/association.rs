@@ -21,6 +21,13 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::os::fd::BorrowedFd;
 use std::os::raw::c_void;
+use std::time::{Duration, Instant};
+
+use crate::status::{AssocView, PathView};
+use crate::status_handler;
+
+/// Paths are asked from the kernel at most this often per association.
+const PATHS_REFRESH: Duration = Duration::from_secs(1);
 
 /// The most bytes one read of the SCTP bucket returns
 /// (`APR_BUCKET_BUFF_SIZE`): reading needs this much room in the queues.
@@ -59,6 +66,11 @@ pub struct Assoc {
     pub max_message: usize,
     /// CORE_IN got its empty brigade (see `input_filter`).
     pub core_in_ready: bool,
+    /// Our slot in the shared status table (None: table full or absent).
+    slot: Option<usize>,
+    started: i64,
+    paths: Vec<PathView>,
+    paths_at: Option<Instant>,
 }
 
 impl Assoc {
@@ -95,6 +107,10 @@ impl Assoc {
                 counters: Counters::default(),
                 max_message: cfg.max_message,
                 core_in_ready: false,
+                slot: None,
+                started: status_handler::now(),
+                paths: Vec::new(),
+                paths_at: None,
             });
             let a = Box::into_raw(a);
             ffi::apr_pool_cleanup_register(
@@ -105,6 +121,12 @@ impl Assoc {
             );
             a
         }
+    }
+
+    /// The peer's addresses, space-separated.
+    pub fn peers_text(&self) -> String {
+        let v: Vec<String> = self.peers.iter().map(|p| p.ip().to_string()).collect();
+        v.join(" ")
     }
 
     /// The socket's descriptor.
@@ -203,6 +225,82 @@ impl Assoc {
             .entry(self.response_sid)
             .or_default() += 1;
         self.demux.end_request();
+        self.publish();
+    }
+
+    /// Takes a slot in the shared status table and publishes.
+    pub fn list(&mut self) {
+        let Some(t) = status_handler::table() else {
+            return;
+        };
+        // SAFETY: getpid has no preconditions.
+        self.slot = t.claim(unsafe { libc::getpid() });
+        if self.slot.is_none() {
+            status_handler::count_unlisted(1);
+        }
+        self.publish();
+    }
+
+    fn refresh_paths(&mut self) {
+        if self.paths_at.is_some_and(|t| t.elapsed() < PATHS_REFRESH) {
+            return;
+        }
+        self.paths_at = Some(Instant::now());
+        let fd = self.fd();
+        let primary = sctp::status(fd).ok().and_then(|s| s.primary.addr);
+        self.paths = self
+            .peers
+            .iter()
+            .filter_map(|p| sctp::peer_addr_info(fd, p).ok().map(|i| (p, i)))
+            .map(|(p, i)| PathView {
+                addr: p.to_string(),
+                state: i.state,
+                rto_ms: i.rto,
+                srtt_ms: i.srtt,
+                cwnd: i.cwnd,
+                primary: primary == Some(*p),
+            })
+            .collect();
+    }
+
+    /// Writes the association's current state into its status slot.
+    pub fn publish(&mut self) {
+        let (Some(t), Some(i)) = (status_handler::table(), self.slot) else {
+            return;
+        };
+        self.refresh_paths();
+        let k = &self.counters;
+        let v = AssocView {
+            pid: 0,
+            conn_id: self.conn_id,
+            assoc_id: self.assoc_id,
+            in_streams: self.in_streams,
+            out_streams: self.out_streams,
+            pinned: self.demux.pinned(),
+            started: self.started,
+            updated: status_handler::now(),
+            queued: self.demux.queued() as u64,
+            messages_in: k.messages_in,
+            bytes_in: k.bytes_in,
+            messages_out: k.messages_out,
+            bytes_out: k.bytes_out,
+            responses: k.responses.values().sum(),
+            per_stream: k.responses.iter().map(|(&s, &n)| (s, n)).collect(),
+            other_streams: 0,
+            peers: self.peers_text(),
+            paths: self.paths.clone(),
+        };
+        t.publish(i, &v);
+    }
+}
+
+impl Drop for Assoc {
+    fn drop(&mut self) {
+        match (status_handler::table(), self.slot) {
+            (Some(t), Some(i)) => t.release(i),
+            (Some(_), None) => status_handler::count_unlisted(-1),
+            _ => {}
+        }
     }
 }
 

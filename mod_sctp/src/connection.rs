@@ -58,6 +58,7 @@ pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut 
     // and so does the module's slot in conn_config.
     let a = unsafe {
         let a = Assoc::create(c, sock, &cfg);
+        (*a).list();
         let v = (*c).conn_config as *mut *mut c_void;
         *v.add(module_index()) = a as *mut c_void;
         ffi::ap_add_input_filter_handle(input_filter::HANDLE, a as *mut c_void, ptr::null_mut(), c);
@@ -72,17 +73,12 @@ pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut 
     tracing::debug!(
         "connection {}: SCTP association from {} accepted, streams in/out {}/{}; SCTP_IN and SCTP_OUT added (max message {} bytes)",
         a.conn_id,
-        peers_text(a),
+        a.peers_text(),
         a.in_streams,
         a.out_streams,
         cfg.max_message
     );
     ffi::OK as c_int
-}
-
-fn peers_text(a: &Assoc) -> String {
-    let v: Vec<String> = a.peers.iter().map(|p| p.ip().to_string()).collect();
-    v.join(" ")
 }
 
 /// Sets `name=value` in the request's environment (request pool copies).
@@ -109,7 +105,7 @@ pub(crate) unsafe extern "C" fn post_read_request(r: *mut ffi::request_rec) -> c
         setenv(r, "TRANSPORT", "sctp");
         setenv(r, "SCTP_STREAM", &stream.to_string());
         setenv(r, "SCTP_ASSOC_ID", &a.assoc_id.to_string());
-        setenv(r, "SCTP_PEER_ADDRS", &peers_text(a));
+        setenv(r, "SCTP_PEER_ADDRS", &a.peers_text());
         setenv(r, "SCTP_STREAMS_IN", &a.in_streams.to_string());
         setenv(r, "SCTP_STREAMS_OUT", &a.out_streams.to_string());
     }

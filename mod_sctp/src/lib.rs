@@ -11,6 +11,8 @@
 //! * `output_filter`: SCTP_OUT, which writes each response as SCTP messages
 //!   on its request's stream;
 //! * `messages`: cutting bytes into bounded messages (sans-I/O);
+//! * `status`, `registry`, `status_handler`: `SetHandler sctp-status`, from
+//!   a table of live associations in shared memory;
 //! * `log`: `tracing` into httpd's error log.
 
 pub mod association;
@@ -23,6 +25,9 @@ pub mod listeners;
 pub mod log;
 pub mod messages;
 pub mod output_filter;
+pub mod registry;
+pub mod status;
+pub mod status_handler;
 pub mod stream_demux;
 
 use config::Config;
@@ -385,6 +390,11 @@ unsafe extern "C" fn post_config(
 ) -> c_int {
     log::set_server(s);
     listeners::log_report();
+    // SAFETY: single-threaded parent; the process pool outlives generations.
+    if let Err(e) = unsafe { status_handler::init((*(*s).process).pool) } {
+        // The server still serves; only the status page lacks associations.
+        tracing::error!("{e}");
+    }
     let n = listeners::installed();
     // SAFETY: exported int, written by the MPM's open_logs before this.
     let buckets = unsafe { ffi::ap_num_listen_buckets };
@@ -435,6 +445,12 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
         );
         ffi::ap_hook_post_read_request(
             Some(connection::post_read_request),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
+        ffi::ap_hook_handler(
+            Some(status_handler::handler),
             ptr::null(),
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,

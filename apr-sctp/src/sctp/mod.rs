@@ -304,15 +304,6 @@ pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
     if rc != 0 {
         return Err(Error::last("SCTP_STATUS"));
     }
-    let p = s.sstat_primary;
-    let storage = p.spinfo_address;
-    // SAFETY: sockaddr_storage is plain bytes.
-    let bytes = unsafe {
-        std::slice::from_raw_parts(
-            &storage as *const libc::sockaddr_storage as *const u8,
-            std::mem::size_of::<libc::sockaddr_storage>(),
-        )
-    };
     Ok(Status {
         state: s.sstat_state,
         rwnd: s.sstat_rwnd,
@@ -321,15 +312,60 @@ pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
         instrms: s.sstat_instrms,
         outstrms: s.sstat_outstrms,
         fragmentation_point: s.sstat_fragmentation_point,
-        primary: PeerAddrInfo {
-            addr: addr::decode(bytes).map(|(a, _)| a),
-            state: p.spinfo_state,
-            cwnd: p.spinfo_cwnd,
-            srtt: p.spinfo_srtt,
-            rto: p.spinfo_rto,
-            mtu: p.spinfo_mtu,
-        },
+        primary: path_info(&s.sstat_primary),
     })
+}
+
+fn path_info(p: &raw::sctp_paddrinfo) -> PeerAddrInfo {
+    let storage = p.spinfo_address;
+    // SAFETY: sockaddr_storage is plain bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(
+            &storage as *const libc::sockaddr_storage as *const u8,
+            std::mem::size_of::<libc::sockaddr_storage>(),
+        )
+    };
+    PeerAddrInfo {
+        addr: addr::decode(bytes).map(|(a, _)| a),
+        state: p.spinfo_state,
+        cwnd: p.spinfo_cwnd,
+        srtt: p.spinfo_srtt,
+        rto: p.spinfo_rto,
+        mtu: p.spinfo_mtu,
+    }
+}
+
+/// `SCTP_GET_PEER_ADDR_INFO`: the state of the path to one peer address
+/// (`state`: SCTP_ACTIVE 2, SCTP_PF 1, SCTP_INACTIVE 0, SCTP_UNCONFIRMED 3).
+pub fn peer_addr_info(fd: BorrowedFd<'_>, peer: &SocketAddr) -> Result<PeerAddrInfo, Error> {
+    // SAFETY: all-zero is a valid sctp_paddrinfo (integers and bytes).
+    let mut p: raw::sctp_paddrinfo = unsafe { std::mem::zeroed() };
+    let mut enc = Vec::new();
+    addr::encode(peer, &mut enc);
+    let n = enc.len().min(std::mem::size_of::<libc::sockaddr_storage>());
+    // SAFETY: writing at most sizeof(sockaddr_storage) bytes into it.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            enc.as_ptr(),
+            std::ptr::addr_of_mut!(p.spinfo_address) as *mut u8,
+            n,
+        )
+    };
+    let mut len = std::mem::size_of::<raw::sctp_paddrinfo>() as libc::socklen_t;
+    // SAFETY: `p` is readable and writable for `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            raw::SOL_SCTP,
+            raw::SCTP_GET_PEER_ADDR_INFO,
+            &mut p as *mut raw::sctp_paddrinfo as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(Error::last("SCTP_GET_PEER_ADDR_INFO"));
+    }
+    Ok(path_info(&p))
 }
 
 /// `sendmsg` of one message, with an SCTP_SNDINFO cmsg when `info` is given.

@@ -371,7 +371,10 @@ mod tests {
         assert_eq!(path(6).severity(), Severity::Warn, "potentially failed");
         assert_eq!(path(0).severity(), Severity::Info, "available again");
         assert_eq!(path(4).severity(), Severity::Info, "made primary");
-        assert_eq!(Notification::Shutdown { assoc_id: 1 }.severity(), Severity::Debug);
+        assert_eq!(
+            Notification::Shutdown { assoc_id: 1 }.severity(),
+            Severity::Debug
+        );
     }
 
     #[test]
