@@ -346,20 +346,16 @@ unsafe extern "C" fn check_config(
 }
 
 fn startup_error(s: *mut ffi::server_rec, msg: &str) {
-    let msg = std::ffi::CString::new(format!("mod_sctp: {msg}")).unwrap_or_default();
-    // SAFETY: httpd's logger with a "%s" format and one string argument.
+    // SAFETY: every caller passes the live main server of the hook.
     unsafe {
-        ffi::ap_log_error_(
-            c"mod_sctp".as_ptr(),
-            0,
-            (*ptr::addr_of!(sctp_module)).module_index,
+        log::write_line(
             ffi::APLOG_EMERG as c_int,
-            0,
             s,
-            c"%s".as_ptr(),
-            msg.as_ptr(),
-        );
-    }
+            "mod_sctp",
+            0,
+            &format!("mod_sctp: {msg}"),
+        )
+    };
 }
 
 unsafe extern "C" fn open_logs(

@@ -50,6 +50,30 @@ fn configured_level() -> Option<i32> {
     Some(unsafe { ffi::ap_get_server_module_loglevel(s, module_index()) })
 }
 
+/// Writes one line to httpd's error log of `s` (null: the startup log).
+///
+/// # Safety
+/// `s` is a live server_rec or null.
+pub unsafe fn write_line(level: i32, s: *mut ffi::server_rec, file: &str, line: u32, msg: &str) {
+    let msg = CString::new(msg.replace('\0', "\\0")).unwrap_or_default();
+    let file = CString::new(file).unwrap_or_default();
+    // SAFETY: ap_log_error_ is httpd's logger; every pointer is a valid
+    // NUL-terminated string, and `s` is a live server_rec or null (the
+    // caller's contract); "%s" consumes exactly the one argument.
+    unsafe {
+        ffi::ap_log_error_(
+            file.as_ptr(),
+            line as i32,
+            module_index(),
+            level,
+            0,
+            s,
+            c"%s".as_ptr(),
+            msg.as_ptr(),
+        );
+    }
+}
+
 struct ErrorLog;
 
 #[derive(Default)]
@@ -95,23 +119,16 @@ impl Subscriber for ErrorLog {
         if meta.target().starts_with("apr_sctp") {
             line.0.insert_str(0, "apr-sctp: ");
         }
-        let msg = CString::new(line.0.replace('\0', "\\0")).unwrap_or_default();
-        let file = CString::new(meta.file().unwrap_or("mod_sctp")).unwrap_or_default();
-        let s = SERVER.load(Ordering::Acquire);
-        // SAFETY: ap_log_error_ is httpd's logger; every pointer is a valid
-        // NUL-terminated string or the live main server (null is allowed and
-        // means the startup log); "%s" consumes exactly the one argument.
+        // SAFETY: SERVER is null or the live main server of this
+        // generation (set in open_logs/post_config).
         unsafe {
-            ffi::ap_log_error_(
-                file.as_ptr(),
-                meta.line().unwrap_or(0) as i32,
-                module_index(),
+            write_line(
                 aplog_level(meta.level()),
-                0,
-                s,
-                c"%s".as_ptr(),
-                msg.as_ptr(),
-            );
-        }
+                SERVER.load(Ordering::Acquire),
+                meta.file().unwrap_or("mod_sctp"),
+                meta.line().unwrap_or(0),
+                &line.0,
+            )
+        };
     }
 }
