@@ -4,6 +4,11 @@
 //! * `response`: an HTTP/1.1 response parser fed the bytes of one stream as
 //!   they arrive, for pipelined responses, with typed errors for bad input.
 //!
-//! The command line client (`sctp-http get`, `--tcp`, `raw`) builds on it.
+//! * `plan`: which request goes next, on which stream;
+//! * `url`: the URLs it takes and the file names it saves under.
+//!
+//! The binary (`src/main.rs`: `get`, `--tcp`, `raw`) is the I/O around them.
 
+pub mod plan;
 pub mod response;
+pub mod url;

@@ -1,0 +1,621 @@
+//! `sctp-http`: fetch URLs over one SCTP association, each request on its
+//! own stream (see README.md). Exit codes follow curl's.
+
+use apr_sctp::sctp::{self, Domain, InitMsg, SctpSocket, SndInfo};
+use sctp_http::plan::Plan;
+use sctp_http::response::{Event, StreamParser};
+use sctp_http::url::Url;
+use std::fs::File;
+use std::io::{IoSlice, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::AsFd;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+const PPID_HTTP: u32 = 63;
+
+const USAGE: &str = "usage:
+  sctp-http get [options] URL...
+      --streams N      streams to use (default: all negotiated, at most 16)
+      --depth N        requests outstanding at once (default 16)
+      --local ADDR     bind this local address too (repeatable; multihoming)
+      --tcp            the same over one TCP connection (HTTP/1.1 pipelining)
+      --timeout SECS   connect and idle timeout (default 30)
+      -H 'Name: value' extra request header (repeatable)
+      -o FILE|-        where the body goes (one URL only)
+      --json           one JSON object per URL on stdout, then a summary
+      -f, --fail       exit 22 when a status is 400 or more
+      -q               no per-object lines on stderr
+  sctp-http raw [--streams N] [--wait-ms N] [--send SID:TEXT]... HOST:PORT
+      sends each TEXT (escapes \\r \\n \\\\ \\xHH) as one SCTP message on stream
+      SID, prints every message received as a JSON line";
+
+/// A failure with curl's exit code.
+struct Fail(u8, String);
+
+fn fail<T>(code: u8, msg: impl Into<String>) -> Result<T, Fail> {
+    Err(Fail(code, msg.into()))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let r = match args.first().map(String::as_str) {
+        Some("get") => get(&args[1..]),
+        Some("raw") => raw(&args[1..]),
+        _ => fail(2, USAGE),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code),
+        Err(Fail(code, msg)) => {
+            eprintln!("sctp-http: {msg}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+struct Opts {
+    urls: Vec<Url>,
+    streams: Option<u16>,
+    depth: usize,
+    local: Vec<String>,
+    tcp: bool,
+    timeout: Duration,
+    headers: Vec<String>,
+    output: Option<String>,
+    json: bool,
+    fail_on_error: bool,
+    quiet: bool,
+}
+
+fn value<'a>(it: &mut impl Iterator<Item = &'a String>, name: &str) -> Result<&'a str, Fail> {
+    it.next()
+        .map(String::as_str)
+        .ok_or_else(|| Fail(2, format!("{name} needs a value\n{USAGE}")))
+}
+
+fn number<T: std::str::FromStr>(v: &str, name: &str) -> Result<T, Fail> {
+    v.parse()
+        .map_err(|_| Fail(2, format!("{name}: '{v}' is not a number")))
+}
+
+fn parse_get(args: &[String]) -> Result<Opts, Fail> {
+    let mut o = Opts {
+        urls: Vec::new(),
+        streams: None,
+        depth: 16,
+        local: Vec::new(),
+        tcp: false,
+        timeout: Duration::from_secs(30),
+        headers: Vec::new(),
+        output: None,
+        json: false,
+        fail_on_error: false,
+        quiet: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--streams" => o.streams = Some(number(value(&mut it, a)?, a)?),
+            "--depth" => o.depth = number(value(&mut it, a)?, a)?,
+            "--local" => o.local.push(value(&mut it, a)?.to_string()),
+            "--tcp" => o.tcp = true,
+            "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
+            "-H" => o.headers.push(value(&mut it, a)?.to_string()),
+            "-o" => o.output = Some(value(&mut it, a)?.to_string()),
+            "--json" => o.json = true,
+            "-f" | "--fail" => o.fail_on_error = true,
+            "-q" => o.quiet = true,
+            s if s.starts_with('-') => return fail(2, format!("unknown option {s}\n{USAGE}")),
+            u => o.urls.push(Url::parse(u).map_err(|e| Fail(3, e))?),
+        }
+    }
+    if o.urls.is_empty() {
+        return fail(2, USAGE);
+    }
+    if o.output.is_some() && o.urls.len() > 1 {
+        return fail(2, "-o takes one URL");
+    }
+    if o.depth == 0 || o.streams == Some(0) {
+        return fail(2, "--depth and --streams must be at least 1");
+    }
+    let first = (&o.urls[0].host, o.urls[0].port);
+    if o.urls.iter().any(|u| (&u.host, u.port) != first) {
+        return fail(
+            2,
+            "all URLs must name the same host and port (one association)",
+        );
+    }
+    Ok(o)
+}
+
+/// What happened to one URL.
+struct Job {
+    url: Url,
+    stream: u16,
+    sent: Option<Instant>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+    status: Option<u16>,
+    bytes: u64,
+    file: Option<String>,
+    sink: Option<Box<dyn Write>>,
+    error: Option<String>,
+}
+
+/// Reads and writes HTTP messages on streams: SCTP, or one TCP connection
+/// (everything on "stream 0").
+enum Conn {
+    Sctp(SctpSocket),
+    Tcp(TcpStream),
+}
+
+impl Conn {
+    fn send(&mut self, sid: u16, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Conn::Sctp(s) => {
+                let info = SndInfo {
+                    sid,
+                    flags: 0,
+                    ppid: PPID_HTTP,
+                    context: 0,
+                };
+                sctp::send_msg(s.as_fd(), &[IoSlice::new(data)], Some(&info), 0)
+                    .map(|_| ())
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.errno))
+            }
+            Conn::Tcp(t) => t.write_all(data),
+        }
+    }
+
+    /// Some bytes and their stream; an empty vector at the end.
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<(u16, usize)> {
+        match self {
+            Conn::Sctp(s) => loop {
+                let r = sctp::recv_msg(s.as_fd(), buf, 0)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e.errno))?;
+                if r.notification {
+                    continue;
+                }
+                return Ok((r.info.map_or(0, |i| i.sid), r.len));
+            },
+            Conn::Tcp(t) => t.read(buf).map(|n| (0, n)),
+        }
+    }
+}
+
+fn resolve(u: &Url) -> Result<Vec<SocketAddr>, Fail> {
+    match (u.host.as_str(), u.port).to_socket_addrs() {
+        Ok(a) => {
+            let v: Vec<_> = a.collect();
+            if v.is_empty() {
+                fail(6, format!("could not resolve host {}", u.host))
+            } else {
+                Ok(v)
+            }
+        }
+        Err(e) => fail(6, format!("could not resolve host {}: {e}", u.host)),
+    }
+}
+
+fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
+    let addrs = resolve(&o.urls[0])?;
+    let to_fail = |a: &SocketAddr, e: &dyn std::fmt::Display| {
+        let timed_out = e.to_string().contains("timed out");
+        Fail(
+            if timed_out { 28 } else { 7 },
+            format!("failed to connect to {a}: {e}"),
+        )
+    };
+    if o.tcp {
+        let a = addrs[0];
+        let t = TcpStream::connect_timeout(&a, o.timeout).map_err(|e| to_fail(&a, &e))?;
+        t.set_read_timeout(Some(o.timeout)).ok();
+        return Ok((Conn::Tcp(t), 1));
+    }
+    let a = addrs[0];
+    let s = SctpSocket::new(Domain::of(&a)).map_err(|e| Fail(7, format!("SCTP socket: {e}")))?;
+    let want = o.streams.unwrap_or(16);
+    sctp::set_initmsg(
+        s.as_fd(),
+        &InitMsg {
+            num_ostreams: want,
+            max_instreams: want,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Fail(7, e.to_string()))?;
+    sctp::set_recvrcvinfo(s.as_fd(), true).map_err(|e| Fail(7, e.to_string()))?;
+    let sock = socket2::SockRef::from(&s);
+    // A large receive window: see tests/README.md "Throughput in the VM".
+    sock.set_recv_buffer_size(4 << 20).ok();
+    sock.set_read_timeout(Some(o.timeout)).ok();
+    sock.set_write_timeout(Some(o.timeout)).ok();
+    if !o.local.is_empty() {
+        let mut locals = Vec::new();
+        for l in &o.local {
+            let ip: std::net::IpAddr = l
+                .parse()
+                .map_err(|_| Fail(2, format!("--local {l}: not an IP address")))?;
+            locals.push(SocketAddr::new(ip, 0));
+        }
+        s.bind(&locals[0])
+            .map_err(|e| Fail(7, format!("bind {}: {e}", locals[0])))?;
+        let port = s.local_addr().map(|a| a.port()).unwrap_or(0);
+        let rest: Vec<_> = locals[1..]
+            .iter()
+            .map(|a| SocketAddr::new(a.ip(), port))
+            .collect();
+        if !rest.is_empty() {
+            sctp::bindx_add(s.as_fd(), &rest).map_err(|e| Fail(7, format!("bindx: {e}")))?;
+        }
+    }
+    s.connectx(&addrs).map_err(|e| to_fail(&a, &e))?;
+    let st = sctp::status(s.as_fd()).map_err(|e| Fail(7, format!("SCTP_STATUS: {e}")))?;
+    let usable = st.outstrms.min(st.instrms).min(want).max(1);
+    Ok((Conn::Sctp(s), usable))
+}
+
+fn open_sink(o: &Opts, j: &mut Job) -> Result<(), Fail> {
+    let (name, sink): (String, Box<dyn Write>) = match o.output.as_deref() {
+        Some("-") => ("-".into(), Box::new(std::io::stdout())),
+        Some(f) => (
+            f.to_string(),
+            Box::new(File::create(f).map_err(|e| Fail(23, format!("{f}: {e}")))?),
+        ),
+        None => {
+            // Like wget: never overwrite, add .1, .2, ...
+            let base = j.url.file_name();
+            let mut name = base.clone();
+            let mut n = 0;
+            while std::path::Path::new(&name).exists() {
+                n += 1;
+                name = format!("{base}.{n}");
+            }
+            let f = File::create(&name).map_err(|e| Fail(23, format!("{name}: {e}")))?;
+            (name, Box::new(std::io::BufWriter::new(f)))
+        }
+    };
+    j.file = Some(name);
+    j.sink = Some(sink);
+    Ok(())
+}
+
+fn ms(a: Option<Instant>, b: Option<Instant>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => format!("{:.1}", b.duration_since(a).as_secs_f64() * 1000.0),
+        _ => "null".into(),
+    }
+}
+
+fn get(args: &[String]) -> Result<u8, Fail> {
+    let o = parse_get(args)?;
+    let started = Instant::now();
+    let (mut conn, streams) = connect(&o)?;
+    let mut jobs: Vec<Job> = o
+        .urls
+        .iter()
+        .map(|u| Job {
+            url: u.clone(),
+            stream: 0,
+            sent: None,
+            first: None,
+            last: None,
+            status: None,
+            bytes: 0,
+            file: None,
+            sink: None,
+            error: None,
+        })
+        .collect();
+    let mut plan = Plan::new(jobs.len(), streams, o.depth);
+    let mut parsers: Vec<StreamParser> = (0..streams).map(|_| StreamParser::new()).collect();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut protocol_error: Option<String> = None;
+    let progress = !o.quiet && !o.json && unsafe_isatty_stderr();
+    let mut received: u64 = 0;
+    'run: while !plan.done() {
+        while let Some((j, sid)) = plan.next_request() {
+            let job = &mut jobs[j];
+            job.stream = sid;
+            let mut req = format!(
+                "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sctp-http/{}\r\n",
+                job.url.target,
+                job.url.host_header(),
+                env!("CARGO_PKG_VERSION")
+            );
+            for h in &o.headers {
+                req.push_str(h);
+                req.push_str("\r\n");
+            }
+            req.push_str("\r\n");
+            conn.send(sid, req.as_bytes())
+                .map_err(|e| Fail(55, format!("sending {}: {e}", job.url.target)))?;
+            job.sent = Some(Instant::now());
+            parsers[sid as usize].expect(false);
+        }
+        let (sid, n) = match conn.recv(&mut buf) {
+            Ok(r) => r,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return fail(28, format!("no data for {:?}", o.timeout));
+            }
+            Err(e) => {
+                protocol_error = Some(format!("receive failed: {e}"));
+                break 'run;
+            }
+        };
+        let mut events = Vec::new();
+        let Some(p) = parsers.get_mut(sid as usize) else {
+            protocol_error = Some(format!(
+                "response on stream {sid}, which carried no request"
+            ));
+            break;
+        };
+        if n == 0 {
+            for (s, p) in parsers.iter_mut().enumerate() {
+                let mut ev = Vec::new();
+                let r = p.finish(&mut ev);
+                deliver(&o, &mut jobs, &mut plan, s as u16, ev)?;
+                if let Err(e) = r {
+                    if let Some(j) = plan.current(s as u16) {
+                        jobs[j].error = Some(e.to_string());
+                    }
+                }
+            }
+            break;
+        }
+        received += n as u64;
+        if let Err(e) = p.push(&buf[..n], &mut events) {
+            protocol_error = Some(format!("stream {sid}: {e}"));
+            deliver(&o, &mut jobs, &mut plan, sid, events)?;
+            break;
+        }
+        deliver(&o, &mut jobs, &mut plan, sid, events)?;
+        if progress {
+            let done = jobs.iter().filter(|j| j.last.is_some()).count();
+            eprint!("\r{done}/{} objects, {received} bytes", jobs.len());
+        }
+    }
+    if progress {
+        eprintln!();
+    }
+    for j in plan.unanswered() {
+        if jobs[j].error.is_none() {
+            jobs[j].error = Some(match jobs[j].status {
+                Some(_) => "truncated: the association ended inside the response".into(),
+                None => "no response before the association ended".into(),
+            });
+        }
+    }
+    for j in jobs.iter_mut().filter(|j| j.sent.is_none()) {
+        j.error.get_or_insert_with(|| "not sent".into());
+    }
+    let mut code = 0u8;
+    for j in &jobs {
+        if o.json {
+            println!(
+                "{{\"url\":{},\"status\":{},\"stream\":{},\"bytes\":{},\"ttfb_ms\":{},\"ttlb_ms\":{},\"file\":{},\"error\":{}}}",
+                json_str(&format!("http://{}{}", j.url.host_header(), j.url.target)),
+                j.status.map_or("null".into(), |s| s.to_string()),
+                j.stream,
+                j.bytes,
+                ms(j.sent, j.first),
+                ms(j.sent, j.last),
+                j.file.as_deref().map_or("null".into(), json_str),
+                j.error.as_deref().map_or("null".into(), json_str),
+            );
+        } else if !o.quiet {
+            eprintln!(
+                "{} {} stream {} {} bytes ttfb {} ms ttlb {} ms{}{}",
+                j.status.map_or("---".into(), |s| s.to_string()),
+                j.url.target,
+                j.stream,
+                j.bytes,
+                ms(j.sent, j.first),
+                ms(j.sent, j.last),
+                j.file
+                    .as_deref()
+                    .map_or(String::new(), |f| format!(" -> {f}")),
+                j.error
+                    .as_deref()
+                    .map_or(String::new(), |e| format!(" ERROR: {e}")),
+            );
+        }
+        if j.error.is_some() && code == 0 {
+            code = 56;
+        }
+        if o.fail_on_error && j.status.is_some_and(|s| s >= 400) && code == 0 {
+            code = 22;
+        }
+    }
+    let ok = jobs
+        .iter()
+        .filter(|j| j.error.is_none() && j.status.is_some())
+        .count();
+    if o.json {
+        println!(
+            "{{\"summary\":true,\"objects\":{},\"ok\":{ok},\"streams\":{streams},\"transport\":\"{}\",\"bytes\":{},\"ms\":{:.1}}}",
+            jobs.len(),
+            if o.tcp { "tcp" } else { "sctp" },
+            jobs.iter().map(|j| j.bytes).sum::<u64>(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    if let Some(e) = protocol_error {
+        eprintln!("sctp-http: {e}");
+        let weird = !e.starts_with("receive failed") && !e.contains("truncated");
+        return Ok(if weird { 8 } else { 56 });
+    }
+    Ok(code)
+}
+
+fn unsafe_isatty_stderr() -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(2) == 1 }
+}
+
+/// Applies parser events of stream `sid` to the job answered there.
+fn deliver(
+    o: &Opts,
+    jobs: &mut [Job],
+    plan: &mut Plan,
+    sid: u16,
+    events: Vec<Event>,
+) -> Result<(), Fail> {
+    for e in events {
+        let Some(j) = plan.current(sid) else {
+            continue;
+        };
+        let job = &mut jobs[j];
+        match e {
+            Event::Interim(_) => {}
+            Event::Head(h) => {
+                job.first.get_or_insert_with(Instant::now);
+                job.status = Some(h.status);
+                open_sink(o, job)?;
+            }
+            Event::Body(b) => {
+                job.first.get_or_insert_with(Instant::now);
+                job.bytes += b.len() as u64;
+                if let Some(s) = job.sink.as_mut() {
+                    s.write_all(&b)
+                        .map_err(|e| Fail(23, format!("writing {}: {e}", job.url.target)))?;
+                }
+            }
+            Event::End => {
+                job.last = Some(Instant::now());
+                if let Some(mut s) = job.sink.take() {
+                    s.flush()
+                        .map_err(|e| Fail(23, format!("writing {}: {e}", job.url.target)))?;
+                }
+                plan.completed(sid);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `\r`, `\n`, `\\`, `\xHH` escapes.
+fn unescape(s: &str) -> Result<Vec<u8>, String> {
+    let b = s.as_bytes();
+    let mut o = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'\\' {
+            o.push(b[i]);
+            i += 1;
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'r') => o.push(b'\r'),
+            Some(b'n') => o.push(b'\n'),
+            Some(b'\\') => o.push(b'\\'),
+            Some(b'x') => {
+                let h = s.get(i + 2..i + 4).ok_or("\\x needs two hex digits")?;
+                o.push(u8::from_str_radix(h, 16).map_err(|_| format!("bad \\x{h}"))?);
+                i += 2;
+            }
+            _ => return Err(format!("bad escape in {s:?}")),
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+fn raw(args: &[String]) -> Result<u8, Fail> {
+    let mut sends = Vec::new();
+    let mut wait = Duration::from_millis(2000);
+    let mut streams: u16 = 16;
+    let mut target = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--send" => {
+                let v = value(&mut it, a)?;
+                let (sid, text) = v
+                    .split_once(':')
+                    .ok_or_else(|| Fail(2, format!("--send {v}: want SID:TEXT")))?;
+                sends.push((
+                    number::<u16>(sid, "--send")?,
+                    unescape(text).map_err(|e| Fail(2, e))?,
+                ));
+            }
+            "--wait-ms" => wait = Duration::from_millis(number(value(&mut it, a)?, a)?),
+            "--streams" => streams = number(value(&mut it, a)?, a)?,
+            t if !t.starts_with('-') => target = Some(t.to_string()),
+            s => return fail(2, format!("unknown option {s}\n{USAGE}")),
+        }
+    }
+    let target = target.ok_or_else(|| Fail(2, USAGE.to_string()))?;
+    let addr = Url::parse(&format!("http://{target}/"))
+        .map_err(|e| Fail(3, e))
+        .and_then(|u| resolve(&u))?[0];
+    let s = SctpSocket::new(Domain::of(&addr)).map_err(|e| Fail(7, e.to_string()))?;
+    sctp::set_initmsg(
+        s.as_fd(),
+        &InitMsg {
+            num_ostreams: streams,
+            max_instreams: streams,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Fail(7, e.to_string()))?;
+    sctp::set_recvrcvinfo(s.as_fd(), true).map_err(|e| Fail(7, e.to_string()))?;
+    s.connect(&addr)
+        .map_err(|e| Fail(7, format!("failed to connect to {addr}: {e}")))?;
+    let mut conn = Conn::Sctp(s);
+    for (sid, data) in &sends {
+        conn.send(*sid, data)
+            .map_err(|e| Fail(55, format!("send on stream {sid}: {e}")))?;
+    }
+    let Conn::Sctp(s) = &conn else { unreachable!() };
+    let until = Instant::now() + wait;
+    let mut buf = vec![0u8; 256 * 1024];
+    let sock = socket2::SockRef::from(s);
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        sock.set_read_timeout(Some(left)).ok();
+        match sctp::recv_msg(s.as_fd(), &mut buf, 0) {
+            Ok(r) if r.notification => continue,
+            Ok(r) if r.len == 0 => {
+                println!("{{\"eof\":true}}");
+                break;
+            }
+            Ok(r) => {
+                let info = r.info.unwrap_or_default();
+                println!(
+                    "{{\"stream\":{},\"ppid\":{},\"eor\":{},\"len\":{},\"data\":{}}}",
+                    info.sid,
+                    info.ppid,
+                    r.eor,
+                    r.len,
+                    json_str(&String::from_utf8_lossy(&buf[..r.len]))
+                );
+            }
+            Err(e) if e.is_would_block() => break,
+            Err(e) => return fail(56, format!("receive failed: {e}")),
+        }
+    }
+    Ok(0)
+}
