@@ -213,6 +213,23 @@ fn resolve(u: &Url) -> Result<Vec<SocketAddr>, Fail> {
     }
 }
 
+/// An SCTP socket for `peer` offering `streams` streams each way, with the
+/// stream of each received message reported.
+fn sctp_socket(peer: &SocketAddr, streams: u16) -> Result<SctpSocket, Fail> {
+    let s = SctpSocket::new(Domain::of(peer)).map_err(|e| Fail(7, format!("SCTP socket: {e}")))?;
+    sctp::set_initmsg(
+        s.as_fd(),
+        &InitMsg {
+            num_ostreams: streams,
+            max_instreams: streams,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| Fail(7, e.to_string()))?;
+    sctp::set_recvrcvinfo(s.as_fd(), true).map_err(|e| Fail(7, e.to_string()))?;
+    Ok(s)
+}
+
 fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
     let addrs = resolve(&o.urls[0])?;
     let to_fail = |a: &SocketAddr, e: &dyn std::fmt::Display| {
@@ -229,18 +246,8 @@ fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
         return Ok((Conn::Tcp(t), 1));
     }
     let a = addrs[0];
-    let s = SctpSocket::new(Domain::of(&a)).map_err(|e| Fail(7, format!("SCTP socket: {e}")))?;
     let want = o.streams.unwrap_or(16);
-    sctp::set_initmsg(
-        s.as_fd(),
-        &InitMsg {
-            num_ostreams: want,
-            max_instreams: want,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| Fail(7, e.to_string()))?;
-    sctp::set_recvrcvinfo(s.as_fd(), true).map_err(|e| Fail(7, e.to_string()))?;
+    let s = sctp_socket(&a, want)?;
     let sock = socket2::SockRef::from(&s);
     // A large receive window: see tests/README.md "Throughput in the VM".
     sock.set_recv_buffer_size(4 << 20).ok();
@@ -568,17 +575,7 @@ fn raw(args: &[String]) -> Result<u8, Fail> {
     let addr = Url::parse(&format!("http://{target}/"))
         .map_err(|e| Fail(3, e))
         .and_then(|u| resolve(&u))?[0];
-    let s = SctpSocket::new(Domain::of(&addr)).map_err(|e| Fail(7, e.to_string()))?;
-    sctp::set_initmsg(
-        s.as_fd(),
-        &InitMsg {
-            num_ostreams: streams,
-            max_instreams: streams,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| Fail(7, e.to_string()))?;
-    sctp::set_recvrcvinfo(s.as_fd(), true).map_err(|e| Fail(7, e.to_string()))?;
+    let s = sctp_socket(&addr, streams)?;
     s.connect(&addr)
         .map_err(|e| Fail(7, format!("failed to connect to {addr}: {e}")))?;
     let mut conn = Conn::Sctp(s);

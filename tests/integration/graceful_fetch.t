@@ -17,7 +17,7 @@ use File::Temp qw(tempdir);
 use File::Basename qw(dirname);
 use JSON::PP;
 use Time::HiRes qw(sleep);
-use SCTPTest qw(sctp_only eventually own_httpd_conf own_httpd_generations sctp_assocs);
+use SCTPTest qw(sctp_only eventually start_own_httpd slurp own_httpd_generations sctp_assocs);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -39,14 +39,6 @@ for my $i (0 .. 23) {
     push @names, $name;
 }
 
-sub slurp {
-    my ($file) = @_;
-    open my $f, '<', $file or return undef;
-    binmode $f;
-    local $/;
-    return scalar <$f>;
-}
-
 sub parent_fds {
     open my $p, '<', "$dir/httpd.pid" or return -1;
     chomp(my $pid = <$p>);
@@ -54,17 +46,12 @@ sub parent_fds {
     return scalar grep { /^\d+$/ } readdir $d;
 }
 
-open my $c, '>', "$dir/httpd.conf" or die;
-print $c own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => <<"EOX");
+ok(start_own_httpd(dir => $dir, mpm => $mpm, so => $so, extra => <<"EOX"), "httpd ($mpm) started") or BAIL_OUT('httpd did not start');
 Listen 127.0.0.1:$PORT sctp
 SCTPInStreams 16
 SCTPOutStreams 16
 MaxKeepAliveRequests 0
 EOX
-close $c;
-
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0 or BAIL_OUT('httpd did not start');
-is(eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 }), 1, "httpd ($mpm) started");
 ok(sctp_only($PORT), "$PORT is SCTP only");
 my $fds = parent_fds();
 

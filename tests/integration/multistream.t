@@ -19,7 +19,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use File::Basename qw(dirname);
 use JSON::PP;
-use SCTPTest qw(sctp_only eventually own_httpd_conf own_httpd_generations);
+use SCTPTest qw(sctp_only eventually start_own_httpd slurp own_httpd_generations);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -29,14 +29,6 @@ my $tshark = '/usr/bin/tshark';
 -x $tshark or BAIL_OUT('tshark missing (ci/setup installs it)');
 
 my ($SPORT, $TPORT) = (8830, 8831);
-
-sub slurp {
-    my ($file) = @_;
-    open my $f, '<', $file or return undef;
-    binmode $f;
-    local $/;
-    return scalar <$f>;
-}
 my $dir = tempdir('multistream.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 mkdir "$dir/htdocs";
@@ -58,18 +50,13 @@ for my $i (0 .. 31) {
     push @names, $name;
 }
 
-open my $c, '>', "$dir/httpd.conf" or die;
-print $c own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => <<"EOX");
+ok(start_own_httpd(dir => $dir, mpm => $mpm, so => $so, extra => <<"EOX"), "httpd ($mpm) started") or BAIL_OUT('httpd did not start');
 Listen 127.0.0.1:$SPORT sctp
 Listen 127.0.0.1:$TPORT
 SCTPInStreams 16
 SCTPOutStreams 16
 MaxKeepAliveRequests 0
 EOX
-close $c;
-
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0 or BAIL_OUT('httpd did not start');
-is(eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 }), 1, "httpd ($mpm) started");
 ok(sctp_only($SPORT), "$SPORT is SCTP only (eps, TCP refused)");
 
 # Capture the association's packets on lo.

@@ -7,7 +7,7 @@ use Exporter 'import';
 use IO::Socket::INET;
 our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused sctp_only
                     httpd_fd_count httpd_fd_map fd_growth httpd_pids sctp_assocs server_assocs
-                    eventually own_httpd_conf own_httpd_generations);
+                    eventually own_httpd_conf own_httpd_generations start_own_httpd slurp);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
 use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
@@ -158,6 +158,26 @@ DocumentRoot $dir/htdocs
     Require all granted
 </Directory>
 EOC
+}
+
+# Writes $a{dir}/httpd.conf (own_httpd_conf) and starts that httpd; true
+# once its first generation runs (within 60 s).
+sub start_own_httpd {
+    my (%a) = @_;
+    open my $c, '>', "$a{dir}/httpd.conf" or die "$a{dir}/httpd.conf: $!";
+    print $c own_httpd_conf(%a);
+    close $c;
+    system('/usr/sbin/apache2', '-f', "$a{dir}/httpd.conf", '-k', 'start') == 0 or return 0;
+    return eventually(60, 1, sub { own_httpd_generations($a{dir}) ? 1 : 0 }) eq '1';
+}
+
+# A whole file, binary, or undef.
+sub slurp {
+    my ($file) = @_;
+    open my $f, '<', $file or return undef;
+    binmode $f;
+    local $/;
+    return scalar <$f>;
 }
 
 # How many generations that httpd has started (error_log lines).
