@@ -286,24 +286,38 @@ pub fn peer_addrs(fd: BorrowedFd<'_>) -> Result<Vec<SocketAddr>, Error> {
     get_addrs(fd, raw::SCTP_GET_PEER_ADDRS, "SCTP_GET_PEER_ADDRS")
 }
 
-/// `SCTP_STATUS` of the socket's association.
-pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
-    // SAFETY: all-zero is a valid sctp_status (plain integers and bytes).
-    let mut s: raw::sctp_status = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<raw::sctp_status>() as libc::socklen_t;
-    // SAFETY: `s` is writable for `len` bytes.
+/// `getsockopt(SOL_SCTP, opt)` into `val`, which also carries the input
+/// (an address, an association id) some options read.
+fn getsockopt<T: Copy>(
+    fd: BorrowedFd<'_>,
+    opt: libc::c_int,
+    val: &mut T,
+    op: &'static str,
+) -> Result<(), Error> {
+    let mut len = std::mem::size_of::<T>() as libc::socklen_t;
+    // SAFETY: `val` is readable and writable for `len` bytes; T is plain
+    // data (Copy) that the kernel fills.
     let rc = unsafe {
         libc::getsockopt(
             fd.as_raw_fd(),
             raw::SOL_SCTP,
-            raw::SCTP_STATUS,
-            &mut s as *mut raw::sctp_status as *mut libc::c_void,
+            opt,
+            val as *mut T as *mut libc::c_void,
             &mut len,
         )
     };
-    if rc != 0 {
-        return Err(Error::last("SCTP_STATUS"));
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::last(op))
     }
+}
+
+/// `SCTP_STATUS` of the socket's association.
+pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
+    // SAFETY: all-zero is a valid sctp_status (plain integers and bytes).
+    let mut s: raw::sctp_status = unsafe { std::mem::zeroed() };
+    getsockopt(fd, raw::SCTP_STATUS, &mut s, "SCTP_STATUS")?;
     Ok(Status {
         state: s.sstat_state,
         rwnd: s.sstat_rwnd,
@@ -351,20 +365,12 @@ pub fn peer_addr_info(fd: BorrowedFd<'_>, peer: &SocketAddr) -> Result<PeerAddrI
             n,
         )
     };
-    let mut len = std::mem::size_of::<raw::sctp_paddrinfo>() as libc::socklen_t;
-    // SAFETY: `p` is readable and writable for `len` bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            raw::SOL_SCTP,
-            raw::SCTP_GET_PEER_ADDR_INFO,
-            &mut p as *mut raw::sctp_paddrinfo as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(Error::last("SCTP_GET_PEER_ADDR_INFO"));
-    }
+    getsockopt(
+        fd,
+        raw::SCTP_GET_PEER_ADDR_INFO,
+        &mut p,
+        "SCTP_GET_PEER_ADDR_INFO",
+    )?;
     Ok(path_info(&p))
 }
 
