@@ -17,7 +17,7 @@ use FindBin;
 use lib "$FindBin::Bin/../t/lib";
 use Test::More;
 use File::Temp qw(tempdir);
-use File::Basename qw(dirname);
+use File::Basename qw(dirname basename);
 use JSON::PP;
 use SCTPTest qw(sctp_only eventually start_own_httpd slurp own_httpd_generations);
 
@@ -32,13 +32,16 @@ my ($SPORT, $TPORT) = (8830, 8831);
 my $dir = tempdir('multistream.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 mkdir "$dir/htdocs";
+mkdir "$dir/htdocs/nosendfile";
 
-# 32 objects from 1 KB to 1 MB (geometric), each with its own content.
+# 32 objects from 1 KB to 1 MB (geometric), each with its own content;
+# the odd ones are served with sendfile and mmap off.
 my %content;
 my @names;
 for my $i (0 .. 31) {
     my $size = int(1024 * 2 ** ($i * 10 / 31));
-    my $name = sprintf 'obj%02d.bin', $i;
+    # Odd objects from a directory with EnableSendfile and EnableMMAP off.
+    my $name = sprintf '%sobj%02d.bin', ($i % 2 ? 'nosendfile/' : ''), $i;
     my $seed = $i * 7919 + 1;
     my $data = join '', map { pack 'N', ($_ * 2654435761 + $seed) % 4294967296 } 1 .. ($size + 3) / 4;
     $data = substr $data, 0, $size;
@@ -56,6 +59,12 @@ Listen 127.0.0.1:$TPORT
 SCTPInStreams 16
 SCTPOutStreams 16
 MaxKeepAliveRequests 0
+EnableSendfile On
+EnableMMAP On
+<Directory $dir/htdocs/nosendfile>
+    EnableSendfile Off
+    EnableMMAP Off
+</Directory>
 EOX
 ok(sctp_only($SPORT), "$SPORT is SCTP only (eps, TCP refused)");
 
@@ -91,7 +100,7 @@ my $identical = 0;
 for my $o (@objs) {
     my ($path) = $o->{url} =~ m{^http://[^/]+(/.*)$};
     $streams_used{$o->{stream}}++ if defined $o->{stream};
-    my $got = slurp("$out/" . substr($path, 1));
+    my $got = slurp("$out/" . basename($path));
     $identical++ if ($o->{status} // 0) == 200 && defined $got && $got eq $content{$path};
 }
 is($identical, 32, 'every body byte-identical to its file');
@@ -175,10 +184,18 @@ my @turls = map { "http://127.0.0.1:$TPORT/$_" } @names;
 system("cd $tout && $client get --tcp --depth 16 -q @turls 2>$dir/tcp.err");
 is($? >> 8, 0, 'sctp-http get --tcp exit status 0') or diag(`cat $dir/tcp.err`);
 my $same = grep {
-    my ($x, $y) = (slurp("$out/$_"), slurp("$tout/$_"));
+    my ($x, $y) = (slurp("$out/" . basename($_)), slurp("$tout/" . basename($_)));
     defined $x && defined $y && $x eq $y;
 } @names;
 is($same, 32, '--tcp bodies identical to the SCTP ones');
+
+# Exit codes as curl's.
+my $code = sub { system("cd $dir && $client get -q @_ >/dev/null 2>&1"); $? >> 8 };
+is($code->("-o - http://127.0.0.1:$SPORT/missing"), 0, '404 without --fail: exit 0');
+is($code->("-f -o - http://127.0.0.1:$SPORT/missing"), 22, '404 with --fail: exit 22');
+is($code->("http://127.0.0.1:1/x"), 7, 'nothing listening: exit 7');
+is($code->("ftp://127.0.0.1/x"), 3, 'malformed URL: exit 3');
+is($code->(), 2, 'no URL: exit 2 (usage)');
 
 system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($SPORT)) ? 1 : 0 });
