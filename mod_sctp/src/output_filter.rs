@@ -35,6 +35,9 @@ pub const PPID_HTTP: u32 = 63;
 
 /// The most unread bytes discarded at the end of a connection.
 const DRAIN_LIMIT: usize = 1 << 20;
+/// The longest wait for the SHUTDOWN handshake at the end of a connection
+/// (one round trip when all goes well).
+const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 thread_local! {
     /// The coalescing buffer. Nothing stays in it between calls of the
@@ -106,14 +109,33 @@ impl Writer<'_> {
     /// See "End of connection" in the module docs.
     fn end_of_connection(&mut self, c: *mut ffi::conn_rec) {
         let fd = self.a.fd();
+        // Start the graceful SHUTDOWN now (it follows the queued response):
+        // the peer stops sending once it sees it. Closing while its data is
+        // unread would make the kernel ABORT and drop the response.
+        // SAFETY: shutdown on the connection's live descriptor.
+        unsafe { libc::shutdown(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::SHUT_WR) };
+        let until = std::time::Instant::now() + SHUTDOWN_WAIT;
         let mut scratch = [0u8; 4096];
         let mut discarded = 0usize;
-        // Bounded: a peer that keeps sending gets an ABORT instead.
-        while discarded < DRAIN_LIMIT {
-            match apr_sctp::sctp::recv_msg(fd, &mut scratch, libc::MSG_DONTWAIT) {
-                Ok(r) if r.len > 0 => discarded += r.len,
-                _ => break,
+        // Bounded in bytes and time: a peer that keeps sending gets an ABORT.
+        loop {
+            while discarded < DRAIN_LIMIT {
+                match apr_sctp::sctp::recv_msg(fd, &mut scratch, libc::MSG_DONTWAIT) {
+                    Ok(r) if r.len > 0 => discarded += r.len,
+                    _ => break,
+                }
             }
+            let gone = apr_sctp::sctp::status(fd).is_err();
+            if gone || discarded >= DRAIN_LIMIT || std::time::Instant::now() >= until {
+                break;
+            }
+            let mut p = libc::pollfd {
+                fd: std::os::fd::AsRawFd::as_raw_fd(&fd),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(&mut p, 1, 10) };
         }
         let k = &self.a.counters;
         tracing::debug!(

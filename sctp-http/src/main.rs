@@ -580,8 +580,15 @@ fn raw(args: &[String]) -> Result<u8, Fail> {
         .map_err(|e| Fail(7, format!("failed to connect to {addr}: {e}")))?;
     let mut conn = Conn::Sctp(s);
     for (sid, data) in &sends {
-        conn.send(*sid, data)
-            .map_err(|e| Fail(55, format!("send on stream {sid}: {e}")))?;
+        // The server may close before everything is sent (after an error
+        // response): say so, and still show what it sent.
+        if let Err(e) = conn.send(*sid, data) {
+            println!(
+                "{{\"send_error\":{},\"stream\":{sid}}}",
+                json_str(&e.to_string())
+            );
+            break;
+        }
     }
     let Conn::Sctp(s) = &conn else { unreachable!() };
     let until = Instant::now() + wait;
@@ -597,6 +604,10 @@ fn raw(args: &[String]) -> Result<u8, Fail> {
             Ok(r) if r.notification => continue,
             Ok(r) if r.len == 0 => {
                 println!("{{\"eof\":true}}");
+                break;
+            }
+            Err(e) if e.errno == libc::ECONNRESET || e.errno == libc::EPIPE => {
+                println!("{{\"eof\":true,\"error\":{}}}", json_str(&e.to_string()));
                 break;
             }
             Ok(r) => {

@@ -23,12 +23,14 @@ ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only
 # the server closed.
 sub raw {
     my (@sends) = @_;
-    my @cmd = ($client, 'raw', '--wait-ms', '4000', map({ ('--send', $_) } @sends), '127.0.0.1:' . SCTP_PORT);
+    my @cmd = ('sh', '-c', 'exec "$0" "$@" 2>&1', $client, 'raw', '--wait-ms', '4000', map({ ('--send', $_) } @sends), '127.0.0.1:' . SCTP_PORT);
     open my $p, '-|', @cmd or die "$client: $!";
-    my @m = map { decode_json($_) } grep { /^\{/ } <$p>;
+    my @lines = <$p>;
     close $p;
+    t_debug("sctp-http raw exit " . ($? >> 8) . ":\n" . join('', @lines));
+    my @m = map { decode_json($_) } grep { /^\{/ } @lines;
     my $eof = grep { $_->{eof} } @m;
-    return ([grep { !$_->{eof} } @m], $eof);
+    return ([grep { defined $_->{data} } @m], $eof);
 }
 
 # Concatenates each stream's bytes.
