@@ -12,6 +12,9 @@ use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod load;
+use load::bench;
+
 const PPID_HTTP: u32 = 63;
 
 const USAGE: &str = "usage:
@@ -20,15 +23,26 @@ const USAGE: &str = "usage:
       --depth N        requests outstanding at once (default 16)
       --local ADDR     bind this local address too (repeatable; multihoming)
       --tcp            the same over one TCP connection (HTTP/1.1 pipelining)
+      --connections N  with --tcp: N connections, one request at a time on
+                       each, the next URL to the first free one (browser style)
       --timeout SECS   connect and idle timeout (default 30)
       -H 'Name: value' extra request header (repeatable)
-      -o FILE|-        where the body goes (one URL only)
+      -o FILE|-        where the body goes (one URL only; -o /dev/null: any number)
       --json           one JSON object per URL on stdout, then a summary
       -f, --fail       exit 22 when a status is 400 or more
       -q               no per-object lines on stderr
   sctp-http raw [--streams N] [--wait-ms N] [--send SID:TEXT]... HOST:PORT
       sends each TEXT (escapes \\r \\n \\\\ \\xHH) as one SCTP message on stream
-      SID, prints every message received as a JSON line";
+      SID, prints every message received as a JSON line
+  sctp-http bench [options] URL
+      load mode: each connection sends one request at a time, keep-alive
+      -c N             connections (associations), each its own thread (default 16)
+      -n N             requests in all (default 10000), or
+      -d SECS          for this long instead
+      --tcp            TCP connections instead of SCTP associations
+      --streams N      streams each association uses, round robin (default 16)
+      --hold SECS      then keep the connections open and idle this long
+      --json           the summary as one JSON object on stdout";
 
 /// A failure with curl's exit code.
 struct Fail(u8, String);
@@ -42,6 +56,7 @@ fn main() -> ExitCode {
     let r = match args.first().map(String::as_str) {
         Some("get") => get(&args[1..]),
         Some("raw") => raw(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         _ => fail(2, USAGE),
     };
     match r {
@@ -75,6 +90,7 @@ struct Opts {
     depth: usize,
     local: Vec<String>,
     tcp: bool,
+    connections: u16,
     timeout: Duration,
     headers: Vec<String>,
     output: Option<String>,
@@ -101,6 +117,7 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
         depth: 16,
         local: Vec::new(),
         tcp: false,
+        connections: 1,
         timeout: Duration::from_secs(30),
         headers: Vec::new(),
         output: None,
@@ -115,6 +132,7 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
             "--depth" => o.depth = number(value(&mut it, a)?, a)?,
             "--local" => o.local.push(value(&mut it, a)?.to_string()),
             "--tcp" => o.tcp = true,
+            "--connections" => o.connections = number(value(&mut it, a)?, a)?,
             "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
             "-H" => o.headers.push(value(&mut it, a)?.to_string()),
             "-o" => o.output = Some(value(&mut it, a)?.to_string()),
@@ -128,11 +146,17 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
     if o.urls.is_empty() {
         return fail(2, USAGE);
     }
-    if o.output.is_some() && o.urls.len() > 1 {
-        return fail(2, "-o takes one URL");
+    if o.output.is_some() && o.urls.len() > 1 && o.output.as_deref() != Some("/dev/null") {
+        return fail(2, "-o takes one URL (or /dev/null: discard every body)");
     }
-    if o.depth == 0 || o.streams == Some(0) {
-        return fail(2, "--depth and --streams must be at least 1");
+    if o.depth == 0 || o.streams == Some(0) || o.connections == 0 {
+        return fail(2, "--depth, --streams and --connections must be at least 1");
+    }
+    if o.connections > 1 && !o.tcp {
+        return fail(
+            2,
+            "--connections is for --tcp (SCTP uses one association)",
+        );
     }
     let first = (&o.urls[0].host, o.urls[0].port);
     if o.urls.iter().any(|u| (&u.host, u.port) != first) {
@@ -158,11 +182,11 @@ struct Job {
     error: Option<String>,
 }
 
-/// Reads and writes HTTP messages on streams: SCTP, or one TCP connection
-/// (everything on "stream 0").
+/// Reads and writes HTTP messages on streams: SCTP, or TCP connections
+/// (connection i is "stream i").
 enum Conn {
     Sctp(SctpSocket),
-    Tcp(TcpStream),
+    Tcp(Vec<TcpStream>, Duration),
 }
 
 impl Conn {
@@ -179,7 +203,7 @@ impl Conn {
                     .map(|_| ())
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno))
             }
-            Conn::Tcp(t) => t.write_all(data),
+            Conn::Tcp(t, _) => t[sid as usize].write_all(data),
         }
     }
 
@@ -194,8 +218,33 @@ impl Conn {
                 }
                 return Ok((r.info.map_or(0, |i| i.sid), r.len));
             },
-            Conn::Tcp(t) => t.read(buf).map(|n| (0, n)),
+            Conn::Tcp(t, _) if t.len() == 1 => t[0].read(buf).map(|n| (0, n)),
+            Conn::Tcp(t, timeout) => {
+                let i = readable(t, *timeout)?;
+                t[i].read(buf).map(|n| (i as u16, n))
+            }
         }
+    }
+}
+
+/// The first of `conns` with something to read (or an end).
+fn readable(conns: &[TcpStream], timeout: Duration) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let mut fds: Vec<libc::pollfd> = conns
+        .iter()
+        .map(|c| libc::pollfd {
+            fd: c.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
+    // SAFETY: fds is a live, correctly sized array of pollfd for the call.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    match r {
+        0 => Err(std::io::ErrorKind::TimedOut.into()),
+        r if r < 0 => Err(std::io::Error::last_os_error()),
+        _ => Ok(fds.iter().position(|f| f.revents != 0).unwrap_or(0)),
     }
 }
 
@@ -241,9 +290,14 @@ fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
     };
     if o.tcp {
         let a = addrs[0];
-        let t = TcpStream::connect_timeout(&a, o.timeout).map_err(|e| to_fail(&a, &e))?;
-        t.set_read_timeout(Some(o.timeout)).ok();
-        return Ok((Conn::Tcp(t), 1));
+        let mut conns = Vec::new();
+        for _ in 0..o.connections {
+            let t = TcpStream::connect_timeout(&a, o.timeout).map_err(|e| to_fail(&a, &e))?;
+            t.set_read_timeout(Some(o.timeout)).ok();
+            t.set_nodelay(true).ok();
+            conns.push(t);
+        }
+        return Ok((Conn::Tcp(conns, o.timeout), o.connections));
     }
     let a = addrs[0];
     let want = o.streams.unwrap_or(16);
@@ -330,7 +384,11 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             error: None,
         })
         .collect();
-    let mut plan = Plan::new(jobs.len(), streams, o.depth);
+    let mut plan = if o.connections > 1 {
+        Plan::one_per_stream(jobs.len(), streams)
+    } else {
+        Plan::new(jobs.len(), streams, o.depth)
+    };
     let mut parsers: Vec<StreamParser> = (0..streams).map(|_| StreamParser::new()).collect();
     let mut buf = vec![0u8; 256 * 1024];
     let mut protocol_error: Option<String> = None;
@@ -419,13 +477,14 @@ fn get(args: &[String]) -> Result<u8, Fail> {
     for j in &jobs {
         if o.json {
             println!(
-                "{{\"url\":{},\"status\":{},\"stream\":{},\"bytes\":{},\"ttfb_ms\":{},\"ttlb_ms\":{},\"file\":{},\"error\":{}}}",
+                "{{\"url\":{},\"status\":{},\"stream\":{},\"bytes\":{},\"ttfb_ms\":{},\"ttlb_ms\":{},\"done_ms\":{},\"file\":{},\"error\":{}}}",
                 json_str(&format!("http://{}{}", j.url.host_header(), j.url.target)),
                 j.status.map_or("null".into(), |s| s.to_string()),
                 j.stream,
                 j.bytes,
                 ms(j.sent, j.first),
                 ms(j.sent, j.last),
+                ms(Some(started), j.last),
                 j.file.as_deref().map_or("null".into(), json_str),
                 j.error.as_deref().map_or("null".into(), json_str),
             );
@@ -459,9 +518,10 @@ fn get(args: &[String]) -> Result<u8, Fail> {
         .count();
     if o.json {
         println!(
-            "{{\"summary\":true,\"objects\":{},\"ok\":{ok},\"streams\":{streams},\"transport\":\"{}\",\"bytes\":{},\"ms\":{:.1}}}",
+            "{{\"summary\":true,\"objects\":{},\"ok\":{ok},\"streams\":{streams},\"transport\":\"{}\",\"connections\":{},\"bytes\":{},\"ms\":{:.1}}}",
             jobs.len(),
             if o.tcp { "tcp" } else { "sctp" },
+            o.connections,
             jobs.iter().map(|j| j.bytes).sum::<u64>(),
             started.elapsed().as_secs_f64() * 1000.0
         );

@@ -3,6 +3,10 @@
 //! Requests are spread round robin over the usable streams; at most `depth`
 //! are outstanding on the association at once. Responses on one stream
 //! come back in the order of that stream's requests.
+//!
+//! `Plan::one_per_stream` models a browser's parallel connections instead:
+//! each "stream" (a connection) carries one request at a time and the next
+//! request goes to whichever is free first.
 
 use std::collections::VecDeque;
 
@@ -13,6 +17,7 @@ pub struct Plan {
     next: usize,
     outstanding: usize,
     per_stream: Vec<VecDeque<usize>>,
+    one_each: bool,
 }
 
 impl Plan {
@@ -25,7 +30,16 @@ impl Plan {
             next: 0,
             outstanding: 0,
             per_stream: vec![VecDeque::new(); streams as usize],
+            one_each: false,
         }
+    }
+
+    /// At most one request outstanding per stream; the next request takes
+    /// the lowest free stream.
+    pub fn one_per_stream(total: usize, streams: u16) -> Plan {
+        let mut p = Plan::new(total, streams, streams as usize);
+        p.one_each = true;
+        p
     }
 
     /// The next request to send and its stream, if the depth allows one.
@@ -34,7 +48,11 @@ impl Plan {
             return None;
         }
         let job = self.next;
-        let sid = (job % self.streams as usize) as u16;
+        let sid = if self.one_each {
+            self.per_stream.iter().position(VecDeque::is_empty)? as u16
+        } else {
+            (job % self.streams as usize) as u16
+        };
         self.next += 1;
         self.outstanding += 1;
         self.per_stream[sid as usize].push_back(job);
@@ -91,5 +109,21 @@ mod tests {
         assert_eq!(p.completed(2), Some(2));
         assert_eq!(p.completed(2), Some(6));
         assert_eq!(p.completed(2), None);
+    }
+
+    #[test]
+    fn one_per_stream_takes_the_free_one() {
+        let mut p = Plan::one_per_stream(5, 3);
+        let first: Vec<_> = std::iter::from_fn(|| p.next_request()).collect();
+        assert_eq!(first, vec![(0, 0), (1, 1), (2, 2)]);
+        assert_eq!(p.completed(1), Some(1));
+        assert_eq!(p.next_request(), Some((3, 1)), "stream 1 was free first");
+        assert_eq!(p.next_request(), None);
+        assert_eq!(p.completed(0), Some(0));
+        assert_eq!(p.next_request(), Some((4, 0)));
+        for s in 0..3 {
+            p.completed(s);
+        }
+        assert!(p.done());
     }
 }

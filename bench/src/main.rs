@@ -1,0 +1,143 @@
+//! `sctp-bench`: the benchmark tools that bench/run calls.
+//!
+//!   sctp-bench pump-serve ADDR:PORT [--msg BYTES]
+//!   sctp-bench pump-get ADDR:PORT --bytes N
+//!   sctp-bench record page --variant V --loss PCT --rep N --page FILE --from sctp-http|nghttp
+//!   sctp-bench record rate --scenario rate|modload --variant V --rep N --from sctp-http|wrk|h2load
+//!   sctp-bench record bulk --variant V --rep N --bytes N --from sctp-http|pump
+//!   sctp-bench report RECORDS.jsonl OUTDIR [NOTES.md]
+//!
+//! `record` reads a client's output on stdin and prints one JSON record; a
+//! wrong transfer prints a {"s":"fail"} record and exits 1.
+
+mod pump;
+
+use sctp_bench::{records, report};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::Read;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let r = match args.first().map(String::as_str) {
+        Some("pump-serve") => pump::serve(&args[1..]),
+        Some("pump-get") => pump::get(&args[1..]),
+        Some("record") => record(&args[1..]),
+        Some("report") => report_cmd(&args[1..]),
+        _ => {
+            Err("usage: sctp-bench pump-serve|pump-get|record|report ... (see src/main.rs)".into())
+        }
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sctp-bench: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--name value` pairs after the first word.
+fn options(args: &[String]) -> Result<HashMap<String, String>, String> {
+    let mut m = HashMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let k = a
+            .strip_prefix("--")
+            .ok_or_else(|| format!("unexpected '{a}'"))?;
+        let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
+        m.insert(k.to_string(), v.clone());
+    }
+    Ok(m)
+}
+
+fn need<'a>(o: &'a HashMap<String, String>, k: &str) -> Result<&'a str, String> {
+    o.get(k)
+        .map(String::as_str)
+        .ok_or_else(|| format!("--{k} is required"))
+}
+
+fn num(o: &HashMap<String, String>, k: &str) -> Result<f64, String> {
+    need(o, k)?
+        .parse()
+        .map_err(|_| format!("--{k}: not a number"))
+}
+
+fn record(args: &[String]) -> Result<(), String> {
+    let kind = args.first().ok_or("record: page, rate or bulk")?;
+    let o = options(&args[1..])?;
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| e.to_string())?;
+    let variant = need(&o, "variant")?;
+    let rep = num(&o, "rep")? as u64;
+    let from = need(&o, "from")?;
+    let r: Result<serde_json::Value, String> = match kind.as_str() {
+        "page" => {
+            let list = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
+            let page = records::parse_page_list(&list)?;
+            let loss = num(&o, "loss")?;
+            match from {
+                "sctp-http" => records::page_from_sctp_http(&input, &page),
+                "nghttp" => records::page_from_nghttp(&input, &page),
+                f => return Err(format!("--from {f}?")),
+            }
+            .map(|p| {
+                json!({"s": "page", "variant": variant, "loss": loss, "rep": rep,
+                       "page_ms": p.page_ms, "objects_ms": p.objects_ms})
+            })
+        }
+        "rate" => {
+            let scenario = need(&o, "scenario")?;
+            match from {
+                "sctp-http" => records::rate_from_sctp_http(&input),
+                "wrk" => records::rate_from_wrk(&input),
+                "h2load" => records::rate_from_h2load(&input),
+                f => return Err(format!("--from {f}?")),
+            }
+            .map(|r| {
+                json!({"s": scenario, "variant": variant, "rep": rep, "rps": r.rps,
+                       "p50_ms": r.p50_ms, "p99_ms": r.p99_ms})
+            })
+        }
+        "bulk" => {
+            let want = num(&o, "bytes")? as u64;
+            records::bulk(&input, from, want).map(|(bytes, secs)| {
+                json!({"s": "bulk", "variant": variant, "rep": rep, "bytes": bytes, "secs": secs})
+            })
+        }
+        k => return Err(format!("record {k}?")),
+    };
+    match r {
+        Ok(v) => {
+            println!("{v}");
+            Ok(())
+        }
+        Err(e) => {
+            let what = format!("{kind} {variant} rep {rep}: {e}");
+            println!("{}", json!({"s": "fail", "what": what}));
+            Err(what)
+        }
+    }
+}
+
+fn report_cmd(args: &[String]) -> Result<(), String> {
+    let [records, outdir, rest @ ..] = args else {
+        return Err("report RECORDS.jsonl OUTDIR [NOTES.md]".into());
+    };
+    let text = std::fs::read_to_string(records).map_err(|e| format!("{records}: {e}"))?;
+    let notes = match rest.first() {
+        Some(n) => std::fs::read_to_string(n).map_err(|e| format!("{n}: {e}"))?,
+        None => String::new(),
+    };
+    let out = report::render(&text, &notes)?;
+    std::fs::create_dir_all(outdir).map_err(|e| e.to_string())?;
+    for (name, body) in out {
+        let p = std::path::Path::new(outdir).join(&name);
+        std::fs::write(&p, body).map_err(|e| format!("{}: {e}", p.display()))?;
+        eprintln!("sctp-bench: wrote {}", p.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,405 @@
+//! What the benchmark clients print, turned into measurements (sans-I/O).
+//!
+//! Each parser also checks the transfer: a page whose objects do not all
+//! arrive with status 200 and their exact size is an error, never a sample.
+
+use serde_json::Value;
+
+/// One fetch of the page: when each object completed (from the start of the
+/// fetch, connection setup included) and when the last one did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRun {
+    pub objects_ms: Vec<f64>,
+    pub page_ms: f64,
+}
+
+/// The page: (path, size in bytes) per object, from a file of lines
+/// "PATH SIZE" ('#' comments).
+pub fn parse_page_list(text: &str) -> Result<Vec<(String, u64)>, String> {
+    let mut v = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let mut f = l.split_whitespace();
+        let (Some(p), Some(s), None) = (f.next(), f.next(), f.next()) else {
+            return Err(format!("line {}: want 'PATH SIZE'", i + 1));
+        };
+        let size = s
+            .parse()
+            .map_err(|_| format!("line {}: bad size '{s}'", i + 1))?;
+        v.push((p.to_string(), size));
+    }
+    Ok(v)
+}
+
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// Completion times per object in page order, once each object is checked.
+fn complete(
+    page: &[(String, u64)],
+    mut got: Vec<(String, u16, u64, f64)>,
+) -> Result<PageRun, String> {
+    let mut objects_ms = Vec::with_capacity(page.len());
+    for (path, size) in page {
+        let i = got
+            .iter()
+            .position(|g| &g.0 == path)
+            .ok_or_else(|| format!("{path}: no response"))?;
+        let (_, status, bytes, ms) = got.swap_remove(i);
+        if status != 200 {
+            return Err(format!("{path}: status {status}"));
+        }
+        if bytes != *size {
+            return Err(format!("{path}: {bytes} bytes, want {size}"));
+        }
+        if !ms.is_finite() {
+            return Err(format!("{path}: no completion time"));
+        }
+        objects_ms.push(ms);
+    }
+    if let Some(g) = got.first() {
+        return Err(format!("{}: not part of the page", g.0));
+    }
+    let page_ms = objects_ms.iter().cloned().fold(0.0, f64::max);
+    Ok(PageRun {
+        objects_ms,
+        page_ms,
+    })
+}
+
+/// `sctp-http get --json` output (one object per URL with `done_ms`).
+pub fn page_from_sctp_http(out: &str, page: &[(String, u64)]) -> Result<PageRun, String> {
+    let mut got = Vec::new();
+    for l in out.lines().filter(|l| l.starts_with('{')) {
+        let v: Value = serde_json::from_str(l).map_err(|e| format!("{e}: {l}"))?;
+        let Some(url) = v["url"].as_str() else {
+            continue;
+        };
+        if let Some(e) = v["error"].as_str() {
+            return Err(format!("{url}: {e}"));
+        }
+        got.push((
+            path_of(url).to_string(),
+            v["status"].as_u64().unwrap_or(0) as u16,
+            v["bytes"].as_u64().unwrap_or(0),
+            v["done_ms"].as_f64().unwrap_or(f64::NAN),
+        ));
+    }
+    complete(page, got)
+}
+
+/// `nghttp -nv` output: the request path of each stream from its HEADERS,
+/// the status, DATA lengths, and the time of the DATA frame with END_STREAM.
+pub fn page_from_nghttp(out: &str, page: &[(String, u64)]) -> Result<PageRun, String> {
+    struct S {
+        id: u64,
+        path: String,
+        status: u16,
+        bytes: u64,
+        done: f64,
+    }
+    let mut streams: Vec<S> = Vec::new();
+    let mut sending: Option<u64> = None;
+    let stream_id = |l: &str| -> Option<u64> {
+        let i = l.find("stream_id=")? + "stream_id=".len();
+        let d: String = l[i..].chars().take_while(char::is_ascii_digit).collect();
+        d.parse().ok()
+    };
+    let time = |l: &str| -> Option<f64> {
+        let l = l.strip_prefix('[')?;
+        l[..l.find(']')?].trim().parse::<f64>().ok()
+    };
+    for l in out.lines() {
+        if l.contains("] send HEADERS frame") {
+            sending = stream_id(l);
+        } else if let (Some(id), Some(p)) = (sending, l.trim().strip_prefix(":path: ")) {
+            streams.push(S {
+                id,
+                path: p.to_string(),
+                status: 0,
+                bytes: 0,
+                done: f64::NAN,
+            });
+            sending = None;
+        } else if l.contains("] recv (stream_id=") && l.contains(") :status: ") {
+            let id = l
+                .split("stream_id=")
+                .nth(1)
+                .and_then(|r| r.split(')').next())
+                .and_then(|d| d.parse::<u64>().ok());
+            let st = l.rsplit(' ').next().and_then(|s| s.parse().ok());
+            if let (Some(id), Some(st)) = (id, st) {
+                if let Some(s) = streams.iter_mut().find(|s| s.id == id) {
+                    s.status = st;
+                }
+            }
+        } else if l.contains("] recv DATA frame <") {
+            let (Some(id), Some(t)) = (stream_id(l), time(l)) else {
+                continue;
+            };
+            let len = l
+                .split("length=")
+                .nth(1)
+                .and_then(|r| r.split(',').next())
+                .and_then(|d| d.parse::<u64>().ok())
+                .unwrap_or(0);
+            let flags = l
+                .split("flags=0x")
+                .nth(1)
+                .and_then(|r| u8::from_str_radix(r.get(..2)?, 16).ok())
+                .unwrap_or(0);
+            if let Some(s) = streams.iter_mut().find(|s| s.id == id) {
+                s.bytes += len;
+                if flags & 1 != 0 {
+                    s.done = t * 1000.0;
+                }
+            }
+        }
+    }
+    let got = streams
+        .into_iter()
+        .map(|s| (s.path, s.status, s.bytes, s.done))
+        .collect();
+    complete(page, got)
+}
+
+/// Requests per second and latency percentiles (ms) of a load run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateRun {
+    pub rps: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+/// `sctp-http bench --json`.
+pub fn rate_from_sctp_http(out: &str) -> Result<RateRun, String> {
+    let l = out
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .ok_or("no JSON summary")?;
+    let v: Value = serde_json::from_str(l).map_err(|e| e.to_string())?;
+    let failed = v["failed"].as_u64().unwrap_or(1);
+    if failed > 0 || v["ok"].as_u64().unwrap_or(0) == 0 {
+        return Err(format!(
+            "{failed} requests failed (first error: {})",
+            v["first_error"]
+        ));
+    }
+    Ok(RateRun {
+        rps: v["rps"].as_f64().ok_or("no rps")?,
+        p50_ms: v["lat_ms"]["p50"].as_f64(),
+        p99_ms: v["lat_ms"]["p99"].as_f64(),
+    })
+}
+
+fn wrk_duration_ms(s: &str) -> Option<f64> {
+    let (num, mul) = if let Some(n) = s.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        return None;
+    };
+    num.parse::<f64>().ok().map(|v| v * mul)
+}
+
+/// `wrk --latency` output; non-2xx responses or socket errors are an error.
+pub fn rate_from_wrk(out: &str) -> Result<RateRun, String> {
+    if let Some(l) = out
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+    {
+        return Err(l.trim().to_string());
+    }
+    let mut r = RateRun {
+        rps: f64::NAN,
+        p50_ms: None,
+        p99_ms: None,
+    };
+    for l in out.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        match f.as_slice() {
+            ["Requests/sec:", v] => r.rps = v.parse().unwrap_or(f64::NAN),
+            ["50%", v] => r.p50_ms = wrk_duration_ms(v),
+            ["99%", v] => r.p99_ms = wrk_duration_ms(v),
+            _ => {}
+        }
+    }
+    if r.rps.is_finite() && r.rps > 0.0 {
+        Ok(r)
+    } else {
+        Err("no Requests/sec line".into())
+    }
+}
+
+/// `h2load` output (requests per second; failures are an error).
+pub fn rate_from_h2load(out: &str) -> Result<RateRun, String> {
+    let mut rps = None;
+    for l in out.lines() {
+        if let Some(rest) = l.strip_prefix("finished in ") {
+            rps = rest
+                .split(", ")
+                .nth(1)
+                .and_then(|s| s.strip_suffix(" req/s"))
+                .and_then(|s| s.parse::<f64>().ok());
+        }
+        if let Some(rest) = l.strip_prefix("requests: ") {
+            let failed = rest
+                .split(", ")
+                .find_map(|p| p.strip_suffix(" failed"))
+                .and_then(|n| n.parse::<u64>().ok());
+            if failed != Some(0) {
+                return Err(format!("h2load: {}", l.trim()));
+            }
+        }
+        if l.starts_with("status codes: ") && !l.contains(" 0 3xx, 0 4xx, 0 5xx") {
+            return Err(format!("h2load: {}", l.trim()));
+        }
+    }
+    let rps = rps.ok_or("no 'finished in' line")?;
+    Ok(RateRun {
+        rps,
+        p50_ms: None,
+        p99_ms: None,
+    })
+}
+
+/// A bulk download: (bytes, seconds) from `sctp-http get --json` (its
+/// summary line) or `sctp-bench pump-get`; anything but `want` bytes in one
+/// complete object is an error.
+pub fn bulk(out: &str, from: &str, want: u64) -> Result<(u64, f64), String> {
+    let line = |key: &str| {
+        out.lines()
+            .filter(|l| l.starts_with('{'))
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|v| !v[key].is_null())
+            .ok_or(format!("no JSON line with '{key}'"))
+    };
+    let (bytes, secs) = match from {
+        "sctp-http" => {
+            let v = line("summary")?;
+            if v["ok"].as_u64() != Some(1) {
+                let e = line("url")
+                    .map(|u| u["error"].to_string())
+                    .unwrap_or_default();
+                return Err(format!("the download failed: {e}"));
+            }
+            (v["bytes"].as_u64(), v["ms"].as_f64().map(|m| m / 1000.0))
+        }
+        "pump" => {
+            let v = line("secs")?;
+            (v["bytes"].as_u64(), v["secs"].as_f64())
+        }
+        f => return Err(format!("--from {f}?")),
+    };
+    let (Some(bytes), Some(secs)) = (bytes, secs) else {
+        return Err("no bytes or time".into());
+    };
+    if bytes != want {
+        return Err(format!("{bytes} bytes, want {want}"));
+    }
+    Ok((bytes, secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> Vec<(String, u64)> {
+        parse_page_list("# test\n/a 10\n/b 20\n").unwrap()
+    }
+
+    #[test]
+    fn page_list() {
+        assert_eq!(page(), vec![("/a".into(), 10), ("/b".into(), 20)]);
+        assert!(parse_page_list("/a\n").is_err());
+        assert!(parse_page_list("/a x\n").is_err());
+    }
+
+    #[test]
+    fn sctp_http_page() {
+        let out = r#"{"url":"http://h:1/b","status":200,"stream":1,"bytes":20,"ttfb_ms":1.0,"ttlb_ms":2.0,"done_ms":7.5,"file":null,"error":null}
+{"url":"http://h:1/a","status":200,"stream":0,"bytes":10,"ttfb_ms":1.0,"ttlb_ms":2.0,"done_ms":5.0,"file":null,"error":null}
+{"summary":true}"#;
+        let r = page_from_sctp_http(out, &page()).unwrap();
+        assert_eq!(r.objects_ms, vec![5.0, 7.5]);
+        assert_eq!(r.page_ms, 7.5);
+        let short = out.replace("\"bytes\":20", "\"bytes\":19");
+        assert!(page_from_sctp_http(&short, &page())
+            .unwrap_err()
+            .contains("19 bytes"));
+        let missing: String = out.lines().skip(1).collect::<Vec<_>>().join("\n");
+        assert!(page_from_sctp_http(&missing, &page()).is_err());
+        let err = out.replace("\"error\":null", "\"error\":\"truncated\"");
+        assert!(page_from_sctp_http(&err, &page()).is_err());
+    }
+
+    #[test]
+    fn nghttp_page() {
+        let out = "[  0.101] Connected
+[  0.101] send HEADERS frame <length=45, flags=0x25, stream_id=13>
+          :method: GET
+          :path: /a
+[  0.101] send HEADERS frame <length=18, flags=0x25, stream_id=15>
+          :path: /b
+[  0.205] recv (stream_id=13) :status: 200
+[  0.205] recv (stream_id=15) :status: 200
+[  0.206] recv DATA frame <length=20, flags=0x01, stream_id=15>
+          ; END_STREAM
+[  0.207] recv DATA frame <length=6, flags=0x00, stream_id=13>
+[  0.310] recv DATA frame <length=4, flags=0x01, stream_id=13>
+";
+        let r = page_from_nghttp(out, &page()).unwrap();
+        assert_eq!(r.objects_ms, vec![310.0, 206.0]);
+        assert_eq!(r.page_ms, 310.0);
+        let bad = out.replace(":status: 200", ":status: 404");
+        assert!(page_from_nghttp(&bad, &page()).is_err());
+        let cut = out.replace("flags=0x01, stream_id=13", "flags=0x00, stream_id=13");
+        assert!(page_from_nghttp(&cut, &page()).is_err(), "no END_STREAM");
+    }
+
+    #[test]
+    fn bulks() {
+        let sh = r#"{"url":"http://h/x","error":null}
+{"summary":true,"objects":1,"ok":1,"bytes":100,"ms":2000.0}"#;
+        assert_eq!(bulk(sh, "sctp-http", 100), Ok((100, 2.0)));
+        assert!(bulk(sh, "sctp-http", 101).is_err());
+        assert!(bulk(&sh.replace("\"ok\":1", "\"ok\":0"), "sctp-http", 100).is_err());
+        assert_eq!(bulk(r#"{"bytes":7,"secs":0.5}"#, "pump", 7), Ok((7, 0.5)));
+    }
+
+    #[test]
+    fn rates() {
+        let wrk = "Running 10s test @ http://x/
+  Latency Distribution
+     50%  520.00us
+     75%    1.10ms
+     99%    2.50ms
+  40000 requests in 10.00s, 50.00MB read
+Requests/sec:   3999.50
+Transfer/sec:      5.00MB
+";
+        let r = rate_from_wrk(wrk).unwrap();
+        assert_eq!(r.rps, 3999.5);
+        assert!((r.p50_ms.unwrap() - 0.52).abs() < 1e-9);
+        assert_eq!(r.p99_ms, Some(2.5));
+        assert!(rate_from_wrk(&format!("{wrk}  Non-2xx or 3xx responses: 5\n")).is_err());
+        let h2 = "finished in 10.00s, 1234.50 req/s, 1.20MB/s
+requests: 12345 total, 12345 started, 12345 done, 12345 succeeded, 0 failed, 0 errored, 0 timeout
+status codes: 12345 2xx, 0 3xx, 0 4xx, 0 5xx
+";
+        assert_eq!(rate_from_h2load(h2).unwrap().rps, 1234.5);
+        assert!(rate_from_h2load(&h2.replace(" 0 failed", " 3 failed")).is_err());
+        let sh =
+            r#"{"transport":"sctp","ok":10,"failed":0,"rps":99.5,"lat_ms":{"p50":1.5,"p99":3.0}}"#;
+        assert_eq!(rate_from_sctp_http(sh).unwrap().p99_ms, Some(3.0));
+        assert!(rate_from_sctp_http(&sh.replace("\"failed\":0", "\"failed\":2")).is_err());
+    }
+}
