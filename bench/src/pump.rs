@@ -27,7 +27,14 @@ fn value(args: &[String], name: &str, default: u64) -> Result<u64, String> {
 pub fn serve(args: &[String]) -> Result<(), String> {
     let a = addr(args.first())?;
     let msg = value(args, "--msg", 32768)? as usize;
+    let sndbuf = value(args, "--sndbuf", 0)? as usize;
     let l = SctpSocket::new(Domain::of(&a)).map_err(|e| e.to_string())?;
+    if sndbuf > 0 {
+        // Inherited by accepted associations, as with httpd's listeners.
+        socket2::SockRef::from(&l)
+            .set_send_buffer_size(sndbuf)
+            .map_err(|e| e.to_string())?;
+    }
     l.bind(&a).map_err(|e| format!("bind {a}: {e}"))?;
     l.listen(16).map_err(|e| e.to_string())?;
     let data: Vec<u8> = (0..msg).map(|i| (i % 251) as u8).collect();
@@ -62,12 +69,16 @@ pub fn serve(args: &[String]) -> Result<(), String> {
 pub fn get(args: &[String]) -> Result<(), String> {
     let a = addr(args.first())?;
     let want = value(args, "--bytes", 0)?;
+    let sack_freq = value(args, "--sack-freq", 0)? as u32;
     let t0 = Instant::now();
     let s = SctpSocket::new(Domain::of(&a)).map_err(|e| e.to_string())?;
     // The same receive buffer as sctp-http get.
     socket2::SockRef::from(&s)
         .set_recv_buffer_size(4 << 20)
         .ok();
+    if sack_freq > 0 {
+        sctp::set_delayed_sack(s.as_fd(), 0, sack_freq).map_err(|e| e.to_string())?;
+    }
     s.connect(&a).map_err(|e| format!("connect {a}: {e}"))?;
     sctp::send_msg(
         s.as_fd(),

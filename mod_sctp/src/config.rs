@@ -24,6 +24,13 @@ pub const DEFAULT_ASSOC_QUEUE: usize = 1024 * 1024;
 /// Bounds of both queue directives: a queue must hold a request line of
 /// httpd's default LimitRequestLine (8190 bytes) plus one read (8000 bytes).
 pub const MIN_QUEUE: usize = 16 * 1024;
+/// `SCTPSendBuffer` default. Linux grows a TCP socket's send buffer with the
+/// path (tcp_wmem) but never an SCTP one's: at the kernel's 208 KB default an
+/// association keeps about 100 KB in flight, 8 Mbit/s at 100 ms RTT.
+pub const DEFAULT_SEND_BUFFER: usize = 1024 * 1024;
+/// Bounds of `SCTPSendBuffer` and `SCTPReceiveBuffer` (0: the kernel's default).
+pub const MIN_BUFFER: usize = 16 * 1024;
+pub const MAX_BUFFER: usize = 64 * 1024 * 1024;
 pub const MAX_QUEUE: usize = 256 * 1024 * 1024;
 /// httpd's own default for `ListenBacklog`.
 pub const DEFAULT_BACKLOG: i32 = 511;
@@ -168,6 +175,15 @@ pub fn parse_assoc_queue(s: &str) -> Result<usize, String> {
     parse_size("SCTPMaxAssociationQueue", s, MIN_QUEUE, MAX_QUEUE)
 }
 
+/// Parses `SCTPSendBuffer` or `SCTPReceiveBuffer`: 0 or a size.
+pub fn parse_buffer(directive: &str, s: &str) -> Result<usize, String> {
+    if s.trim() == "0" {
+        return Ok(0);
+    }
+    parse_size(directive, s, MIN_BUFFER, MAX_BUFFER)
+        .map_err(|e| format!("{e} (or 0: the kernel's default)"))
+}
+
 /// What one configuration generation says about SCTP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -180,6 +196,10 @@ pub struct Config {
     pub stream_queue: usize,
     /// `SCTPMaxAssociationQueue`: input bytes all streams may have queued.
     pub assoc_queue: usize,
+    /// `SCTPSendBuffer`: SO_SNDBUF of every association (0: kernel default).
+    pub send_buffer: usize,
+    /// `SCTPReceiveBuffer`: SO_RCVBUF of every association (0: kernel default).
+    pub receive_buffer: usize,
     /// Seen on core's `ListenBacklog` (core keeps its value private).
     pub backlog: i32,
     /// Seen on core's `ListenCoresBucketsRatio`.
@@ -196,6 +216,8 @@ impl Default for Config {
             max_message: DEFAULT_MAX_MESSAGE,
             stream_queue: DEFAULT_STREAM_QUEUE,
             assoc_queue: DEFAULT_ASSOC_QUEUE,
+            send_buffer: DEFAULT_SEND_BUFFER,
+            receive_buffer: 0,
             backlog: DEFAULT_BACKLOG,
             buckets_ratio: 0,
         }
@@ -278,6 +300,13 @@ impl Config {
                 "SCTPMaxAssociationQueue ({} bytes) is smaller than SCTPMaxStreamQueue ({} bytes): \
                  the association's queue holds every stream's",
                 self.assoc_queue, self.stream_queue
+            ));
+        }
+        if self.send_buffer != 0 && self.send_buffer < self.max_message {
+            return Err(format!(
+                "SCTPSendBuffer ({} bytes) is smaller than SCTPMaxMessageSize ({} bytes): \
+                 a message must fit the send buffer whole",
+                self.send_buffer, self.max_message
             ));
         }
         Ok(())
@@ -382,5 +411,21 @@ mod tests {
         c.add_listen("80").unwrap();
         let e = c.check().unwrap_err();
         assert!(e.contains("ListenCoresBucketsRatio 2"), "{e}");
+    }
+
+    #[test]
+    fn buffers() {
+        assert_eq!(parse_buffer("SCTPSendBuffer", "0"), Ok(0));
+        assert_eq!(parse_buffer("SCTPSendBuffer", "2M"), Ok(2 << 20));
+        assert!(parse_buffer("SCTPSendBuffer", "1K")
+            .unwrap_err()
+            .contains("or 0"));
+        assert!(parse_buffer("SCTPReceiveBuffer", "65M").is_err());
+        let mut c = Config::default();
+        assert_eq!(c.send_buffer, 1 << 20);
+        c.send_buffer = 16 * 1024;
+        assert!(c.check().unwrap_err().contains("SCTPMaxMessageSize"));
+        c.send_buffer = 0;
+        assert!(c.check().is_ok());
     }
 }

@@ -130,6 +130,8 @@ enum Number {
     MaxMessage,
     StreamQueue,
     AssocQueue,
+    SendBuffer,
+    ReceiveBuffer,
 }
 
 static LISTEN_BACKLOG: Number = Number::ListenBacklog;
@@ -139,6 +141,8 @@ static OUT_STREAMS: Number = Number::OutStreams;
 static MAX_MESSAGE: Number = Number::MaxMessage;
 static STREAM_QUEUE: Number = Number::StreamQueue;
 static ASSOC_QUEUE: Number = Number::AssocQueue;
+static SEND_BUFFER: Number = Number::SendBuffer;
+static RECEIVE_BUFFER: Number = Number::ReceiveBuffer;
 
 const fn tag(n: &'static Number) -> *mut c_void {
     n as *const Number as *mut c_void
@@ -226,7 +230,7 @@ unsafe extern "C" fn cmd_nodelay(
 }
 
 /// The size directives: `SCTPMaxMessageSize`, `SCTPMaxStreamQueue`,
-/// `SCTPMaxAssociationQueue`.
+/// `SCTPMaxAssociationQueue`, `SCTPSendBuffer`, `SCTPReceiveBuffer`.
 unsafe extern "C" fn cmd_size(
     cmd: *mut ffi::cmd_parms,
     _d: *mut c_void,
@@ -240,6 +244,8 @@ unsafe extern "C" fn cmd_size(
     let parsed = match which {
         Number::StreamQueue => config::parse_stream_queue(arg),
         Number::AssocQueue => config::parse_assoc_queue(arg),
+        Number::SendBuffer => config::parse_buffer("SCTPSendBuffer", arg),
+        Number::ReceiveBuffer => config::parse_buffer("SCTPReceiveBuffer", arg),
         _ => config::parse_message_size(arg),
     };
     match parsed {
@@ -247,6 +253,8 @@ unsafe extern "C" fn cmd_size(
             with_config(|c| match which {
                 Number::StreamQueue => c.stream_queue = n,
                 Number::AssocQueue => c.assoc_queue = n,
+                Number::SendBuffer => c.send_buffer = n,
+                Number::ReceiveBuffer => c.receive_buffer = n,
                 _ => c.max_message = n,
             });
             ptr::null()
@@ -256,7 +264,7 @@ unsafe extern "C" fn cmd_size(
 }
 
 #[repr(transparent)]
-struct Commands([ffi::command_rec; 11]);
+struct Commands([ffi::command_rec; 13]);
 // SAFETY: the table is immutable data that httpd only reads.
 unsafe impl Sync for Commands {}
 
@@ -314,6 +322,8 @@ static COMMANDS: Commands = Commands([
     take1(c"SCTPMaxMessageSize", cmd_size, tag(&MAX_MESSAGE), c"Largest SCTP message written, in bytes (1024-131072, default 32768)"),
     take1(c"SCTPMaxStreamQueue", cmd_size, tag(&STREAM_QUEUE), c"Input bytes one stream may have queued ahead of the request being read (16K-256M, default 256K)"),
     take1(c"SCTPMaxAssociationQueue", cmd_size, tag(&ASSOC_QUEUE), c"Input bytes all streams of an association may have queued (16K-256M, default 1M)"),
+    take1(c"SCTPSendBuffer", cmd_size, tag(&SEND_BUFFER), c"Send buffer of every association, in bytes (16K-64M, or 0 for the kernel's default; default 1M)"),
+    take1(c"SCTPReceiveBuffer", cmd_size, tag(&RECEIVE_BUFFER), c"Receive buffer of every association, in bytes (16K-64M, or 0 for the kernel's default, the default)"),
     // SAFETY: an all-zero command_rec is the table's terminator.
     unsafe { std::mem::zeroed() },
 ]);
@@ -403,13 +413,15 @@ unsafe extern "C" fn post_config(
     }
     let cfg = config();
     tracing::debug!(
-        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association",
+        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association, send/receive buffers {}/{} bytes (0: kernel default)",
         cfg.in_streams,
         cfg.out_streams,
         cfg.nodelay,
         cfg.max_message,
         cfg.stream_queue,
-        cfg.assoc_queue
+        cfg.assoc_queue,
+        cfg.send_buffer,
+        cfg.receive_buffer
     );
     ffi::OK as c_int
 }

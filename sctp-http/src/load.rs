@@ -59,8 +59,6 @@ fn parse(args: &[String]) -> Result<Opts, Fail> {
 
 /// What the threads share.
 struct Shared {
-    /// Requests not yet started (count mode).
-    left: AtomicU64,
     deadline: Option<Instant>,
     stop: AtomicBool,
     bytes: AtomicU64,
@@ -72,16 +70,16 @@ struct Shared {
 }
 
 impl Shared {
-    fn take(&self) -> bool {
+    /// May this connection send another request? In count mode each
+    /// connection has its own share of -n (as h2load does), so that every
+    /// connection serves at least one request when -n >= -c.
+    fn take(&self, quota: &mut u64) -> bool {
         if self.stop.load(Ordering::Relaxed) {
             return false;
         }
         match self.deadline {
             Some(d) => Instant::now() < d,
-            None => self
-                .left
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-                .is_ok(),
+            None => quota.checked_sub(1).map(|q| *quota = q).is_some(),
         }
     }
 }
@@ -100,7 +98,10 @@ fn open(o: &Opts, peer: &SocketAddr) -> Result<(Conn, u16), String> {
     sock.set_write_timeout(Some(t)).ok();
     s.connect(peer).map_err(|e| e.to_string())?;
     let st = apr_sctp::sctp::status(std::os::fd::AsFd::as_fd(&s)).map_err(|e| e.to_string())?;
-    Ok((Conn::Sctp(s), st.outstrms.min(st.instrms).min(o.streams).max(1)))
+    Ok((
+        Conn::Sctp(s),
+        st.outstrms.min(st.instrms).min(o.streams).max(1),
+    ))
 }
 
 enum Outcome {
@@ -140,7 +141,7 @@ fn exchange(conn: &mut Conn, sid: u16, req: &[u8], buf: &mut [u8]) -> Result<Out
     }
 }
 
-fn worker(o: &Opts, peer: SocketAddr, sh: &Shared, hold: &Mutex<Vec<Conn>>, ready: &AtomicU64) {
+fn worker(o: &Opts, mut quota: u64, peer: SocketAddr, sh: &Shared, hold: &Mutex<Vec<Conn>>) {
     let req = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sctp-http-bench\r\n\r\n",
         o.url.target,
@@ -150,7 +151,7 @@ fn worker(o: &Opts, peer: SocketAddr, sh: &Shared, hold: &Mutex<Vec<Conn>>, read
     let mut lat = Vec::new();
     let mut conn = None;
     let mut n = 0u32;
-    while sh.take() {
+    while sh.take(&mut quota) {
         let (c, streams) = match conn.take() {
             Some(c) => c,
             None => match open(o, &peer) {
@@ -196,7 +197,6 @@ fn worker(o: &Opts, peer: SocketAddr, sh: &Shared, hold: &Mutex<Vec<Conn>>, read
             hold.lock().unwrap().push(c);
         }
     }
-    ready.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The value at percentile `p` of sorted microseconds, in milliseconds
@@ -213,7 +213,6 @@ pub fn bench(args: &[String]) -> Result<u8, Fail> {
     let o = parse(args)?;
     let peer = resolve(&o.url)?[0];
     let sh = Arc::new(Shared {
-        left: AtomicU64::new(o.requests),
         deadline: o.duration.map(|d| Instant::now() + d),
         stop: AtomicBool::new(false),
         bytes: AtomicU64::new(0),
@@ -223,15 +222,16 @@ pub fn bench(args: &[String]) -> Result<u8, Fail> {
         errors: Mutex::new(Vec::new()),
     });
     let hold = Arc::new(Mutex::new(Vec::new()));
-    let ready = Arc::new(AtomicU64::new(0));
     let o = Arc::new(o);
     let started = Instant::now();
     let mut threads = Vec::new();
-    for _ in 0..o.connections {
-        let (o, sh, hold, ready) = (o.clone(), sh.clone(), hold.clone(), ready.clone());
+    for i in 0..o.connections {
+        let (o, sh, hold) = (o.clone(), sh.clone(), hold.clone());
+        let c = o.connections as u64;
+        let quota = o.requests / c + u64::from((i as u64) < o.requests % c);
         let t = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || worker(&o, peer, &sh, &hold, &ready))
+            .spawn(move || worker(&o, quota, peer, &sh, &hold))
             .map_err(|e| Fail(7, format!("thread: {e}")))?;
         threads.push(t);
     }

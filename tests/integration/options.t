@@ -39,6 +39,8 @@ SCTPMaxMessageSize 4096
 SCTPInStreams 5
 SCTPOutStreams 7
 SCTPNoDelay Off
+SCTPSendBuffer 3M
+SCTPReceiveBuffer 512K
 EOX
 close $c;
 
@@ -64,6 +66,12 @@ my $st = $cl->status;
 is($st->{outstreams}, 5, 'client may send on 5 streams (SCTPInStreams 5)');
 is($st->{instreams}, 7, 'server sends on up to 7 streams (SCTPOutStreams 7)');
 is($cl->get('/index.html')->{body}, $page, 'keep-alive request after the big one (SCTPNoDelay Off)');
+# /proc/net/sctp/assocs ends with sndbuf and rcvbuf; Linux shows twice the
+# value set. The server's end of this association has local port 8810.
+my ($srv) = grep { (split ' ')[11] eq '8810' } `cat /proc/net/sctp/assocs`;
+my @f = split ' ', $srv // '';
+is($f[-2], 2 * 3 * 1024 * 1024, 'SCTPSendBuffer 3M: the association\'s SO_SNDBUF (above net.core.wmem_max: set as root)');
+is($f[-1], 2 * 512 * 1024, 'SCTPReceiveBuffer 512K: its SO_RCVBUF');
 $cl->close;
 
 SKIP: {
@@ -77,6 +85,17 @@ SKIP: {
 }
 
 system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+
+# A send buffer too small for one message is a configuration error.
+{
+    open my $b, '>', "$dir/bad.conf" or die;
+    print $b own_httpd_conf(dir => $dir, mpm => $mpm, so => $so,
+                            extra => "Listen 127.0.0.1:8813 sctp\nSCTPSendBuffer 16K\n");
+    close $b;
+    my $bad = `/usr/sbin/apache2 -t -f $dir/bad.conf 2>&1`;
+    like($bad, qr/SCTPSendBuffer \(16384 bytes\) is smaller than SCTPMaxMessageSize/, 'apache2 -t: SCTPSendBuffer below the message size is refused');
+    like(`/usr/sbin/apache2 -t -f $dir/bad.conf -c 'SCTPSendBuffer 1K' 2>&1`, qr/SCTPSendBuffer: 1024 is outside/, 'apache2 -t: SCTPSendBuffer 1K is out of range');
+}
 eventually(20, 0, sub { scalar(sctp_listening(8810)) ? 1 : 0 });
 is(scalar(sctp_listening(8810)), 0, 'stopped: SCTP endpoint gone');
 if (!Test::More->builder->is_passing) {

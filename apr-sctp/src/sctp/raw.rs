@@ -10,6 +10,7 @@ pub const SOL_SCTP: libc::c_int = 132;
 pub const SCTP_INITMSG: libc::c_int = 2;
 pub const SCTP_NODELAY: libc::c_int = 3;
 pub const SCTP_STATUS: libc::c_int = 14;
+pub const SCTP_DELAYED_SACK: libc::c_int = 16;
 pub const SCTP_GET_PEER_ADDR_INFO: libc::c_int = 15;
 pub const SCTP_RECVRCVINFO: libc::c_int = 32;
 pub const SCTP_DEFAULT_SNDINFO: libc::c_int = 34;
