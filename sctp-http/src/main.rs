@@ -52,6 +52,13 @@ fn fail<T>(code: u8, msg: impl Into<String>) -> Result<T, Fail> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly, as with other command-line
+    // tools (Rust ignores SIGPIPE, and println! would panic). Sockets are
+    // unaffected: SCTP sends and std's TCP writes use MSG_NOSIGNAL.
+    // SAFETY: restoring a default signal disposition at start-up.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let r = match args.first().map(String::as_str) {
         Some("get") => get(&args[1..]),
@@ -279,7 +286,9 @@ fn sctp_socket(peer: &SocketAddr, streams: u16) -> Result<SctpSocket, Fail> {
     Ok(s)
 }
 
-fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
+/// Connects; on SCTP with a single address, `first` (the first request,
+/// stream 0) travels with the handshake and the third value is true.
+fn connect(o: &Opts, first: Option<&[u8]>) -> Result<(Conn, u16, bool), Fail> {
     let addrs = resolve(&o.urls[0])?;
     let to_fail = |a: &SocketAddr, e: &dyn std::fmt::Display| {
         let timed_out = e.to_string().contains("timed out");
@@ -297,7 +306,7 @@ fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
             t.set_nodelay(true).ok();
             conns.push(t);
         }
-        return Ok((Conn::Tcp(conns, o.timeout), o.connections));
+        return Ok((Conn::Tcp(conns, o.timeout), o.connections, false));
     }
     let a = addrs[0];
     let want = o.streams.unwrap_or(16);
@@ -326,10 +335,63 @@ fn connect(o: &Opts) -> Result<(Conn, u16), Fail> {
             sctp::bindx_add(s.as_fd(), &rest).map_err(|e| Fail(7, format!("bindx: {e}")))?;
         }
     }
+    if let (Some(req), [to]) = (first, addrs.as_slice()) {
+        let streams = setup_with(&s, to, req, o.timeout)?;
+        return Ok((Conn::Sctp(s), streams.min(want).max(1), true));
+    }
     s.connectx(&addrs).map_err(|e| to_fail(&a, &e))?;
     let st = sctp::status(s.as_fd()).map_err(|e| Fail(7, format!("SCTP_STATUS: {e}")))?;
-    let usable = st.outstrms.min(st.instrms).min(want).max(1);
-    Ok((Conn::Sctp(s), usable))
+    let usable = st.outstrms.min(st.instrms).min(want);
+    Ok((Conn::Sctp(s), usable.max(1), false))
+}
+
+/// Sets up the association by sending `req` on stream 0 to `to` (it rides
+/// with the COOKIE ECHO: one round trip sooner than connect, then send) and
+/// waits for COMM_UP; returns the usable streams.
+fn setup_with(s: &SctpSocket, to: &SocketAddr, req: &[u8], timeout: Duration) -> Result<u16, Fail> {
+    sctp::subscribe(s.as_fd(), &[sctp::Event::AssocChange], true)
+        .map_err(|e| Fail(7, e.to_string()))?;
+    let info = SndInfo {
+        sid: 0,
+        flags: 0,
+        ppid: PPID_HTTP,
+        context: 0,
+    };
+    sctp::send_msg_to(s.as_fd(), &[IoSlice::new(req)], Some(&info), 0, to)
+        .map_err(|e| Fail(7, format!("failed to connect to {to}: {e}")))?;
+    let mut buf = [0u8; 512];
+    let until = Instant::now() + timeout;
+    loop {
+        let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).map_err(|e| {
+            let code = if e.is_would_block() || Instant::now() >= until {
+                28
+            } else {
+                7
+            };
+            Fail(code, format!("failed to connect to {to}: {e}"))
+        })?;
+        if !r.notification {
+            return fail(8, format!("data from {to} before the association was up"));
+        }
+        if let Ok(sctp::Notification::AssocChange {
+            state,
+            outbound_streams,
+            inbound_streams,
+            ..
+        }) = sctp::parse_notification(&buf[..r.len])
+        {
+            sctp::subscribe(s.as_fd(), &[sctp::Event::AssocChange], false).ok();
+            return match state {
+                sctp::notification::SCTP_COMM_UP => Ok(outbound_streams.min(inbound_streams)),
+                _ => fail(
+                    7,
+                    format!(
+                        "failed to connect to {to}: association not established (state {state})"
+                    ),
+                ),
+            };
+        }
+    }
 }
 
 fn open_sink(o: &Opts, j: &mut Job) -> Result<(), Fail> {
@@ -357,6 +419,22 @@ fn open_sink(o: &Opts, j: &mut Job) -> Result<(), Fail> {
     Ok(())
 }
 
+/// The GET request for `url`, with the -H headers.
+fn request(o: &Opts, url: &Url) -> String {
+    let mut req = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sctp-http/{}\r\n",
+        url.target,
+        url.host_header(),
+        env!("CARGO_PKG_VERSION")
+    );
+    for h in &o.headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    req
+}
+
 fn ms(a: Option<Instant>, b: Option<Instant>) -> String {
     match (a, b) {
         (Some(a), Some(b)) => format!("{:.1}", b.duration_since(a).as_secs_f64() * 1000.0),
@@ -367,7 +445,9 @@ fn ms(a: Option<Instant>, b: Option<Instant>) -> String {
 fn get(args: &[String]) -> Result<u8, Fail> {
     let o = parse_get(args)?;
     let started = Instant::now();
-    let (mut conn, streams) = connect(&o)?;
+    let first = request(&o, &o.urls[0]);
+    let (mut conn, streams, first_sent) = connect(&o, Some(first.as_bytes()))?;
+    let mut early = first_sent.then(|| started);
     let mut jobs: Vec<Job> = o
         .urls
         .iter()
@@ -398,20 +478,14 @@ fn get(args: &[String]) -> Result<u8, Fail> {
         while let Some((j, sid)) = plan.next_request() {
             let job = &mut jobs[j];
             job.stream = sid;
-            let mut req = format!(
-                "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sctp-http/{}\r\n",
-                job.url.target,
-                job.url.host_header(),
-                env!("CARGO_PKG_VERSION")
-            );
-            for h in &o.headers {
-                req.push_str(h);
-                req.push_str("\r\n");
+            // Job 0 on stream 0 went out with the association's setup.
+            if let Some(t) = early.take().filter(|_| j == 0 && sid == 0) {
+                job.sent = Some(t);
+            } else {
+                conn.send(sid, request(&o, &job.url).as_bytes())
+                    .map_err(|e| Fail(55, format!("sending {}: {e}", job.url.target)))?;
+                job.sent = Some(Instant::now());
             }
-            req.push_str("\r\n");
-            conn.send(sid, req.as_bytes())
-                .map_err(|e| Fail(55, format!("sending {}: {e}", job.url.target)))?;
-            job.sent = Some(Instant::now());
             parsers[sid as usize].expect(false);
         }
         let (sid, n) = match conn.recv(&mut buf) {
