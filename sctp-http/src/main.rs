@@ -447,7 +447,7 @@ fn get(args: &[String]) -> Result<u8, Fail> {
     let started = Instant::now();
     let first = request(&o, &o.urls[0]);
     let (mut conn, streams, first_sent) = connect(&o, Some(first.as_bytes()))?;
-    let mut early = first_sent.then(|| started);
+    let mut early = first_sent.then_some(started);
     let mut jobs: Vec<Job> = o
         .urls
         .iter()
