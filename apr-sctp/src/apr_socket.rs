@@ -81,6 +81,27 @@ fn deadline(timeout: i64) -> Option<Instant> {
         .map(|us| Instant::now() + Duration::from_micros(us))
 }
 
+/// A call's deadline, read from the clock at its first wait: a send or
+/// receive that never waits (the common case) costs no clock_gettime.
+struct Deadline {
+    timeout: i64,
+    until: Option<Option<Instant>>,
+}
+
+impl Deadline {
+    fn new(timeout: i64) -> Deadline {
+        Deadline {
+            timeout,
+            until: None,
+        }
+    }
+
+    fn get(&mut self) -> Option<Instant> {
+        let t = self.timeout;
+        *self.until.get_or_insert_with(|| deadline(t))
+    }
+}
+
 /// Waits until `fd` is ready for `events` or `until` passes (APR_TIMEUP).
 /// One deadline spans all the waits of a call, so retries after a spurious
 /// wake-up (or a skipped notification) never stretch the timeout.
@@ -143,12 +164,12 @@ pub unsafe fn send(
     // SAFETY: the descriptor stays open while the APR socket is live.
     let fd = unsafe { BorrowedFd::borrow_raw(raw) };
     let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
-    let until = deadline(timeout);
+    let mut until = Deadline::new(timeout);
     loop {
         match sctp::send_msg(fd, bufs, Some(info), flags) {
             Ok(n) => return Ok(n),
             Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, libc::POLLOUT, until)?,
+            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, libc::POLLOUT, until.get())?,
             Err(e) => return Err(e.errno),
         }
     }
@@ -203,7 +224,7 @@ pub unsafe fn recv_msg(
     // SAFETY: the descriptor stays open while the APR socket is live.
     let fd = unsafe { BorrowedFd::borrow_raw(raw) };
     let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
-    let until = deadline(timeout);
+    let mut until = Deadline::new(timeout);
     if buf.is_empty() {
         // Nothing to read into: no syscall (a 0-byte recvmsg would look like
         // end of stream).
@@ -218,7 +239,7 @@ pub unsafe fn recv_msg(
             Ok(r) if r.len == 0 => return Err(sys::APR_EOF as sys::apr_status_t),
             Ok(r) => return Ok(r),
             Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if e.is_would_block() && timeout != 0 => wait(fd, libc::POLLIN, until)?,
+            Err(e) if e.is_would_block() && timeout != 0 => wait(fd, libc::POLLIN, until.get())?,
             Err(e) => return Err(e.errno),
         }
     }

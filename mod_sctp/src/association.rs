@@ -64,6 +64,11 @@ pub struct Assoc {
     warned_range: bool,
     pub counters: Counters,
     pub max_message: usize,
+    /// Response bytes SCTP_OUT keeps until more of the response, a FLUSH or
+    /// its EOR arrives (at most `output_filter::HOLD_MAX`; empty between
+    /// responses), on stream `held_sid`.
+    pub held: Vec<u8>,
+    pub held_sid: u16,
     /// CORE_IN got its empty brigade (see `input_filter`).
     pub core_in_ready: bool,
     /// Our slot in the shared status table (None: table full or absent).
@@ -106,6 +111,8 @@ impl Assoc {
                 warned_range: false,
                 counters: Counters::default(),
                 max_message: cfg.max_message,
+                held: Vec::new(),
+                held_sid: 0,
                 core_in_ready: false,
                 slot: None,
                 started: status_handler::now(),

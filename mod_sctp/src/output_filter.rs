@@ -15,8 +15,13 @@
 //! response) releases the request's stream.
 //!
 //! Writes are blocking with the connection's timeout (apr-sctp waits for
-//! writability), and nothing is kept between calls: when the filter returns,
-//! every byte it was given is in the kernel, so EOR buckets (whose
+//! writability). Between calls the filter keeps at most `HOLD_MAX` bytes of
+//! a response that has neither ended nor been flushed (in the association,
+//! not the per-thread buffer), as CORE keeps small writes back on TCP:
+//! httpd passes a response's headers and its body in separate calls, and
+//! without this every small response took two messages (two sendmsg, two
+//! DATA chunks). FLUSH, EOR and EOC send everything, so when a response's
+//! EOR is handled every byte of it is in the kernel: EOR buckets (whose
 //! destruction logs the request and frees its pool) are destroyed only after
 //! the response's bytes were sent, and the event MPM's write completion finds
 //! nothing pending.
@@ -32,6 +37,10 @@ use std::ptr;
 
 /// SCTP payload protocol identifier for HTTP (IANA: 63).
 pub const PPID_HTTP: u32 = 63;
+
+/// The most bytes of an unfinished, unflushed response kept between calls
+/// (CORE's THRESHOLD_MIN_WRITE for TCP is the same).
+pub const HOLD_MAX: usize = 4096;
 
 /// The most unread bytes discarded at the end of a connection.
 const DRAIN_LIMIT: usize = 1 << 20;
@@ -171,11 +180,14 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
     }
     let cap = a.max_message;
     with_buffer(cap, |mem| {
+        // What the last call held back: it came from a buffer of this size.
+        let held = std::mem::take(&mut a.held);
+        mem[..held.len()].copy_from_slice(&held);
         let mut w = Writer {
+            len: held.len(),
+            sid: a.held_sid,
             a,
             mem,
-            len: 0,
-            sid: 0,
         };
         // SAFETY: live connection and brigade.
         unsafe { write_brigade(&mut w, c, bb) }
@@ -227,8 +239,18 @@ unsafe fn write_brigade(
             Ok(())
         }
     })();
-    // Nothing stays buffered between calls (see the module docs).
-    let result = result.and_then(|_| w.flush());
+    // A little of an unfinished response may wait for the next call (see
+    // the module docs); FLUSH, EOR and EOC above left nothing pending.
+    let result = result.and_then(|_| {
+        if w.len > 0 && w.len <= HOLD_MAX {
+            w.a.held = w.mem[..w.len].to_vec();
+            w.a.held_sid = w.sid;
+            w.len = 0;
+            Ok(())
+        } else {
+            w.flush()
+        }
+    });
     match result {
         Ok(()) => 0,
         Err(rv) => {
