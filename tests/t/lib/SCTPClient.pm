@@ -59,10 +59,15 @@ sub socket_handle { $_[0]{s} }
 
 # Every write to an SCTP socket is one message, and one larger than the
 # send buffer fails (EMSGSIZE): write in bounded pieces.
+# A server may answer and shut the association down before the rest is
+# sent (414 on the first 16 KB of an overlong request line): like curl, the
+# client then stops sending (EPIPE, no SIGPIPE) and reads what came.
 sub send_raw {
     my ($self, $data) = @_;
+    local $SIG{PIPE} = 'IGNORE';
     while (length $data) {
         my $n = syswrite($self->{s}, $data, 16384);
+        return if !defined $n && $!{EPIPE};
         die "send: $!" unless defined $n;
         substr($data, 0, $n) = '';
     }

@@ -5,7 +5,8 @@
 # * a malformed request on one stream gets its 400 on that stream; the
 #   association then closes and a request queued on another stream gets no
 #   response (docs/architecture.md);
-# * 100-continue: the interim and the final response on the request's stream.
+# * 100-continue: the interim and the final response on the request's stream;
+# * a small response is one message (headers and body together).
 use strict;
 use warnings FATAL => 'all';
 use Apache::Test;
@@ -15,7 +16,7 @@ use JSON::PP;
 use SCTPTest qw(SCTP_PORT sctp_only);
 
 my $client = dirname($ENV{MOD_SCTP_SO} // '') . '/sctp-http';
-plan tests => 14, need need_cgi, need { "sctp-http built ($client)" => -x $client };
+plan tests => 15, need need_cgi, need { "sctp-http built ($client)" => -x $client };
 
 ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only');
 
@@ -51,6 +52,9 @@ ok t_cmp(join(',', sort keys %$s), '1,2', 'responses came on streams 1 and 2 onl
 ok t_cmp($s->{1} // '', qr/\AHTTP\/1\.1 200 OK\r\n.*\r\n\r\n\Q$A\E\z/s, 'stream 1: request A (split in two messages) answered with A');
 ok t_cmp($s->{2} // '', qr/\AHTTP\/1\.1 200 OK\r\n.*\r\n\r\n\Q$B\E\z/s, 'stream 2: request B answered with B');
 ok t_cmp((grep { $_->{ppid} != 63 } @$m) ? 0 : 1, 1, 'every message has PPID 63');
+# httpd passes a response's headers and body in separate calls; SCTP_OUT
+# holds the headers back until the body comes (as CORE does on TCP).
+ok t_cmp(scalar(grep { $_->{stream} == 2 } @$m), 1, 'the small response on stream 2 is one SCTP message: headers and body together');
 
 my $eof;
 ($m, $eof) = raw('1:GET /streams/a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n',
