@@ -14,6 +14,8 @@
 
 pub mod params;
 pub mod record;
+pub mod stream_plan;
 
 pub use params::{decode_pairs, encode_pairs, ParamsCollector, DEFAULT_MAX_PARAMS};
 pub use record::{encode_stream, Decoder, Error, Limits, Pairs, Record};
+pub use stream_plan::{StreamPlan, Violation};
