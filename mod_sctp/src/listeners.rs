@@ -18,7 +18,7 @@ use crate::ffi;
 use apr_sctp::sctp;
 use std::ffi::{CStr, CString};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::os::raw::c_int;
 use std::ptr;
 
@@ -270,75 +270,24 @@ fn apply_options(fd: BorrowedFd<'_>, cfg: &Config) -> Result<(), String> {
     sctp::set_recvrcvinfo(fd, true).map_err(|e| format!("SCTP_RECVRCVINFO: {e}"))?;
     // Logged by apr-sctp as SCTP_IN reads them (Notification::severity).
     sctp::subscribe(fd, NOTIFICATIONS, true).map_err(|e| format!("SCTP_EVENT: {e}"))?;
-    set_buffer(fd, Buffer::Send, cfg.send_buffer)?;
-    set_buffer(fd, Buffer::Receive, cfg.receive_buffer)?;
+    set_buffer(fd, sctp::SocketBuffer::Send, cfg.send_buffer)?;
+    set_buffer(fd, sctp::SocketBuffer::Receive, cfg.receive_buffer)?;
     Ok(())
-}
-
-#[derive(Clone, Copy)]
-enum Buffer {
-    Send,
-    Receive,
 }
 
 /// Sets SO_SNDBUF or SO_RCVBUF of a listener (accepted associations copy
 /// it) to `bytes`; 0 leaves the kernel's default. The parent runs as root
-/// here, so the *FORCE options let the directive exceed net.core.wmem_max /
-/// rmem_max, which cap the plain options (a warning says so when even that
-/// is refused and the kernel keeps less).
-fn set_buffer(fd: BorrowedFd<'_>, which: Buffer, bytes: usize) -> Result<(), String> {
+/// here, so the directive may exceed net.core.wmem_max / rmem_max
+/// ([`sctp::set_buffer`]); a warning says so when the kernel keeps less.
+fn set_buffer(fd: BorrowedFd<'_>, which: sctp::SocketBuffer, bytes: usize) -> Result<(), String> {
     if bytes == 0 {
         return Ok(());
     }
-    let (name, plain, force, sysctl) = match which {
-        Buffer::Send => (
-            "SCTPSendBuffer",
-            libc::SO_SNDBUF,
-            libc::SO_SNDBUFFORCE,
-            "net.core.wmem_max",
-        ),
-        Buffer::Receive => (
-            "SCTPReceiveBuffer",
-            libc::SO_RCVBUF,
-            libc::SO_RCVBUFFORCE,
-            "net.core.rmem_max",
-        ),
+    let (name, sysctl) = match which {
+        sctp::SocketBuffer::Send => ("SCTPSendBuffer", "net.core.wmem_max"),
+        sctp::SocketBuffer::Receive => ("SCTPReceiveBuffer", "net.core.rmem_max"),
     };
-    let set = |opt: c_int| {
-        let v = bytes.min(c_int::MAX as usize) as c_int;
-        // SAFETY: a socket of ours and a live int of the size given.
-        let rc = unsafe {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                &v as *const c_int as *const libc::c_void,
-                std::mem::size_of::<c_int>() as libc::socklen_t,
-            )
-        };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(std::io::Error::last_os_error())
-        }
-    };
-    if set(force).is_err() {
-        set(plain).map_err(|e| format!("{name} {bytes}: {e}"))?;
-    }
-    let mut got: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: a socket of ours; `got` and `len` are live and sized.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            plain,
-            &mut got as *mut c_int as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    // Linux reports twice what was set (its bookkeeping overhead).
-    let kept = if rc == 0 { got as usize / 2 } else { bytes };
+    let kept = sctp::set_buffer(fd, which, bytes).map_err(|e| format!("{name} {bytes}: {e}"))?;
     if kept < bytes {
         report(
             tracing::Level::WARN,

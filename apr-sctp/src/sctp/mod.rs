@@ -137,11 +137,22 @@ fn setsockopt<T>(
     val: &T,
     op: &'static str,
 ) -> Result<(), Error> {
+    setsockopt_at(fd, raw::SOL_SCTP, opt, val, op)
+}
+
+/// `setsockopt(level, opt)` from `val`.
+fn setsockopt_at<T>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    opt: libc::c_int,
+    val: &T,
+    op: &'static str,
+) -> Result<(), Error> {
     // SAFETY: `val` points to a live T of the size we pass.
     let rc = unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
-            raw::SOL_SCTP,
+            level,
             opt,
             val as *const T as *const libc::c_void,
             std::mem::size_of::<T>() as libc::socklen_t,
@@ -176,6 +187,32 @@ pub fn set_delayed_sack(fd: BorrowedFd<'_>, delay_ms: u32, freq: u32) -> Result<
         freq,
     };
     setsockopt(fd, raw::SCTP_DELAYED_SACK, &v, "SCTP_DELAYED_SACK")
+}
+
+/// A socket buffer: SO_SNDBUF or SO_RCVBUF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketBuffer {
+    Send,
+    Receive,
+}
+
+/// Sets a socket buffer to `bytes` and returns what the kernel keeps (Linux
+/// reports twice the value set; this is half of that). SCTP never grows
+/// its buffers as TCP does. The *FORCE option is tried first, so a root
+/// process may exceed net.core.wmem_max / rmem_max, which cap the plain
+/// option that others get.
+pub fn set_buffer(fd: BorrowedFd<'_>, which: SocketBuffer, bytes: usize) -> Result<usize, Error> {
+    let (plain, force, op) = match which {
+        SocketBuffer::Send => (libc::SO_SNDBUF, libc::SO_SNDBUFFORCE, "SO_SNDBUF"),
+        SocketBuffer::Receive => (libc::SO_RCVBUF, libc::SO_RCVBUFFORCE, "SO_RCVBUF"),
+    };
+    let v = bytes.min(libc::c_int::MAX as usize) as libc::c_int;
+    if setsockopt_at(fd, libc::SOL_SOCKET, force, &v, op).is_err() {
+        setsockopt_at(fd, libc::SOL_SOCKET, plain, &v, op)?;
+    }
+    let mut got: libc::c_int = 0;
+    getsockopt_at(fd, libc::SOL_SOCKET, plain, &mut got, op)?;
+    Ok(got.max(0) as usize / 2)
 }
 
 /// `SCTP_INITMSG`: streams and INIT retransmission for new associations.
@@ -313,13 +350,24 @@ fn getsockopt<T: Copy>(
     val: &mut T,
     op: &'static str,
 ) -> Result<(), Error> {
+    getsockopt_at(fd, raw::SOL_SCTP, opt, val, op)
+}
+
+/// `getsockopt(level, opt)` into `val`.
+fn getsockopt_at<T: Copy>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    opt: libc::c_int,
+    val: &mut T,
+    op: &'static str,
+) -> Result<(), Error> {
     let mut len = std::mem::size_of::<T>() as libc::socklen_t;
     // SAFETY: `val` is readable and writable for `len` bytes; T is plain
     // data (Copy) that the kernel fills.
     let rc = unsafe {
         libc::getsockopt(
             fd.as_raw_fd(),
-            raw::SOL_SCTP,
+            level,
             opt,
             val as *mut T as *mut libc::c_void,
             &mut len,
