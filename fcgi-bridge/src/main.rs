@@ -1,0 +1,2 @@
+//! fcgi-bridge: to be written (issue 5).
+fn main() {}
