@@ -16,7 +16,7 @@
 //! * `log`: `tracing` into httpd's error log.
 
 pub mod association;
-pub mod brigade;
+pub use httpd_sys::brigade;
 pub mod config;
 pub mod connection;
 pub mod ffi;

@@ -366,9 +366,9 @@ unsafe fn open_socket(
             unsafe { ffi::apr_socket_close(sd) };
             Err(msg)
         };
-        let fd = ffi::socket_fd(sd);
-        // SAFETY: `fd` belongs to `sd`, which stays open while it is borrowed.
-        let bfd = unsafe { BorrowedFd::borrow_raw(fd) };
+        // SAFETY: `sd` is the live socket created above; `fd` belongs to it,
+        // and it stays open while it is borrowed.
+        let bfd = unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(sd)) };
         // SAFETY: plain option setters on a live APR socket.
         unsafe {
             ffi::apr_socket_opt_set(sd, ffi::APR_SO_REUSEADDR as i32, 1);

@@ -1,4 +1,4 @@
-/* The httpd 2.4 API that mod_sctp binds to (headers from apache2-dev). */
+/* The httpd 2.4 API the workspace's modules bind to (headers from apache2-dev). */
 #include <httpd.h>
 #include <http_config.h>
 #include <http_connection.h>
@@ -15,3 +15,7 @@
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <apr_shm.h>
+/* mod_proxy's hooks and types, for mod_proxy_fcgi_sctp (mod_sctp itself
+ * never calls them) */
+#include <mod_proxy.h>
+#include <util_script.h>

@@ -2,7 +2,7 @@
 //! `apr_bucket_delete`, …) as small functions: bindgen cannot translate
 //! macros, and the filters need nothing more than these.
 
-use crate::ffi;
+use crate as ffi;
 use std::ptr::addr_of_mut;
 
 /// `APR_BRIGADE_SENTINEL`: the ring's head viewed as a bucket. The ring link
