@@ -1,2 +1,61 @@
-//! fcgi-bridge: to be written (issue 5).
-fn main() {}
+//! fcgi-bridge: FastCGI over SCTP (docs/fastcgi.md) to and from plain
+//! FastCGI. Modes: `backend` (SCTP in, php-fpm/fcgiwrap out), `frontend`
+//! (nginx's TCP FastCGI in, SCTP out) and `request` (a test client). See
+//! README.md.
+
+#[macro_use]
+mod log;
+
+mod backend;
+mod backend_session;
+mod cli;
+mod client_session;
+mod conn;
+mod endpoint;
+mod management;
+mod request;
+mod rewrite;
+mod sctp_link;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let parsed = match cli::parse(&args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("fcgi-bridge: {e}\n{}", cli::USAGE);
+            return ExitCode::from(64);
+        }
+    };
+    log::set_level(parsed.log_level);
+    let code = match parsed.command {
+        cli::Command::Help => {
+            println!("{}", cli::USAGE);
+            0
+        }
+        cli::Command::Backend(b) => fail(backend::run(backend::Options {
+            listen: b.listen,
+            app: b.app,
+            streams: b.streams,
+            max_reqs: b.max_reqs,
+            max_conns: b.max_conns,
+        })),
+        cli::Command::Frontend(_f) => {
+            eprintln!("fcgi-bridge: frontend mode: not yet");
+            1
+        }
+        cli::Command::Request(r) => request::run(&r),
+    };
+    ExitCode::from(code as u8)
+}
+
+fn fail(r: Result<(), String>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            log_error!("{e}");
+            1
+        }
+    }
+}

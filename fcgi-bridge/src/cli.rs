@@ -1,0 +1,290 @@
+//! Command-line parsing (no I/O).
+
+use std::path::PathBuf;
+
+use crate::endpoint::Endpoint;
+use crate::log::Level;
+
+pub const USAGE: &str = "\
+usage:
+  fcgi-bridge backend --listen sctp:ADDR:PORT [--listen tcp:ADDR:PORT]...
+                      --app tcp:HOST:PORT|unix:/PATH [--streams N (34)]
+                      [--max-reqs N] [--max-conns N (256)] [--log-level L]
+  fcgi-bridge frontend --listen tcp:ADDR:PORT|unix:/PATH --backend sctp:HOST:PORT
+                      [--streams N (34)] [--max-assocs N (64)] [--log-level L]
+  fcgi-bridge request --to sctp:HOST:PORT|tcp:HOST:PORT [--param NAME=VALUE]...
+                      [--stdin FILE] [--count N (1)] [--concurrency C (1)]
+                      [--streams N (34)] [--timeout SECS (30)] [--log-level L]
+log levels: error, warn, info (default), debug";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backend {
+    pub listen: Vec<Endpoint>,
+    pub app: Endpoint,
+    pub streams: u16,
+    pub max_reqs: Option<usize>,
+    pub max_conns: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frontend {
+    pub listen: Endpoint,
+    pub backend: Endpoint,
+    pub streams: u16,
+    pub max_assocs: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub to: Endpoint,
+    pub params: Vec<(String, String)>,
+    pub stdin: Option<PathBuf>,
+    pub count: usize,
+    pub concurrency: usize,
+    pub streams: u16,
+    pub timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Backend(Backend),
+    Frontend(Frontend),
+    Request(Request),
+    Help,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parsed {
+    pub command: Command,
+    pub log_level: Level,
+}
+
+/// Splits `--name value` / `--name=value` options.
+fn options(args: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "-h" || a == "--help" {
+            out.push(("help".into(), String::new()));
+            continue;
+        }
+        let Some(name) = a.strip_prefix("--") else {
+            return Err(format!("unexpected argument {a:?}"));
+        };
+        match name.split_once('=') {
+            Some((n, v)) => out.push((n.to_string(), v.to_string())),
+            None => {
+                let v = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
+                out.push((name.to_string(), v.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn number<T>(name: &str, v: &str, min: T) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let n: T = v
+        .parse()
+        .map_err(|_| format!("--{name}: {v:?} is not a number"))?;
+    if n < min {
+        return Err(format!("--{name}: at least {min}"));
+    }
+    Ok(n)
+}
+
+pub fn parse(args: &[String]) -> Result<Parsed, String> {
+    let Some((mode, rest)) = args.split_first() else {
+        return Err("no mode given".into());
+    };
+    if mode == "-h" || mode == "--help" || mode == "help" {
+        return Ok(Parsed {
+            command: Command::Help,
+            log_level: Level::Info,
+        });
+    }
+    let opts = options(rest)?;
+    let mut log_level = Level::Info;
+    let mut listen = Vec::new();
+    let mut app = None;
+    let mut backend = None;
+    let mut to = None;
+    let mut streams = 34u16;
+    let mut max_reqs = None;
+    let mut max_conns = 256usize;
+    let mut max_assocs = 64usize;
+    let mut params = Vec::new();
+    let mut stdin = None;
+    let mut count = 1usize;
+    let mut concurrency = 1usize;
+    let mut timeout_secs = 30u64;
+    let allowed: &[&str] = match mode.as_str() {
+        "backend" => &["listen", "app", "streams", "max-reqs", "max-conns"],
+        "frontend" => &["listen", "backend", "streams", "max-assocs"],
+        "request" => &[
+            "to",
+            "param",
+            "stdin",
+            "count",
+            "concurrency",
+            "streams",
+            "timeout",
+        ],
+        m => return Err(format!("unknown mode {m:?} (backend, frontend or request)")),
+    };
+    for (name, v) in opts {
+        if name == "help" {
+            return Ok(Parsed {
+                command: Command::Help,
+                log_level,
+            });
+        }
+        if name != "log-level" && !allowed.contains(&name.as_str()) {
+            return Err(format!("{mode}: unknown option --{name}"));
+        }
+        match name.as_str() {
+            "log-level" => {
+                log_level = Level::parse(&v).ok_or_else(|| format!("--log-level: {v:?}"))?
+            }
+            "listen" => listen.push(Endpoint::parse(&v)?),
+            "app" => app = Some(Endpoint::parse(&v)?),
+            "backend" => backend = Some(Endpoint::parse(&v)?),
+            "to" => to = Some(Endpoint::parse(&v)?),
+            "streams" => streams = number(&name, &v, 3u16)?,
+            "max-reqs" => max_reqs = Some(number(&name, &v, 1usize)?),
+            "max-conns" => max_conns = number(&name, &v, 1usize)?,
+            "max-assocs" => max_assocs = number(&name, &v, 1usize)?,
+            "param" => {
+                let (n, val) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("--param {v:?}: expected NAME=VALUE"))?;
+                params.push((n.to_string(), val.to_string()));
+            }
+            "stdin" => stdin = Some(PathBuf::from(v)),
+            "count" => count = number(&name, &v, 1usize)?,
+            "concurrency" => concurrency = number(&name, &v, 1usize)?,
+            "timeout" => timeout_secs = number(&name, &v, 1u64)?,
+            _ => unreachable!(),
+        }
+    }
+    let command = match mode.as_str() {
+        "backend" => {
+            if !listen
+                .iter()
+                .any(|e| matches!(e, Endpoint::Sctp(_) | Endpoint::Tcp(_)))
+                || listen.iter().any(|e| matches!(e, Endpoint::Unix(_)))
+            {
+                return Err(
+                    "backend: --listen sctp:ADDR:PORT or tcp:ADDR:PORT (one or more)".into(),
+                );
+            }
+            let app = app.ok_or("backend: --app tcp:HOST:PORT|unix:/PATH is required")?;
+            if matches!(app, Endpoint::Sctp(_)) {
+                return Err("backend: --app is tcp: or unix:".into());
+            }
+            Command::Backend(Backend {
+                listen,
+                app,
+                streams,
+                max_reqs,
+                max_conns,
+            })
+        }
+        "frontend" => {
+            let [l] = listen.as_slice() else {
+                return Err("frontend: one --listen tcp:ADDR:PORT|unix:/PATH".into());
+            };
+            if matches!(l, Endpoint::Sctp(_)) {
+                return Err("frontend: --listen is tcp: or unix:".into());
+            }
+            let backend = backend.ok_or("frontend: --backend sctp:HOST:PORT is required")?;
+            if !matches!(backend, Endpoint::Sctp(_)) {
+                return Err("frontend: --backend is sctp:HOST:PORT".into());
+            }
+            Command::Frontend(Frontend {
+                listen: l.clone(),
+                backend,
+                streams,
+                max_assocs,
+            })
+        }
+        _ => {
+            let to = to.ok_or("request: --to sctp:HOST:PORT|tcp:HOST:PORT is required")?;
+            if matches!(to, Endpoint::Unix(_)) {
+                return Err("request: --to is sctp: or tcp:".into());
+            }
+            Command::Request(Request {
+                to,
+                params,
+                stdin,
+                count,
+                concurrency,
+                streams,
+                timeout_secs,
+            })
+        }
+    };
+    Ok(Parsed { command, log_level })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Parsed, String> {
+        let v: Vec<String> = s.split_whitespace().map(String::from).collect();
+        parse(&v)
+    }
+
+    #[test]
+    fn backend_options() {
+        let b = p("backend --listen sctp:127.0.0.1:9000 --listen=tcp:0.0.0.0:9001 --app unix:/run/php.sock --max-reqs 8 --log-level debug").unwrap();
+        assert_eq!(b.log_level, Level::Debug);
+        match b.command {
+            Command::Backend(b) => {
+                assert_eq!(b.listen.len(), 2);
+                assert_eq!(b.app, Endpoint::Unix("/run/php.sock".into()));
+                assert_eq!((b.streams, b.max_reqs, b.max_conns), (34, Some(8), 256));
+            }
+            c => panic!("{c:?}"),
+        }
+        assert!(p("backend --listen sctp:h:1").is_err(), "no --app");
+        assert!(p("backend --app tcp:h:1").is_err(), "no --listen");
+        assert!(p("backend --listen sctp:h:1 --app sctp:h:2").is_err());
+        assert!(p("backend --listen sctp:h:1 --app tcp:h:2 --streams 2").is_err());
+        assert!(p("backend --listen sctp:h:1 --app tcp:h:2 --to tcp:h:3").is_err());
+        assert!(p("backend --listen sctp:h:1 --app").is_err());
+    }
+
+    #[test]
+    fn frontend_and_request_options() {
+        match p("frontend --listen tcp:127.0.0.1:9000 --backend sctp:10.0.0.1:9000 --streams 6")
+            .unwrap()
+            .command
+        {
+            Command::Frontend(f) => assert_eq!((f.streams, f.max_assocs), (6, 64)),
+            c => panic!("{c:?}"),
+        }
+        assert!(p("frontend --listen tcp:h:1 --backend tcp:h:2").is_err());
+        match p("request --to sctp:h:1 --param A=b=c --param EMPTY= --count 10 --concurrency 4")
+            .unwrap()
+            .command
+        {
+            Command::Request(r) => {
+                assert_eq!(
+                    r.params,
+                    vec![("A".into(), "b=c".into()), ("EMPTY".into(), "".into())]
+                );
+                assert_eq!((r.count, r.concurrency, r.timeout_secs), (10, 4, 30));
+            }
+            c => panic!("{c:?}"),
+        }
+        assert!(p("request --to sctp:h:1 --param NOEQUALS").is_err());
+        assert!(p("request --to sctp:h:1 --count 0").is_err());
+        assert!(p("fly --to x").is_err());
+        assert_eq!(p("--help").unwrap().command, Command::Help);
+        assert_eq!(p("request --help").unwrap().command, Command::Help);
+    }
+}
