@@ -25,7 +25,7 @@ fn main() {
         .clang_arg(format!("-I{httpd_inc}"))
         .allowlist_function("ap_.*|apr_.*|proxy_hook_.*")
         .allowlist_type("ap_.*|apr_.*|request_rec|conn_rec|server_rec|module|command_rec|cmd_parms|process_rec|core_.*|proxy_.*")
-        .allowlist_var("ap_.*|apr_bucket_type_.*|AP_.*|APR_.*|APLOG_.*|MODULE_MAGIC_.*|OK|DECLINED|DONE|RSRC_CONF|ACCESS_CONF|OR_.*|HTTP_.*|DECLINE_CMD|NOT_IN_.*|GLOBAL_ONLY|M_GET")
+        .allowlist_var("ap_.*|apr_bucket_type_.*|AP_.*|APR_.*|APLOG_.*|MODULE_MAGIC_.*|OK|DECLINED|DONE|RSRC_CONF|ACCESS_CONF|OR_.*|HTTP_.*|DECLINE_CMD|NOT_IN_.*|GLOBAL_ONLY|M_GET|PROXY_WORKER_.*")
         .derive_default(true)
         .layout_tests(false)
         .generate_comments(false)

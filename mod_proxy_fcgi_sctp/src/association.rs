@@ -70,7 +70,10 @@ impl Default for Settings {
 pub enum Event {
     Stdout(Vec<u8>),
     Stderr(Vec<u8>),
-    End { app_status: u32, protocol_status: u8 },
+    End {
+        app_status: u32,
+        protocol_status: u8,
+    },
     /// The association ended before this request did.
     Broken(String),
 }

@@ -154,13 +154,34 @@ mod tests {
         assert_eq!(BackendUrl::parse("fcgi://h:1/"), Err(UrlError::OtherScheme));
         assert_eq!(BackendUrl::parse("fcgi+sctp://h/x"), Err(UrlError::NoPort));
         assert_eq!(BackendUrl::parse("fcgi+sctp://h:/x"), Err(UrlError::NoPort));
-        assert_eq!(BackendUrl::parse("fcgi+sctp://:80/x"), Err(UrlError::NoHost));
-        assert_eq!(BackendUrl::parse("fcgi+sctp://[::1]/x"), Err(UrlError::NoPort));
-        assert!(matches!(BackendUrl::parse("fcgi+sctp://h:0/"), Err(UrlError::BadPort(_))));
-        assert!(matches!(BackendUrl::parse("fcgi+sctp://h:99999/"), Err(UrlError::BadPort(_))));
-        assert_eq!(BackendUrl::parse("fcgi+sctp://h:1/%4"), Err(UrlError::BadEscape));
-        assert_eq!(BackendUrl::parse("fcgi+sctp://h:1/%00"), Err(UrlError::BadEscape));
-        assert_eq!(BackendUrl::parse("fcgi+sctp://h:1/%zz"), Err(UrlError::BadEscape));
+        assert_eq!(
+            BackendUrl::parse("fcgi+sctp://:80/x"),
+            Err(UrlError::NoHost)
+        );
+        assert_eq!(
+            BackendUrl::parse("fcgi+sctp://[::1]/x"),
+            Err(UrlError::NoPort)
+        );
+        assert!(matches!(
+            BackendUrl::parse("fcgi+sctp://h:0/"),
+            Err(UrlError::BadPort(_))
+        ));
+        assert!(matches!(
+            BackendUrl::parse("fcgi+sctp://h:99999/"),
+            Err(UrlError::BadPort(_))
+        ));
+        assert_eq!(
+            BackendUrl::parse("fcgi+sctp://h:1/%4"),
+            Err(UrlError::BadEscape)
+        );
+        assert_eq!(
+            BackendUrl::parse("fcgi+sctp://h:1/%00"),
+            Err(UrlError::BadEscape)
+        );
+        assert_eq!(
+            BackendUrl::parse("fcgi+sctp://h:1/%zz"),
+            Err(UrlError::BadEscape)
+        );
         assert!(!is_ours("fcgi+sct"));
     }
 }

@@ -53,7 +53,9 @@ pub unsafe extern "C" fn scheme_handler(
         return ffi::DECLINED;
     }
     // SAFETY: a NUL-terminated URL in r->pool.
-    let u = unsafe { CStr::from_ptr(url) }.to_string_lossy().into_owned();
+    let u = unsafe { CStr::from_ptr(url) }
+        .to_string_lossy()
+        .into_owned();
     if !backend_url::is_ours(&u) {
         return ffi::DECLINED;
     }
@@ -141,7 +143,10 @@ impl Request {
         if let Err(e) = stream.send_all(&out) {
             self.log(
                 Level::Error,
-                &format!("FastCGI backend {}: sending the request failed: {e}", backend.label()),
+                &format!(
+                    "FastCGI backend {}: sending the request failed: {e}",
+                    backend.label()
+                ),
             );
             return ffi::HTTP_SERVICE_UNAVAILABLE as c_int;
         }
@@ -162,7 +167,10 @@ impl Request {
             Err(e) => {
                 self.log(
                     Level::Error,
-                    &format!("FastCGI backend {label}: cannot resolve {}: {e}", target.host),
+                    &format!(
+                        "FastCGI backend {label}: cannot resolve {}: {e}",
+                        target.host
+                    ),
                 );
                 return None;
             }
@@ -222,7 +230,10 @@ impl Request {
         }
         if !target.path.is_empty() {
             pairs.retain(|(k, _)| k != b"SCRIPT_FILENAME");
-            pairs.push((b"SCRIPT_FILENAME".to_vec(), target.path.clone().into_bytes()));
+            pairs.push((
+                b"SCRIPT_FILENAME".to_vec(),
+                target.path.clone().into_bytes(),
+            ));
         }
         pairs
     }
@@ -403,7 +414,9 @@ impl Request {
                     if app_status != 0 {
                         self.log(
                             Level::Debug,
-                            &format!("FastCGI backend {label}: app status {app_status} on stream {id}"),
+                            &format!(
+                                "FastCGI backend {label}: app status {app_status} on stream {id}"
+                            ),
                         );
                     }
                     // SAFETY: live brigade, request and allocator.
