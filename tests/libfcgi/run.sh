@@ -51,7 +51,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/libfcgi-test.XXXXXX")
 pids=()
 cleanup() {
   local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  # the servers we started and their children (fcgiwrap -c forks; stopped
+  # first, it cannot fork replacements for the children we end)
+  for p in "${pids[@]}"; do
+    kill -STOP "$p" 2>/dev/null
+    pkill -P "$p" 2>/dev/null
+    kill "$p" 2>/dev/null
+    kill -CONT "$p" 2>/dev/null
+  done
   wait 2>/dev/null
   rm -rf "$work"
 }
@@ -227,6 +234,27 @@ elif start fcgiwrap $P5 env LD_LIBRARY_PATH="$prefix/lib" FCGI_SCTP_LISTEN=127.0
     param:QUERY_STRING=second request:3 >"$o" 2>&1
   check "unmodified fcgiwrap over SCTP (FCGI_SCTP_LISTEN): GET_VALUES on stream 1, a shell CGI on stream 2 and again on stream 3" "$o" \
     eval "streams_follow_ids '$o' && has '$o' '^rec stream=1 id=0 type=GET_VALUES_RESULT .*FCGI_MAX_REQS=1' && has '$o' 'body id=2 .*cgi method=POST\\\\ncgi query=a=b\\\\ncgi stdin=posted-data' && has '$o' 'body id=3 .*cgi query=second' && has '$o' '^rec stream=2 id=2 type=STDERR .*cgi says hello on stderr' && has '$o' '^end id=3 stream=3 '"
+fi
+
+# ---- 6. fcgiwrap preforking (-c 3), each child binding with SO_REUSEPORT ----
+P6=19106
+cat >"$work/who.cgi" <<'CGI'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\nserved by fcgiwrap %s\n' "$PPID"
+CGI
+chmod 755 "$work/who.cgi"
+if [ -x /usr/sbin/fcgiwrap ] && start fcgiwrap-c3 $P6 env LD_LIBRARY_PATH="$prefix/lib" \
+     FCGI_SCTP_LISTEN=127.0.0.1:$P6 FCGI_SCTP_REUSEPORT=1 /usr/sbin/fcgiwrap -c 3; then
+  o=$work/prefork.out
+  : >"$o"
+  for i in $(seq 1 12); do
+    client 127.0.0.1 $P6 param:REQUEST_METHOD=GET "param:SCRIPT_FILENAME=$work/who.cgi" \
+      param:SCRIPT_NAME=/who.cgi request:2 >>"$o" 2>&1
+  done
+  served=$(grep -c '^body id=2 .*served by fcgiwrap' "$o")
+  children=$(grep -o 'served by fcgiwrap [0-9]*' "$o" | sort -u | wc -l)
+  check "fcgiwrap -c 3 with FCGI_SCTP_REUSEPORT=1: no bind conflict, 12 associations answered by $children of the 3 children" "$o" \
+    eval "[ $served = 12 ] && [ $children -ge 2 ] && hasnt '$work/fcgiwrap-c3.log' 'already in use'"
 fi
 
 echo "libfcgi over SCTP: $passes passed, $fails failed"
