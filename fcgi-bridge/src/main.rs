@@ -12,7 +12,10 @@ mod cli;
 mod client_session;
 mod conn;
 mod endpoint;
+mod front_conn;
+mod frontend;
 mod management;
+mod pool;
 mod request;
 mod rewrite;
 mod sctp_link;
@@ -41,10 +44,12 @@ fn main() -> ExitCode {
             max_reqs: b.max_reqs,
             max_conns: b.max_conns,
         })),
-        cli::Command::Frontend(_f) => {
-            eprintln!("fcgi-bridge: frontend mode: not yet");
-            1
-        }
+        cli::Command::Frontend(f) => fail(frontend::run(frontend::Options {
+            listen: f.listen,
+            backend: f.backend,
+            streams: f.streams,
+            max_assocs: f.max_assocs,
+        })),
         cli::Command::Request(r) => request::run(&r),
     };
     ExitCode::from(code as u8)

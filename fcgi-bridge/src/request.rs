@@ -92,7 +92,7 @@ fn run_inner(opts: &cli::Request) -> Result<i32, String> {
     let timeout = Duration::from_secs(opts.timeout_secs);
     let addr = opts.to.resolve().map_err(|e| format!("{}: {e}", opts.to))?;
     let (tx, rx) = sync_channel::<Chunk>(64);
-    let (mut link, mut ids, transport, concurrency) = match &opts.to {
+    let (mut link, mut ids, transport) = match &opts.to {
         Endpoint::Sctp(_) => {
             let s = sctp_link::connect(&addr, opts.streams)
                 .map_err(|e| format!("connect {}: {e}", opts.to))?;
@@ -128,7 +128,7 @@ fn run_inner(opts: &cli::Request) -> Result<i32, String> {
                     }
                 }
             });
-            (Link::Sctp(s), Ids::Plan(plan), Transport::Sctp, c)
+            (Link::Sctp(s), Ids::Plan(plan), Transport::Sctp)
         }
         _ => {
             let s = TcpStream::connect_timeout(&addr, timeout)
@@ -152,10 +152,9 @@ fn run_inner(opts: &cli::Request) -> Result<i32, String> {
             });
             let c = opts.concurrency.min(u16::MAX as usize - 1);
             let free = (1..=c as u16).rev().collect();
-            (Link::Tcp(s), Ids::Free(free), Transport::Tcp, c)
+            (Link::Tcp(s), Ids::Free(free), Transport::Tcp)
         }
     };
-    let _ = concurrency;
     let started = Instant::now();
     let result = drive(
         opts, &params, &stdin, &mut link, &mut ids, transport, &rx, timeout,

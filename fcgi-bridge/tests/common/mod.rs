@@ -153,12 +153,25 @@ pub struct AppStats {
     /// Rendezvous of "steps" requests: (tag, step) done.
     steps: Mutex<HashMap<(String, usize), ()>>,
     steps_cv: Condvar,
+    /// "gated" requests: how many steps each tag may write.
+    gates: Mutex<HashMap<String, usize>>,
+    gates_cv: Condvar,
+}
+
+impl AppStats {
+    /// Lets "gated" request TAG write up to `n` steps.
+    pub fn open_gate(&self, tag: &str, n: usize) {
+        self.gates.lock().unwrap().insert(tag.to_string(), n);
+        self.gates_cv.notify_all();
+    }
 }
 
 /// A tiny FastCGI responder on 127.0.0.1 (ephemeral port). By param MODE:
 /// * echo (default): "TAG=<TAG>;" then STDIN, END_REQUEST 0.
 /// * steps: STEPS writes of "<TAG><i>;", after each waiting (up to 5 s)
 ///   until request PEER has written its own step i.
+/// * gated: STEPS writes of "<TAG><i>;", each once the test opened the
+///   gate that far ([`AppStats::open_gate`]; up to 5 s each).
 /// * die: writes "partial" and closes without END_REQUEST.
 /// * sleep: waits SLEEP_MS, then as echo.
 /// * status: END_REQUEST with app status STATUS.
@@ -272,6 +285,25 @@ fn serve_app(mut c: TcpStream, st: &AppStats) {
             }
             end(&mut c, 0);
         }
+        "gated" => {
+            let steps: usize = get("STEPS").parse().unwrap_or(3);
+            for i in 0..steps {
+                let end_at = Instant::now() + Duration::from_secs(5);
+                let mut g = st.gates.lock().unwrap();
+                while g.get(&tag).copied().unwrap_or(0) <= i && Instant::now() < end_at {
+                    g = st
+                        .gates_cv
+                        .wait_timeout(g, Duration::from_millis(50))
+                        .unwrap()
+                        .0;
+                }
+                drop(g);
+                if stdout(&mut c, format!("{tag}{i};").as_bytes()).is_err() {
+                    return;
+                }
+            }
+            end(&mut c, 0);
+        }
         "die" => {
             let _ = stdout(&mut c, b"partial");
             thread::sleep(Duration::from_millis(50));
@@ -317,10 +349,10 @@ pub fn request(id: u16, params: &[(&str, &str)], stdin: &[u8]) -> Vec<Record> {
         },
         Record::Params { id, data: vec![] },
     ];
-    if !stdin.is_empty() {
+    for chunk in stdin.chunks(record::MAX_CONTENT) {
         v.push(Record::Stdin {
             id,
-            data: stdin.to_vec(),
+            data: chunk.to_vec(),
         });
     }
     v.push(Record::Stdin { id, data: vec![] });
