@@ -26,11 +26,13 @@ use crate::rewrite::{self, set_id, MESSAGE_CAP};
 /// The request id every application connection sees.
 pub const APP_REQUEST_ID: u16 = 1;
 
-/// app_status of an END_REQUEST the bridge makes up itself.
-pub const STATUS_APP_VANISHED: u32 = 1;
-pub const STATUS_APP_UNREACHABLE: u32 = 2;
-pub const STATUS_ABORTED: u32 = 3;
-pub const STATUS_APP_PROTOCOL: u32 = 4;
+/// app_status of an END_REQUEST the bridge makes up itself: 0xFFFFFFxx,
+/// which the web server takes for a failed response (docs/fastcgi.md, wire
+/// rule 8).
+pub const STATUS_APP_VANISHED: u32 = 0xFFFF_FF01;
+pub const STATUS_APP_UNREACHABLE: u32 = 0xFFFF_FF02;
+pub const STATUS_ABORTED: u32 = 0xFFFF_FF03;
+pub const STATUS_APP_PROTOCOL: u32 = 0xFFFF_FF04;
 
 /// Feed decoders in pieces this large (Decoder::push's contract).
 const FEED: usize = 4096;

@@ -13,8 +13,8 @@ use crate::management::{self, Values};
 use crate::rewrite::{self, set_id, MESSAGE_CAP};
 
 /// app_status of END_REQUESTs the frontend makes up itself.
-pub const STATUS_BACKEND_LOST: u32 = 5;
-pub const STATUS_NO_BACKEND: u32 = 6;
+pub const STATUS_BACKEND_LOST: u32 = 0xFFFF_FF05;
+pub const STATUS_NO_BACKEND: u32 = 0xFFFF_FF06;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {

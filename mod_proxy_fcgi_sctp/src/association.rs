@@ -605,6 +605,12 @@ impl Drop for RequestStream {
     }
 }
 
+/// True for the app statuses a backend uses when it had to end a request
+/// itself because the application failed (docs/fastcgi.md, wire rule 8).
+pub fn backend_failed(app_status: u32) -> bool {
+    app_status >> 8 == 0x00FF_FFFF
+}
+
 /// Encodes a whole request's opening: BEGIN_REQUEST (responder, keep the
 /// association), the PARAMS stream and its end.
 pub fn encode_begin(id: u16, params: &[(Vec<u8>, Vec<u8>)], out: &mut Vec<u8>) {
@@ -779,6 +785,15 @@ mod tests {
             assert!(run.len() <= MAX_MESSAGE + record::HEADER_LEN + 255);
         }
         assert!(message_runs(&[]).is_empty());
+    }
+
+    #[test]
+    fn failed_statuses() {
+        assert!(backend_failed(0xFFFF_FF01));
+        assert!(backend_failed(0xFFFF_FF04));
+        assert!(!backend_failed(0));
+        assert!(!backend_failed(255));
+        assert!(!backend_failed(0xFFFF_FE01));
     }
 
     #[test]

@@ -386,6 +386,21 @@ impl Request {
                         }
                     }
                 }
+                Event::End { app_status, .. } if association::backend_failed(app_status) => {
+                    self.log(
+                        Level::Error,
+                        &format!(
+                            "FastCGI backend {label} could not complete the request on stream {id} (app status {app_status:#x}){}",
+                            if split.is_done() { ": response truncated" } else { "" }
+                        ),
+                    );
+                    if !split.is_done() {
+                        return ffi::HTTP_BAD_GATEWAY as c_int;
+                    }
+                    // SAFETY: live request and brigade.
+                    unsafe { self.broke(bb) };
+                    return ffi::OK as c_int;
+                }
                 Event::End {
                     app_status,
                     protocol_status,
@@ -448,7 +463,11 @@ impl Request {
     /// httpd's CGI header scanner (Status, Location, Content-Type, the rest
     /// into headers_out, conditional requests). OK, or the status to answer.
     unsafe fn scan_headers(&self, header: &[u8]) -> c_int {
-        let Ok(text) = CString::new(header) else {
+        // The scanner reads lines until the empty one: give it that too.
+        let mut block = Vec::with_capacity(header.len() + 1);
+        block.extend_from_slice(header);
+        block.push(b'\n');
+        let Ok(text) = CString::new(block) else {
             return ffi::HTTP_BAD_GATEWAY as c_int;
         };
         // SAFETY: the live request; the variadic list is one NUL-terminated

@@ -1,0 +1,303 @@
+#!/usr/bin/perl
+# FastCGI over SCTP from httpd to php-fpm: httpd (mod_proxy with
+# mod_proxy_fcgi_sctp) -> SCTP -> fcgi-bridge (backend mode) -> php-fpm
+# over TCP. The same PHP pages through stock mod_proxy_fcgi over TCP give
+# the same bodies and statuses; ProxyPass, SetHandler and a balancer all
+# reach the backend; a capture of the association shows stream 0 silent,
+# FCGI_GET_VALUES first on stream 1 and every request's records on its own
+# stream >= 2 (request id = stream). Failure cases: a PHP worker killed
+# mid-response truncates only its response while requests on other streams
+# of the same association complete; a slow page times out on its own
+# stream only; more concurrent requests than streams all complete; the
+# bridge killed and restarted: the next request reconnects.
+# Runs its own httpd, php-fpm and bridge as root inside the SCTP VM.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../t/lib";
+use Test::More;
+use POSIX ();
+use File::Temp qw(tempdir);
+use Digest::MD5 qw(md5_hex);
+use SCTPTest qw(eventually own_httpd_conf own_httpd_generations);
+use FastCGITest qw(ROOT spawn stop_all start_php_fpm start_bridge http_get error_log_lines
+                   wait_for_log fcgi_httpd_conf tcp_listening);
+
+my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
+my $fso = $ENV{MOD_PROXY_FCGI_SCTP_SO} // ROOT . '/target/release/libmod_proxy_fcgi_sctp.so';
+my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
+my $tshark = '/usr/bin/tshark';
+-x $tshark or BAIL_OUT('tshark missing (ci/setup installs it)');
+my ($HTTP, $FPM, $BRIDGE) = (18080, 19000, 19001);
+
+my $dir = tempdir('fastcgi_php.XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $dir;
+END {
+    stop_all();
+    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop') if $dir && -e "$dir/httpd.pid";
+    if ($? || !Test::More->builder->is_passing) {
+        for my $l (qw(error_log bridge.log php-fpm.log)) {
+            diag("--- $l\n" . join '', grep { !/resuming|AH00489|AH00094/ } (do { open my $f, '<', "$dir/$l"; $f ? <$f> : () }));
+        }
+    }
+}
+
+# The PHP pages.
+my $www = "$dir/htdocs";
+mkdir $www;
+mkdir "$www/sh";
+my %php = (
+    'index.php' => <<'PHP',
+<?php
+header('X-Page: index');
+echo "method=", $_SERVER['REQUEST_METHOD'], " q=", $_GET['q'] ?? '', "\n";
+echo "gateway=", $_SERVER['GATEWAY_INTERFACE'] ?? '', " proto=", $_SERVER['SERVER_PROTOCOL'], "\n";
+echo str_repeat("0123456789abcdef", 8192);
+PHP
+    'post.php' => <<'PHP',
+<?php
+$in = file_get_contents('php://input');
+echo strlen($in), " ", md5($in), "\n";
+PHP
+    'missing.php' => <<'PHP',
+<?php
+http_response_code(404);
+header('Content-Type: text/plain');
+echo "not here\n";
+PHP
+    'slow.php' => <<'PHP',
+<?php
+echo "slow start\n";
+flush();
+sleep((int)($_GET['s'] ?? 3));
+echo "slow end\n";
+PHP
+    'sleepy.php' => <<'PHP',
+<?php
+sleep((int)($_GET['s'] ?? 3));
+echo "awake\n";
+PHP
+    'die.php' => <<'PHP',
+<?php
+header('Content-Type: text/plain');
+echo str_repeat("x", 100000);
+flush();
+usleep(200000);
+posix_kill(getmypid(), 9);
+echo "never\n";
+PHP
+    'small.php' => <<'PHP',
+<?php
+echo "small ", $_GET['n'] ?? '', "\n";
+PHP
+);
+for my $f (keys %php) {
+    for my $d ($www, "$www/sh") {
+        open my $o, '>', "$d/$f" or die;
+        print $o $php{$f};
+        close $o;
+    }
+}
+system("chmod -R a+rX $dir");
+
+my $fpm_pid = start_php_fpm(dir => $dir, port => $FPM, children => 12);
+ok($fpm_pid, "php-fpm listens on TCP $FPM");
+
+# Capture the SCTP association from its first packet.
+my $pcap = "$dir/capture.pcapng";
+my $tlog = "$dir/tshark.log";
+my $tshark_pid = spawn($tlog, $tshark, '-i', 'lo', '-B', '32', '-f', "sctp port $BRIDGE", '-w', $pcap);
+is(eventually(30, 1, sub { open my $l, '<', $tlog or return 0; (grep { /Capturing on/ } <$l>) ? 1 : 0 }),
+   1, 'tshark is capturing on lo');
+
+my $bridge_args = ['backend', '--listen', "sctp:127.0.0.1:$BRIDGE", '--app', "tcp:127.0.0.1:$FPM",
+                   '--streams', '10', '--log-level', 'debug'];
+my $bridge_pid = start_bridge(log => "$dir/bridge.log", args => $bridge_args, sctp => $BRIDGE);
+ok($bridge_pid, "fcgi-bridge listens on SCTP $BRIDGE");
+
+open my $c, '>', "$dir/httpd.conf" or die;
+print $c own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => fcgi_httpd_conf($fso) . <<"EOC");
+LogLevel info proxy_fcgi_sctp:debug
+Listen 127.0.0.1:$HTTP
+Timeout 30
+# A worker of its own, defined first: mod_proxy would share the worker of
+# a URL defined earlier that is a prefix of this one (and drop timeout=).
+ProxyPass /short/ fcgi+sctp://127.0.0.1:$BRIDGE$www/sh/ timeout=2
+ProxyPass /sctp/ fcgi+sctp://127.0.0.1:$BRIDGE$www/
+ProxyPass /tcp/ fcgi://127.0.0.1:$FPM$www/
+<Proxy balancer://php>
+    BalancerMember fcgi+sctp://127.0.0.1:$BRIDGE
+</Proxy>
+ProxyPass /bal/ balancer://php$www/
+<Directory $www/sh>
+    <FilesMatch "\\.php\$">
+        SetHandler "proxy:fcgi+sctp://127.0.0.1:$BRIDGE"
+    </FilesMatch>
+</Directory>
+EOC
+close $c;
+is(system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-t') >> 8, 0, 'apachectl -t accepts the fcgi+sctp:// configuration');
+is(system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start'), 0, "httpd ($mpm) starts");
+is(eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 }), 1, 'httpd runs');
+eventually(30, 1, sub { tcp_listening($HTTP) });
+my $base = "http://127.0.0.1:$HTTP";
+
+# 1. The same pages over SCTP and over TCP.
+for my $case (['index.php?q=42', 200], ['missing.php', 404]) {
+    my ($page, $want) = @$case;
+    my ($s1, $b1, $h1) = http_get("$base/sctp/$page");
+    my ($s2, $b2, $h2) = http_get("$base/tcp/$page");
+    is($s1, $want, "GET /sctp/$page: $want over SCTP");
+    is($s2, $want, "GET /tcp/$page: $want over TCP (stock mod_proxy_fcgi)");
+    ok(length $b1 > 0 && $b1 eq $b2, "$page: the body over SCTP is byte-identical to the body over TCP (" . length($b1) . " bytes)")
+        or diag("SCTP: " . substr($b1, 0, 200) . "\nTCP: " . substr($b2, 0, 200));
+    is($h1->{'content-type'}, $h2->{'content-type'}, "$page: same Content-Type");
+}
+my (undef, undef, $h) = http_get("$base/sctp/index.php");
+is($h->{'x-page'}, 'index', 'a header the script set arrives');
+my $blob = join '', map { chr(($_ * 7) % 256) } 1 .. 300_000;
+my ($ps, $pb) = http_get("$base/sctp/post.php", content => $blob);
+is($ps, 200, 'POST of 300000 bytes over SCTP: 200');
+is($pb, length($blob) . ' ' . md5_hex($blob) . "\n", 'the script read the whole body (length and MD5)');
+my (undef, $tb) = http_get("$base/tcp/post.php", content => $blob);
+is($pb, $tb, 'the same answer as over TCP');
+
+# 2. SetHandler and a balancer reach the same backend.
+my ($ss, $sb) = http_get("$base/sh/index.php?q=sh");
+is($ss, 200, 'SetHandler "proxy:fcgi+sctp://...": 200');
+like($sb, qr/^method=GET q=sh\n/, 'SetHandler: the page ran');
+my ($bs, $bb) = http_get("$base/bal/index.php?q=bal");
+is($bs, 200, 'balancer://php with an fcgi+sctp:// member: 200');
+like($bb, qr/^method=GET q=bal\n/, 'balancer: the page ran');
+
+# 3. More concurrent requests than request streams (10 streams: 8 for
+# requests) all complete.
+my @kids;
+for my $i (1 .. 24) {
+    my $pid = fork // die;
+    if (!$pid) {
+        my ($s, $b) = http_get("$base/sctp/slow.php?s=1&n=$i");
+        POSIX::_exit(($s == 200 && $b eq "slow start\nslow end\n") ? 0 : 1);
+    }
+    push @kids, $pid;
+}
+my $okc = 0;
+for (@kids) { waitpid $_, 0; $okc++ if $? == 0 }
+is($okc, 24, '24 concurrent slow requests over 8 request streams per association: all 200 with the whole body');
+
+# 4. A PHP worker killed mid-response: its response is cut short (not
+# passed off as complete), a slow request on another stream of the same
+# association completes, and the next request works.
+my $slow = fork // die;
+if (!$slow) {
+    my ($s, $b) = http_get("$base/sctp/slow.php?s=2");
+    POSIX::_exit(($s == 200 && $b eq "slow start\nslow end\n") ? 0 : 1);
+}
+select undef, undef, undef, 0.3;
+my $cut = `curl -s -o $dir/die.out -w '%{http_code} %{size_download}' $base/sctp/die.php 2>&1; echo " rc=\$?"`;
+chomp $cut;
+my ($code, $size, $crc) = $cut =~ /^(\d+) (\d+) rc=(\d+)/;
+ok(defined $code && ($code eq '502' || ($code eq '200' && $crc != 0)),
+   "worker killed mid-response: 502, or a 200 the client sees cut short (curl: $cut)");
+waitpid $slow, 0;
+is($?, 0, 'the slow request on another stream of the same association completed');
+ok(wait_for_log("$dir/error_log", qr/proxy_fcgi_sctp.*(truncated|vanished|without response headers|app status)/i),
+   'the error log says the response was cut short');
+my ($as, $ab) = http_get("$base/sctp/small.php?n=after");
+is("$as $ab", "200 small after\n", 'the next request is served');
+
+# 5. A slow page on a route with timeout=2: 504 on its own stream, while
+# other requests keep being served.
+my $t0 = time;
+my $to = fork // die;
+if (!$to) {
+    my ($s) = http_get("$base/short/sleepy.php?s=6");
+    POSIX::_exit($s == 504 ? 0 : 1);
+}
+select undef, undef, undef, 0.5;
+my $fast_ok = 0;
+for my $i (1 .. 5) {
+    my ($s, $b) = http_get("$base/short/small.php?n=$i");
+    $fast_ok++ if $s == 200 && $b eq "small $i\n";
+}
+is($fast_ok, 5, 'while a request waits for its timeout, others on the same route complete');
+waitpid $to, 0;
+is($?, 0, 'the slow request got 504 Gateway Timeout after timeout=2');
+ok(wait_for_log("$dir/error_log", qr/no answer on stream \d+ within/), 'the error log names the stream that timed out');
+
+# 6. The bridge killed: 503 at once (no hang), then it comes back and the
+# next request reconnects.
+kill 'KILL', $bridge_pid;
+waitpid $bridge_pid, 0;
+my ($ds) = http_get("$base/sctp/small.php?n=down");
+ok($ds == 503 || $ds == 502, "bridge down: $ds, not a hang");
+start_bridge(log => "$dir/bridge.log", args => $bridge_args, sctp => $BRIDGE);
+# mod_proxy keeps a worker in error for its retry time (60 s by default);
+# the direct ProxyPass worker is retried, the connection is ours.
+my $back = eventually(80, 1, sub {
+    my ($s, $b) = http_get("$base/short/small.php?n=back");
+    ($s == 200 && $b eq "small back\n") ? 1 : 0;
+});
+is($back, 1, 'after the bridge restarts, the next request reconnects');
+
+# 7. The capture.
+sleep 1;
+kill 'INT', $tshark_pid;
+waitpid $tshark_pid, 0;
+ok(-s $pcap, 'capture written');
+my @fields = qw(sctp.srcport sctp.dstport sctp.data_tsn sctp.data_sid data.data);
+my $cmd = "$tshark -r $pcap -T fields -E separator=/t -E occurrence=a -E aggregator=, "
+        . join(' ', map { "-e $_" } @fields) . ' 2>/dev/null';
+my (%chunks, %seen, $n);
+for my $line (split /\n/, `$cmd`) {
+    my ($sp, $dp, $tsns, $sids, $datas) = split /\t/, $line;
+    next unless defined $tsns && length $tsns;
+    my @tsn = split /,/, $tsns;
+    my @sid = map { /^0x/i ? hex : $_ } split /,/, $sids;
+    my @data = split /,/, $datas // '';
+    my $dirn = $dp == $BRIDGE ? 'up' : 'down';
+    my $assoc = $dirn eq 'up' ? $sp : $dp;
+    for my $k (0 .. $#tsn) {
+        next if $seen{"$assoc $dirn"}{$tsn[$k]}++;
+        $n++;
+        push @{ $chunks{$assoc}{$dirn}{$sid[$k]} }, [$tsn[$k], pack('H*', $data[$k] // '')];
+    }
+}
+cmp_ok($n // 0, '>', 50, ($n // 0) . ' DATA chunks captured');
+my @bad;
+my ($assocs, $first_ok, $requests) = (0, 0, 0);
+for my $assoc (sort keys %chunks) {
+    $assocs++;
+    for my $dirn ('up', 'down') {
+        my $streams = $chunks{$assoc}{$dirn} // {};
+        push @bad, "association $assoc: data on stream 0 ($dirn)" if $streams->{0};
+        for my $sid (sort { $a <=> $b } keys %$streams) {
+            my $bytes = join '', map { $_->[1] } sort { $a->[0] <=> $b->[0] } @{ $streams->{$sid} };
+            # Walk the records of the stream.
+            my $at = 0;
+            my @types;
+            while ($at + 8 <= length $bytes) {
+                my ($ver, $type, $id, $clen, $plen) = unpack 'C C n n C', substr($bytes, $at, 8);
+                push @types, $type;
+                if ($sid == 1) {
+                    push @bad, "stream 1 ($dirn): record type $type with id $id"
+                        unless ($id == 0 && $type >= 9) || ($id == 1 && $type == 7);
+                } else {
+                    push @bad, "stream $sid ($dirn): record type $type with request id $id" if $id != $sid;
+                }
+                $at += 8 + $clen + $plen;
+            }
+            push @bad, "stream $sid ($dirn): " . (length($bytes) - $at) . " bytes left over" if $at != length $bytes;
+            if ($sid == 1 && $dirn eq 'up') {
+                $first_ok++ if @types && $types[0] == 9;
+            }
+            $requests += grep { $_ == 1 } @types if $sid >= 2 && $dirn eq 'up';
+        }
+    }
+}
+is_deeply(\@bad, [], 'stream 0 silent; stream 1 only management and log records; every other record on the stream of its request id');
+cmp_ok($assocs, '>=', 1, "$assocs association(s) captured");
+is($first_ok, $assocs, 'each association starts with FCGI_GET_VALUES on stream 1');
+cmp_ok($requests, '>=', 30, "$requests BEGIN_REQUESTs, each on a stream >= 2");
+
+done_testing();
