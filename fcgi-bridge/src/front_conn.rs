@@ -6,15 +6,29 @@
 //! request) and the backend's answer comes back with the web server's id.
 //! The stream is released when the END_REQUEST arrives, also when the web
 //! server went away meanwhile (it is then sent FCGI_ABORT_REQUEST).
+//!
+//! A request that fails on the SCTP side (its association is lost, or the
+//! backend ends it with app status 0xFFFFFFxx, wire rule 8) is never
+//! passed off as complete: the web server gets a STDERR line and then its
+//! connection is closed without FCGI_END_REQUEST. nginx then logs "upstream
+//! prematurely closed connection" and answers 502 if it had no header yet,
+//! else cuts the client's response short (with `fastcgi_keep_conn on`;
+//! without it nginx takes any close as the end of the response).
 
 use fastcgi::record::{self, Decoder, Limits, Record};
 
 use crate::management::{self, Values};
 use crate::rewrite::{self, set_id, MESSAGE_CAP};
 
-/// app_status of END_REQUESTs the frontend makes up itself.
-pub const STATUS_BACKEND_LOST: u32 = 0xFFFF_FF05;
+/// app_status of the END_REQUEST the frontend makes up when no stream
+/// could be had (nothing of the response has gone to the web server).
 pub const STATUS_NO_BACKEND: u32 = 0xFFFF_FF06;
+
+/// Wire rule 8: an app status 0xFFFFFFxx means the backend had to end the
+/// request itself because the application failed.
+pub fn is_failed_status(app_status: u32) -> bool {
+    app_status & 0xFFFF_FF00 == 0xFFFF_FF00
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -31,6 +45,8 @@ pub enum Action {
     Close,
     /// Something odd, for the log.
     Note(String),
+    /// A request failed, for the log (warning).
+    Warn(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +268,20 @@ impl FrontConn {
         };
         let end = matches!(r, Record::EndRequest { .. });
         match r {
+            Record::EndRequest { app_status, .. } if is_failed_status(app_status) => {
+                // Wire rule 8: a failed response. No END_REQUEST to the web
+                // server: it must not take what it got as the whole answer.
+                self.state = State::Idle;
+                out.push(Action::Release { stream });
+                self.fail(
+                    orig,
+                    &format!(
+                        "the backend ended request {stream} as failed (app status {app_status:#010x})"
+                    ),
+                    &mut out,
+                );
+                return out;
+            }
             Record::Stdout { .. } | Record::Stderr { .. } | Record::EndRequest { .. } => {
                 if !self.client_gone {
                     reply(&mut out, &set_id(r, orig));
@@ -279,25 +309,26 @@ impl FrontConn {
             return out;
         };
         self.state = State::Idle;
+        self.fail(orig, "backend association lost", &mut out);
+        out
+    }
+
+    /// Ends the request `orig` as failed: a STDERR line (if the web server
+    /// is still there) and the connection closed without END_REQUEST.
+    fn fail(&mut self, orig: u16, why: &str, out: &mut Vec<Action>) {
         if !self.client_gone {
             reply(
-                &mut out,
+                out,
                 &Record::Stderr {
                     id: orig,
-                    data: b"fcgi-bridge: backend association lost\n".to_vec(),
-                },
-            );
-            reply(
-                &mut out,
-                &Record::EndRequest {
-                    id: orig,
-                    app_status: STATUS_BACKEND_LOST,
-                    protocol_status: record::REQUEST_COMPLETE,
+                    data: format!("fcgi-bridge: {why}; response cut short\n").into_bytes(),
                 },
             );
         }
+        out.push(Action::Warn(format!(
+            "request {orig}: {why}; web server connection closed without END_REQUEST"
+        )));
         out.push(Action::Close);
-        out
     }
 
     /// The web server closed its connection.
@@ -508,22 +539,40 @@ mod tests {
         assert!(replies(&a).is_empty());
     }
 
+    /// No END_REQUEST, a STDERR line, then the connection closed.
+    fn assert_failed(a: &[Action], id: u16) {
+        let r = replies(a);
+        assert!(
+            !r.iter().any(|r| matches!(r, Record::EndRequest { .. })),
+            "no END_REQUEST to the web server: {r:?}"
+        );
+        assert!(
+            matches!(r.last(), Some(Record::Stderr { id: i, data }) if *i == id
+                && String::from_utf8_lossy(data).contains("response cut short")),
+            "{r:?}"
+        );
+        assert_eq!(a.last(), Some(&Action::Close));
+        assert!(a.iter().any(|a| matches!(a, Action::Warn(_))));
+    }
+
     #[test]
     fn backend_lost_and_unreachable() {
         let mut f = FrontConn::new(values());
         f.client_bytes(&nginx_request(1, true));
         f.assigned(2);
+        let a = f.backend_record(Record::Stdout {
+            id: 2,
+            data: b"Status: 200\r\n\r\nhalf".to_vec(),
+        });
+        assert_eq!(replies(&a).len(), 1);
         let a = f.backend_lost();
-        let r = replies(&a);
-        assert!(matches!(
-            r.last(),
-            Some(Record::EndRequest { id: 1, app_status, .. }) if *app_status != 0
-        ));
-        assert_eq!(a.last(), Some(&Action::Close));
+        assert_failed(&a, 1);
         assert!(
             !a.iter().any(|a| matches!(a, Action::Release { .. })),
             "the pool drops the association"
         );
+        assert_eq!(f.stream(), None);
+        assert!(f.backend_lost().is_empty(), "nothing in flight any more");
 
         let mut f = FrontConn::new(values());
         f.client_bytes(&nginx_request(3, true));
@@ -542,6 +591,76 @@ mod tests {
             !a.contains(&Action::Close),
             "keep_conn: the web server may retry"
         );
+    }
+
+    #[test]
+    fn failed_status_from_the_backend_is_not_passed_off_as_complete() {
+        assert!(is_failed_status(0xFFFF_FF01));
+        assert!(is_failed_status(0xFFFF_FFFF));
+        assert!(!is_failed_status(0));
+        assert!(!is_failed_status(1));
+        assert!(!is_failed_status(0xFFFF_FE01));
+
+        // Some STDOUT went out, then wire rule 8's END_REQUEST arrives: the
+        // backend's STDERR line is passed on, END_REQUEST is not.
+        let mut f = FrontConn::new(values());
+        f.client_bytes(&nginx_request(1, true));
+        f.assigned(5);
+        f.backend_record(Record::Stdout {
+            id: 5,
+            data: b"Content-Type: text/plain\r\n\r\npart".to_vec(),
+        });
+        let a = f.backend_record(Record::Stderr {
+            id: 5,
+            data: b"fcgi-bridge: application vanished\n".to_vec(),
+        });
+        assert!(matches!(&replies(&a)[..], [Record::Stderr { id: 1, .. }]));
+        let a = f.backend_record(Record::EndRequest {
+            id: 5,
+            app_status: 0xFFFF_FF01,
+            protocol_status: record::REQUEST_COMPLETE,
+        });
+        assert_failed(&a, 1);
+        assert!(
+            a.contains(&Action::Release { stream: 5 }),
+            "the stream is free again: its END_REQUEST arrived"
+        );
+        assert_eq!(f.stream(), None);
+
+        // Without KEEP_CONN the same; an ordinary nonzero app status is
+        // the application's own and passes through.
+        let mut f = FrontConn::new(values());
+        f.client_bytes(&nginx_request(1, false));
+        f.assigned(2);
+        let a = f.backend_record(Record::EndRequest {
+            id: 2,
+            app_status: 3,
+            protocol_status: 0,
+        });
+        assert!(matches!(
+            &replies(&a)[..],
+            [Record::EndRequest {
+                id: 1,
+                app_status: 3,
+                ..
+            }]
+        ));
+        assert_eq!(a.last(), Some(&Action::Close));
+
+        // The web server already gone: nothing to write, stream released,
+        // connection closed.
+        let mut f = FrontConn::new(values());
+        f.client_bytes(&nginx_request(1, true));
+        f.assigned(4);
+        f.client_eof();
+        let a = f.backend_record(Record::EndRequest {
+            id: 4,
+            app_status: 0xFFFF_FF03,
+            protocol_status: 0,
+        });
+        assert!(replies(&a).is_empty());
+        assert!(a.contains(&Action::Release { stream: 4 }));
+        assert_eq!(a.last(), Some(&Action::Close));
     }
 
     #[test]

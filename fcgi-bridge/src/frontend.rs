@@ -206,6 +206,10 @@ fn client_io(client: &Client, a: Action) -> bool {
             log_debug!("{n}");
             false
         }
+        Action::Warn(n) => {
+            log_warn!("{n}");
+            false
+        }
         _ => false,
     }
 }

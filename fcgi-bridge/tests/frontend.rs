@@ -50,6 +50,16 @@ fn out_and_end(recs: &[Record], id: u16) -> (String, Option<u32>) {
     (String::from_utf8_lossy(&out).to_string(), end)
 }
 
+fn stderr_of(recs: &[Record]) -> String {
+    let mut err = Vec::new();
+    for r in recs {
+        if let Record::Stderr { data, .. } = r {
+            err.extend_from_slice(data);
+        }
+    }
+    String::from_utf8_lossy(&err).to_string()
+}
+
 fn at_eof(c: &mut TcpStream) -> bool {
     use std::io::Read;
     c.set_read_timeout(Some(WAIT)).unwrap();
@@ -97,7 +107,11 @@ fn tcp_client_through_frontend_and_backend_to_the_app() {
     let mut c = TcpStream::connect(f2.addr(0)).unwrap();
     let got = tcp_exchange(&mut c, &nginx(1, true, &[], b""), &[1]);
     let (_, end) = out_and_end(&got, 1);
-    assert!(matches!(end, Some(s) if s != 0));
+    // Wire rule 8 from the backend: no END_REQUEST toward nginx, a STDERR
+    // line and the connection closed (nginx: 502).
+    assert_eq!(end, None, "{got:?}");
+    assert!(stderr_of(&got).contains("cut short"), "{got:?}");
+    assert!(at_eof(&mut c), "connection closed");
     let tag = format!("[backend sctp:{}]", b2.addr(0));
     assert!(f2.wait_stderr(&tag), "{}", f2.stderr());
     let line = f2
@@ -194,7 +208,7 @@ fn lost_backend_ends_requests_and_the_next_one_reconnects() {
             &nginx(1, true, &[("MODE", "sleep"), ("SLEEP_MS", "5000")], b""),
             &[1],
         );
-        (out_and_end(&got, 1), at_eof(&mut c))
+        (out_and_end(&got, 1), stderr_of(&got), at_eof(&mut c))
     });
     // Wait until the request reached the application, then kill the backend.
     let t = std::time::Instant::now();
@@ -203,8 +217,12 @@ fn lost_backend_ends_requests_and_the_next_one_reconnects() {
         thread::sleep(Duration::from_millis(20));
     }
     b.kill();
-    let ((_, end), closed) = slow.join().unwrap();
-    assert!(matches!(end, Some(s) if s != 0), "{end:?}");
+    let ((_, end), err, closed) = slow.join().unwrap();
+    assert_eq!(
+        end, None,
+        "no END_REQUEST: nginx must not take it as complete"
+    );
+    assert!(err.contains("association lost"), "{err}");
     assert!(closed, "the web server's connection is closed");
     assert!(f.wait_stderr("association lost"));
 
@@ -217,4 +235,39 @@ fn lost_backend_ends_requests_and_the_next_one_reconnects() {
     let mut c = TcpStream::connect(f.addr(0)).unwrap();
     let got = tcp_exchange(&mut c, &nginx(1, false, &[("TAG", "back")], b""), &[1]);
     assert_eq!(out_and_end(&got, 1), ("TAG=back;".into(), Some(0)));
+}
+
+#[test]
+fn app_dying_mid_response_is_not_passed_off_as_complete() {
+    need_sctp!();
+    let app = TestApp::start();
+    // One request stream on one association: the next request can run
+    // only if the failed one released its stream.
+    let b = backend(&app.endpoint(), &["--streams", "3"]);
+    let f = frontend(&b, &["--streams", "3", "--max-assocs", "1"]);
+    for keep_conn in [true, false] {
+        let mut c = TcpStream::connect(f.addr(0)).unwrap();
+        let got = tcp_exchange(&mut c, &nginx(1, keep_conn, &[("MODE", "die")], b""), &[1]);
+        let (out, end) = out_and_end(&got, 1);
+        assert_eq!(out, "partial", "what the app wrote is passed on");
+        assert_eq!(end, None, "no END_REQUEST after a failed response: {got:?}");
+        let err = stderr_of(&got);
+        assert!(err.contains("cut short"), "{err}");
+        assert!(at_eof(&mut c), "the connection is closed");
+
+        let mut c = TcpStream::connect(f.addr(0)).unwrap();
+        let got = tcp_exchange(&mut c, &nginx(1, keep_conn, &[("TAG", "next")], b""), &[1]);
+        assert_eq!(out_and_end(&got, 1), ("TAG=next;".into(), Some(0)));
+    }
+    assert!(
+        f.wait_stderr("closed without END_REQUEST"),
+        "{}",
+        f.stderr()
+    );
+    assert_eq!(
+        f.stderr().matches("association up").count(),
+        1,
+        "the association outlived the failed requests: {}",
+        f.stderr()
+    );
 }
