@@ -129,6 +129,10 @@ struct State {
     draining: HashSet<u16>,
     values: Option<Values>,
     dead: Option<String>,
+    /// The backend takes one request per connection at a time
+    /// (FCGI_MPXS_CONNS 0, as libfcgi): its worker is bound to this
+    /// association while it stays open, so it is closed once idle.
+    one_at_a_time: bool,
 }
 
 /// One association to a backend.
@@ -173,6 +177,7 @@ impl Association {
                             draining: HashSet::new(),
                             values: None,
                             dead: None,
+                            one_at_a_time: false,
                         }),
                         changed: Condvar::new(),
                         freed,
@@ -249,14 +254,15 @@ impl Association {
         while st.values.is_none() && st.dead.is_none() {
             let now = Instant::now();
             if now >= deadline {
+                // Assume the least: one request at a time, as stock libfcgi.
+                st.plan.set_max_requests(1);
+                st.one_at_a_time = true;
                 (self.logger)(
                     Level::Warn,
                     &format!(
                         "FastCGI backend {} did not answer FCGI_GET_VALUES within {:?}: \
-                         assuming it takes {} requests at once",
-                        self.label,
-                        wait,
-                        st.plan.capacity()
+                         one request at a time on this association",
+                        self.label, wait,
                     ),
                 );
                 return;
@@ -392,6 +398,12 @@ impl Association {
                 if draining || route.is_some() {
                     self.release(&mut st, stream);
                 }
+                let idle = st.one_at_a_time && st.routes.is_empty() && st.draining.is_empty();
+                if idle && st.dead.is_none() {
+                    // Free the backend's worker for other associations.
+                    st.dead = Some("closed when idle".into());
+                    let _ = socket2::SockRef::from(&self.sock).shutdown(std::net::Shutdown::Both);
+                }
                 drop(st);
                 if let Some(tx) = route {
                     let _ = tx.send(Event::End {
@@ -439,7 +451,12 @@ impl Association {
             Record::GetValuesResult { pairs } => {
                 let v = Values::from_pairs(&pairs);
                 let mut st = lock(&self.state);
-                if let Some(n) = v.max_reqs {
+                if v.mpxs_conns == Some(false) {
+                    // No multiplexing: one request per connection at a time,
+                    // whatever FCGI_MAX_REQS says of the whole backend.
+                    st.plan.set_max_requests(1);
+                    st.one_at_a_time = true;
+                } else if let Some(n) = v.max_reqs {
                     st.plan.set_max_requests(n.max(1));
                 }
                 (self.logger)(

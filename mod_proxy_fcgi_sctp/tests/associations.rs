@@ -104,10 +104,15 @@ fn serve(a: Arc<SctpSocket>, max_reqs: &'static str, seen: Arc<Mutex<Seen>>) {
                 .push((stream, rec.kind(), rec.request_id()));
             match rec {
                 Record::GetValues { pairs } => {
+                    // max_reqs "1" answers as stock libfcgi: no multiplexing.
+                    let mpxs: &[u8] = if max_reqs == "1" { b"0" } else { b"1" };
                     let ans = pairs
                         .iter()
-                        .filter(|(n, _)| n == b"FCGI_MAX_REQS")
-                        .map(|(n, _)| (n.clone(), max_reqs.as_bytes().to_vec()))
+                        .filter_map(|(n, _)| match n.as_slice() {
+                            b"FCGI_MAX_REQS" => Some((n.clone(), max_reqs.as_bytes().to_vec())),
+                            b"FCGI_MPXS_CONNS" => Some((n.clone(), mpxs.to_vec())),
+                            _ => None,
+                        })
                         .collect();
                     send(&a, 1, &Record::GetValuesResult { pairs: ans });
                 }
@@ -339,8 +344,22 @@ fn a_backend_that_takes_one_request_gets_more_associations() {
     assert_eq!(
         t.seen.lock().unwrap().associations,
         3,
-        "FCGI_MAX_REQS 1: one association per concurrent request"
+        "FCGI_MPXS_CONNS 0: one association per concurrent request"
     );
+    // Idle, they are closed: a libfcgi worker serves one association at a
+    // time and would otherwise stay bound to an idle one.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while b.associations() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "{} associations stay open",
+            b.associations()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (out, end, _) = request(&b, "/next", b"", Duration::from_secs(5));
+    assert!(matches!(end, Event::End { app_status: 0, .. }), "{end:?}");
+    assert!(out.contains("path=/next"));
 }
 
 #[test]

@@ -37,7 +37,7 @@ END {
     system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop') if $dir && -e "$dir/httpd.pid";
     if ($? || !Test::More->builder->is_passing) {
         for my $l (qw(error_log bridge.log php-fpm.log)) {
-            diag("--- $l\n" . join '', grep { !/resuming|AH00489|AH00094/ } (do { open my $f, '<', "$dir/$l"; $f ? <$f> : () }));
+            diag("--- $l\n" . join '', grep { !/resuming|AH00489|AH00094/ } (do { my @l; if (open my $f, '<', "$dir/$l") { @l = <$f> } @l }));
         }
     }
 }
@@ -149,7 +149,8 @@ for my $case (['index.php?q=42', 200], ['missing.php', 404]) {
     my ($s2, $b2, $h2) = http_get("$base/tcp/$page");
     is($s1, $want, "GET /sctp/$page: $want over SCTP");
     is($s2, $want, "GET /tcp/$page: $want over TCP (stock mod_proxy_fcgi)");
-    ok(length $b1 > 0 && $b1 eq $b2, "$page: the body over SCTP is byte-identical to the body over TCP (" . length($b1) . " bytes)")
+    ok($s1 == $want && $s2 == $want && length $b1 > 0 && $b1 eq $b2,
+       "$page: the body over SCTP is byte-identical to the body over TCP (" . length($b1) . " bytes)")
         or diag("SCTP: " . substr($b1, 0, 200) . "\nTCP: " . substr($b2, 0, 200));
     is($h1->{'content-type'}, $h2->{'content-type'}, "$page: same Content-Type");
 }
