@@ -6,6 +6,7 @@
 #
 #   tests/libfcgi/run.sh                  (builds what is missing or stale,
 #                                          then needs a kernel with SCTP)
+#   tests/libfcgi/run.sh --build-only     (only builds: ci/test, before the VM)
 #   ci/vm --mem 1G -- tests/libfcgi/run.sh
 #
 # Prints PASS:/FAIL: lines; exits 0 if all passed, 1 if any failed, 77 if
@@ -41,6 +42,7 @@ if ! newer_than "$bin/fcgi_sctp_client" "$here/fcgi_sctp_client.c" "$here/sha256
     || { echo "FAIL: building fcgi_sctp_client"; exit 1; }
 fi
 
+[ "${1:-}" = --build-only ] && exit 0
 if ! perl -e 'socket(my $s, 2, 1, 132) or exit 1'; then
   echo "SKIP: this kernel has no SCTP (run: ci/vm --mem 1G -- tests/libfcgi/run.sh)"
   exit 77
