@@ -204,6 +204,8 @@ waitpid $slow, 0;
 is($?, 0, 'the slow request on another stream of the same association completed');
 ok(wait_for_log("$dir/error_log", qr/proxy_fcgi_sctp.*(truncated|vanished|without response headers|app status)/i),
    'the error log says the response was cut short');
+ok(wait_for_log("$dir/error_log", qr/\[proxy_fcgi_sctp:error\].*FastCGI backend 127\.0\.0\.1:$BRIDGE: \S/),
+   "the bridge's own log line (FCGI_STDERR on stream 1) is in httpd's error log, tagged with the backend");
 my ($as, $ab) = http_get("$base/sctp/small.php?n=after");
 is("$as $ab", "200 small after\n", 'the next request is served');
 
