@@ -171,6 +171,26 @@ fn respond(a: &SctpSocket, id: u16, path: &str, stdin: usize, dead: &AtomicBool)
             let _ = socket2::SockRef::from(a).shutdown(std::net::Shutdown::Both);
             return;
         }
+        "/stray" => {
+            // Records where none may be: on stream 0, and a request's
+            // record on stream 1.
+            send(
+                a,
+                0,
+                &Record::Stdout {
+                    id,
+                    data: b"on stream 0".to_vec(),
+                },
+            );
+            send(
+                a,
+                1,
+                &Record::Stdout {
+                    id,
+                    data: b"on stream 1".to_vec(),
+                },
+            );
+        }
         "/log" => send(
             a,
             1,
@@ -467,4 +487,41 @@ fn log_lines_on_stream_1_and_timeouts_abort_one_stream() {
         .iter()
         .any(|&(s, k, rid)| s == id && k == record::ABORT_REQUEST && rid == id));
     assert_eq!(seen.associations, 1);
+}
+
+#[test]
+fn records_on_stream_0_or_a_request_record_on_stream_1_are_dropped_and_logged() {
+    need_sctp!();
+    let t = test_backend("32", 34);
+    let (b, lines) = backend_for(&t, Settings::default());
+    let (out, end, id) = request(&b, "/stray", b"", Duration::from_secs(5));
+    assert!(matches!(end, Event::End { app_status: 0, .. }), "{end:?}");
+    assert!(
+        out.ends_with(&format!("path=/stray stream={id} stdin=0")),
+        "{out}"
+    );
+    assert!(
+        !out.contains("on stream"),
+        "a stray record reached the request: {out}"
+    );
+    let dropped: Vec<String> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(l, m)| *l == Level::Error && m.contains("dropped a record"))
+        .map(|(_, m)| m.clone())
+        .collect();
+    assert_eq!(dropped.len(), 2, "{dropped:?}");
+    assert!(
+        dropped.iter().any(|m| m.contains("on stream 0")),
+        "{dropped:?}"
+    );
+    assert!(
+        dropped.iter().any(|m| m.contains("on stream 1")),
+        "{dropped:?}"
+    );
+    // The association goes on.
+    let (out, _, _) = request(&b, "/after", b"", Duration::from_secs(5));
+    assert!(out.contains("path=/after"));
+    assert_eq!(t.seen.lock().unwrap().associations, 1);
 }
