@@ -20,10 +20,6 @@ use fastcgi::record::{self, Decoder, Limits, Record};
 use crate::management::{self, Values};
 use crate::rewrite::{self, set_id, MESSAGE_CAP};
 
-/// app_status of the END_REQUEST the frontend makes up when no stream
-/// could be had (nothing of the response has gone to the web server).
-pub const STATUS_NO_BACKEND: u32 = 0xFFFF_FF06;
-
 /// Wire rule 8: an app status 0xFFFFFFxx means the backend had to end the
 /// request itself because the application failed.
 pub fn is_failed_status(app_status: u32) -> bool {
@@ -217,37 +213,17 @@ impl FrontConn {
         out
     }
 
-    /// No stream could be had: the backend is unreachable.
+    /// No stream could be had: the backend is unreachable. Nothing of the
+    /// response has gone to the web server; it is ended as a failed one
+    /// all the same (nginx: 502, or its next upstream server).
     pub fn no_backend(&mut self, why: &str) -> Vec<Action> {
         let mut out = Vec::new();
-        let State::Waiting {
-            orig, keep_conn, ..
-        } = self.state
-        else {
+        let State::Waiting { orig, .. } = self.state else {
             return out;
         };
         self.state = State::Idle;
         self.pending.clear();
-        if !self.client_gone {
-            reply(
-                &mut out,
-                &Record::Stderr {
-                    id: orig,
-                    data: format!("fcgi-bridge: {why}\n").into_bytes(),
-                },
-            );
-            reply(
-                &mut out,
-                &Record::EndRequest {
-                    id: orig,
-                    app_status: STATUS_NO_BACKEND,
-                    protocol_status: record::REQUEST_COMPLETE,
-                },
-            );
-        }
-        if !keep_conn || self.client_gone {
-            out.push(Action::Close);
-        }
+        self.fail(orig, why, &mut out);
         out
     }
 
@@ -574,23 +550,16 @@ mod tests {
         assert_eq!(f.stream(), None);
         assert!(f.backend_lost().is_empty(), "nothing in flight any more");
 
+        // Unreachable: no END_REQUEST either (nothing was sent yet; nginx
+        // answers 502 or tries its next server).
         let mut f = FrontConn::new(values());
         f.client_bytes(&nginx_request(3, true));
-        let a = f.no_backend("connect sctp:x: refused");
+        let a = f.no_backend("backend sctp:x: connect: refused");
+        assert_failed(&a, 3);
         let r = replies(&a);
-        assert!(matches!(&r[0], Record::Stderr { id: 3, .. }));
-        assert!(matches!(
-            r[1],
-            Record::EndRequest {
-                id: 3,
-                app_status: STATUS_NO_BACKEND,
-                ..
-            }
-        ));
-        assert!(
-            !a.contains(&Action::Close),
-            "keep_conn: the web server may retry"
-        );
+        assert!(matches!(&r[..], [Record::Stderr { data, .. }]
+            if String::from_utf8_lossy(data).contains("connect: refused")));
+        assert_eq!(f.stream(), None);
     }
 
     #[test]

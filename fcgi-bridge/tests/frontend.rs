@@ -226,6 +226,14 @@ fn lost_backend_ends_requests_and_the_next_one_reconnects() {
     assert!(closed, "the web server's connection is closed");
     assert!(f.wait_stderr("association lost"));
 
+    // No backend at all: a STDERR line and the connection closed, no
+    // END_REQUEST (nginx: 502 or its next server).
+    let mut c = TcpStream::connect(f.addr(0)).unwrap();
+    let got = tcp_exchange(&mut c, &nginx(1, true, &[], b""), &[1]);
+    assert_eq!(out_and_end(&got, 1), (String::new(), None));
+    assert!(stderr_of(&got).contains("connect"), "{got:?}");
+    assert!(at_eof(&mut c));
+
     // A new backend on the same port: the next request reconnects.
     let listen = format!("sctp:127.0.0.1:{port}");
     let _b2 = Bridge::start(
