@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// Startup refused (configuration errors).
+    Emerg,
     Error,
     Warn,
     Info,

@@ -15,6 +15,7 @@
 pub mod association;
 pub mod backend_url;
 pub mod cgi_response;
+mod config_check;
 mod handler;
 mod log;
 
@@ -30,6 +31,30 @@ unsafe extern "C" fn post_config(
 ) -> c_int {
     log::set_server(s);
     ffi::OK as c_int
+}
+
+unsafe extern "C" fn check_config(
+    _p: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+    s: *mut ffi::server_rec,
+) -> c_int {
+    // The new generation's server from here on (the last one's may be gone
+    // with its configuration pool).
+    log::set_server(s);
+    // SAFETY: the main server of the configuration just read.
+    let bad = unsafe { config_check::bad_workers(s) };
+    for b in &bad {
+        log::server(
+            association::Level::Emerg,
+            &format!("unusable FastCGI-over-SCTP worker {b}"),
+        );
+    }
+    if bad.is_empty() {
+        ffi::OK as c_int
+    } else {
+        ffi::HTTP_INTERNAL_SERVER_ERROR as c_int
+    }
 }
 
 unsafe extern "C" fn child_init(_p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
@@ -51,6 +76,13 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ptr::null(),
             ffi::APR_HOOK_FIRST as c_int,
+        );
+        // After mod_proxy has defined its workers (its own check_config).
+        ffi::ap_hook_check_config(
+            Some(check_config),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_LAST as c_int,
         );
         ffi::ap_hook_post_config(
             Some(post_config),

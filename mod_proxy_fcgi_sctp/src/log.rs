@@ -16,6 +16,7 @@ pub fn set_server(s: *mut ffi::server_rec) {
 
 pub fn aplog(level: Level) -> i32 {
     (match level {
+        Level::Emerg => ffi::APLOG_EMERG,
         Level::Error => ffi::APLOG_ERR,
         Level::Warn => ffi::APLOG_WARNING,
         Level::Info => ffi::APLOG_INFO,

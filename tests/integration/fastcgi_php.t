@@ -137,6 +137,16 @@ ProxyPass /bal/ balancer://php$www/
 EOC
 close $c;
 is(system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-t') >> 8, 0, 'apachectl -t accepts the fcgi+sctp:// configuration');
+{
+    # A worker without a port is refused at startup, by name.
+    open my $in, '<', "$dir/httpd.conf" or die;
+    open my $out, '>', "$dir/bad.conf" or die;
+    print $out (<$in>), "ProxyPass /noport/ fcgi+sctp://127.0.0.1$www/\n";
+    close $out;
+    my $msg = `/usr/sbin/apache2 -f $dir/bad.conf -t 2>&1`;
+    isnt($? >> 8, 0, 'apachectl -t refuses an fcgi+sctp:// worker without a port');
+    like($msg, qr{fcgi\+sctp://127\.0\.0\.1/\S*: no port}, '... and names it') or diag($msg);
+}
 is(system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start'), 0, "httpd ($mpm) starts");
 is(eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 }), 1, 'httpd runs');
 eventually(30, 1, sub { tcp_listening($HTTP) });
