@@ -253,7 +253,13 @@ my $back = eventually(80, 1, sub {
 });
 is($back, 1, 'after the bridge restarts, the next request reconnects');
 
-# 7. The capture.
+# 7. A graceful restart: the new children open associations of their own.
+system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'graceful');
+is(eventually(60, 1, sub { own_httpd_generations($dir) >= 2 ? 1 : 0 }), 1, 'graceful restart done');
+my ($gs, $gb) = http_get("$base/short/small.php?n=graceful");
+is("$gs $gb", "200 small graceful\n", 'after a graceful restart the next request is served');
+
+# 8. The capture.
 sleep 1;
 kill 'INT', $tshark_pid;
 waitpid $tshark_pid, 0;
