@@ -12,6 +12,7 @@
 //! and the [`ParamsCollector`] caps the size of a request's PARAMS stream.
 //! Malformed input yields a typed [`Error`], never a panic.
 
+pub mod management;
 pub mod params;
 pub mod record;
 pub mod stream_plan;

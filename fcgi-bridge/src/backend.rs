@@ -16,8 +16,8 @@ use crate::backend_session::{Action, Session, Transport};
 use crate::conn::{Conn, Listener};
 use crate::endpoint::Endpoint;
 use crate::log;
-use crate::management::Values;
 use crate::sctp_link::{self, Incoming, Receiver};
+use fastcgi::management::Values;
 
 /// Writes queued toward one application connection (each at most about
 /// 64 KiB): when full, the association stops reading.

@@ -20,8 +20,8 @@ use fastcgi::record::{self, Decoder, Limits, Record};
 use fastcgi::stream_plan::{self, MANAGEMENT_STREAM};
 
 use crate::log::Level;
-use crate::management::{self, Values};
 use crate::rewrite::{self, set_id, MESSAGE_CAP};
+use fastcgi::management::{self, Values};
 
 /// The request id every application connection sees.
 pub const APP_REQUEST_ID: u16 = 1;

@@ -17,8 +17,8 @@
 
 use fastcgi::record::{self, Decoder, Limits, Record};
 
-use crate::management::{self, Values};
 use crate::rewrite::{self, set_id, MESSAGE_CAP};
+use fastcgi::management::{self, Values};
 
 /// Wire rule 8: an app status 0xFFFFFFxx means the backend had to end the
 /// request itself because the application failed.

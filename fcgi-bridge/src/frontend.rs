@@ -17,9 +17,9 @@ use fastcgi::stream_plan::{self, StreamPlan, MANAGEMENT_STREAM};
 use crate::conn::{Conn, Listener};
 use crate::endpoint::Endpoint;
 use crate::front_conn::{Action, FrontConn};
-use crate::management::Values;
 use crate::pool::{Acquire, Pool};
 use crate::sctp_link::{self, Incoming, Receiver};
+use fastcgi::management::Values;
 
 /// How long the backend may take to answer GET_VALUES.
 const VALUES_WAIT: Duration = Duration::from_secs(5);

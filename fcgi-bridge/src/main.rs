@@ -14,7 +14,6 @@ mod conn;
 mod endpoint;
 mod front_conn;
 mod frontend;
-mod management;
 mod pool;
 mod request;
 mod rewrite;

@@ -11,7 +11,7 @@ use apr_sctp::sctp::{self, Domain, InitMsg, SctpSocket, SndInfo};
 use fastcgi::record::{Decoder, Limits, Record};
 use fastcgi::stream_plan::MANAGEMENT_STREAM;
 
-use crate::management::{self, Learned};
+use fastcgi::management::{self, Learned};
 
 fn initmsg(streams: u16) -> InitMsg {
     InitMsg {

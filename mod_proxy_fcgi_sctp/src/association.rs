@@ -13,6 +13,7 @@
 //! tested against a FastCGI backend written in the tests.
 
 use apr_sctp::sctp::{self, Domain, InitMsg, SctpSocket, SndInfo};
+use fastcgi::management;
 use fastcgi::record::{self, Decoder, Limits, Record};
 use fastcgi::stream_plan::{self, StreamPlan, MANAGEMENT_STREAM};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -98,30 +99,7 @@ impl std::fmt::Display for OpenError {
 }
 
 /// The backend's answers to FCGI_GET_VALUES.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Values {
-    pub max_conns: Option<usize>,
-    pub max_reqs: Option<usize>,
-    pub mpxs_conns: Option<bool>,
-}
-
-impl Values {
-    fn from_pairs(pairs: &[(Vec<u8>, Vec<u8>)]) -> Values {
-        let mut v = Values::default();
-        for (name, value) in pairs {
-            let n = std::str::from_utf8(value)
-                .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok());
-            match name.as_slice() {
-                b"FCGI_MAX_CONNS" => v.max_conns = n,
-                b"FCGI_MAX_REQS" => v.max_reqs = n,
-                b"FCGI_MPXS_CONNS" => v.mpxs_conns = n.map(|n| n != 0),
-                _ => {}
-            }
-        }
-        v
-    }
-}
+pub type Values = management::Learned;
 
 struct State {
     plan: StreamPlan,
@@ -237,17 +215,7 @@ impl Association {
     /// which the reader applies to the stream plan.
     fn ask_values(&self, wait: Duration) {
         let mut buf = Vec::new();
-        let names: [(&[u8], &[u8]); 3] = [
-            (b"FCGI_MAX_CONNS", b""),
-            (b"FCGI_MAX_REQS", b""),
-            (b"FCGI_MPXS_CONNS", b""),
-        ];
-        let ask = Record::GetValues {
-            pairs: names
-                .iter()
-                .map(|(n, v)| (n.to_vec(), v.to_vec()))
-                .collect(),
-        };
+        let ask = management::question();
         if ask.encode(&mut buf).is_err() || self.send(MANAGEMENT_STREAM, &[&buf]).is_err() {
             return;
         }
@@ -279,7 +247,7 @@ impl Association {
 
     /// What FCGI_GET_VALUES said, once it has.
     pub fn values(&self) -> Option<Values> {
-        lock(&self.state).values.clone()
+        lock(&self.state).values
     }
 
     /// Requests this association runs at once.
@@ -453,14 +421,11 @@ impl Association {
             Record::GetValuesResult { pairs } => {
                 let v = Values::from_pairs(&pairs);
                 let mut st = lock(&self.state);
-                if v.mpxs_conns == Some(false) {
-                    // No multiplexing: one request per connection at a time,
-                    // whatever FCGI_MAX_REQS says of the whole backend.
-                    st.plan.set_max_requests(1);
-                    st.one_at_a_time = true;
-                } else if let Some(n) = v.max_reqs {
-                    st.plan.set_max_requests(n.max(1));
-                }
+                // The plan caps it by the streams; a backend that does not
+                // multiplex gets one request per connection at a time,
+                // whatever FCGI_MAX_REQS says of the whole backend.
+                st.plan.set_max_requests(v.concurrency(u16::MAX));
+                st.one_at_a_time = v.mpxs_conns != Some(true);
                 (self.logger)(
                     Level::Debug,
                     &format!(
@@ -813,24 +778,6 @@ mod tests {
         assert!(!backend_failed(0));
         assert!(!backend_failed(255));
         assert!(!backend_failed(0xFFFF_FE01));
-    }
-
-    #[test]
-    fn values_from_pairs() {
-        let v = Values::from_pairs(&[
-            (b"FCGI_MAX_REQS".to_vec(), b"1".to_vec()),
-            (b"FCGI_MPXS_CONNS".to_vec(), b"0".to_vec()),
-            (b"FCGI_MAX_CONNS".to_vec(), b"x".to_vec()),
-            (b"OTHER".to_vec(), b"5".to_vec()),
-        ]);
-        assert_eq!(
-            v,
-            Values {
-                max_conns: None,
-                max_reqs: Some(1),
-                mpxs_conns: Some(false)
-            }
-        );
     }
 
     #[test]
