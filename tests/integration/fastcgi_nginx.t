@@ -25,7 +25,7 @@ use Digest::MD5 qw(md5_hex);
 use Digest::SHA qw(sha256_hex);
 use SCTPTest qw(eventually);
 use FastCGITest qw(ROOT spawn stop_all start_bridge http_get tcp_listening sctp_port_listening
-                   error_log_lines wait_for_log);
+                   error_log_lines wait_for_log check_capture);
 
 my $lib = ROOT . '/target/libfcgi/prefix/lib';
 my $echo = ROOT . '/target/libfcgi/tests/fcgi_echo';
@@ -318,62 +318,14 @@ sleep 1;
 kill 'INT', $tshark_pid;
 waitpid $tshark_pid, 0;
 ok(-s $pcap, 'capture written');
-my @fields = qw(sctp.srcport sctp.dstport sctp.data_tsn sctp.data_sid data.data);
-my $cmd = "$tshark -r $pcap -T fields -E separator=/t -E occurrence=a -E aggregator=, "
-        . join(' ', map { "-e $_" } @fields) . ' 2>/dev/null';
-my (%chunks, %seen, $n);
-for my $line (split /\n/, `$cmd`) {
-    my ($sp, $dp, $tsns, $sids, $datas) = split /\t/, $line;
-    next unless defined $tsns && length $tsns;
-    my @tsn = split /,/, $tsns;
-    my @sid = map { /^0x/i ? hex : $_ } split /,/, $sids;
-    my @data = split /,/, $datas // '';
-    my $up = $dp == $WRAP_SCTP || $dp == $ECHO_SCTP;
-    my $dirn = $up ? 'up' : 'down';
-    my $assoc = $up ? "$sp>$dp" : "$dp>$sp";
-    for my $k (0 .. $#tsn) {
-        next if $seen{"$assoc $dirn"}{$tsn[$k]}++;
-        $n++;
-        push @{ $chunks{$assoc}{$dirn}{$sid[$k]} }, [$tsn[$k], pack('H*', $data[$k] // '')];
-    }
-}
-cmp_ok($n // 0, '>', 50, ($n // 0) . ' DATA chunks captured');
-my @bad;
-my %assocs;
-my ($first_ok, $requests) = (0, 0);
-for my $assoc (sort keys %chunks) {
-    my ($port) = $assoc =~ />(\d+)$/;
-    $assocs{$port}++;
-    for my $dirn ('up', 'down') {
-        my $streams = $chunks{$assoc}{$dirn} // {};
-        push @bad, "association $assoc: data on stream 0 ($dirn)" if $streams->{0};
-        for my $sid (sort { $a <=> $b } keys %$streams) {
-            my $bytes = join '', map { $_->[1] } sort { $a->[0] <=> $b->[0] } @{ $streams->{$sid} };
-            my $at = 0;
-            my @types;
-            while ($at + 8 <= length $bytes) {
-                my ($ver, $type, $id, $clen, $plen) = unpack 'C C n n C', substr($bytes, $at, 8);
-                push @types, $type;
-                if ($sid == 1) {
-                    push @bad, "$assoc stream 1 ($dirn): record type $type with id $id"
-                        unless ($id == 0 && $type >= 9) || ($id == 1 && $type == 7);
-                } else {
-                    push @bad, "$assoc stream $sid ($dirn): record type $type with request id $id" if $id != $sid;
-                }
-                $at += 8 + $clen + $plen;
-            }
-            push @bad, "$assoc stream $sid ($dirn): " . (length($bytes) - $at) . ' bytes left over' if $at != length $bytes;
-            $first_ok++ if $sid == 1 && $dirn eq 'up' && @types && $types[0] == 9;
-            $requests += grep { $_ == 1 } @types if $sid >= 2 && $dirn eq 'up';
-        }
-    }
-}
-is_deeply(\@bad, [], 'stream 0 silent; stream 1 only management and log records; every other record on the stream of its request id');
-my $na = keys %chunks;
+my %cap = check_capture($tshark, $pcap, [$WRAP_SCTP, $ECHO_SCTP]);
+cmp_ok($cap{chunks}, '>', 50, "$cap{chunks} DATA chunks captured");
+is_deeply($cap{bad}, [], 'stream 0 silent; stream 1 only management and log records; every other record on the stream of its request id');
+my %assocs = %{ $cap{per_port} };
 ok(($assocs{$WRAP_SCTP} // 0) >= 2 && ($assocs{$ECHO_SCTP} // 0) >= 1,
-   "$na associations captured (fcgiwrap " . ($assocs{$WRAP_SCTP} // 0) . ', fcgi_echo ' . ($assocs{$ECHO_SCTP} // 0) . ')');
-is($first_ok, $na, 'each association starts with FCGI_GET_VALUES on stream 1');
-cmp_ok($requests, '>=', 40, "$requests BEGIN_REQUESTs, each on a stream >= 2");
+   "$cap{assocs} associations captured (fcgiwrap " . ($assocs{$WRAP_SCTP} // 0) . ', fcgi_echo ' . ($assocs{$ECHO_SCTP} // 0) . ')');
+is($cap{first_ok}, $cap{assocs}, 'each association starts with FCGI_GET_VALUES on stream 1');
+cmp_ok($cap{requests}, '>=', 40, "$cap{requests} BEGIN_REQUESTs, each on a stream >= 2");
 note('took ' . (time - $t_start) . ' s');
 
 done_testing();

@@ -21,7 +21,7 @@ use File::Temp qw(tempdir);
 use Digest::MD5 qw(md5_hex);
 use SCTPTest qw(eventually own_httpd_conf own_httpd_generations);
 use FastCGITest qw(ROOT spawn stop_all start_php_fpm start_bridge http_get error_log_lines
-                   wait_for_log fcgi_httpd_conf tcp_listening);
+                   wait_for_log fcgi_httpd_conf tcp_listening check_capture);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $fso = $ENV{MOD_PROXY_FCGI_SCTP_SO} // ROOT . '/target/release/libmod_proxy_fcgi_sctp.so';
@@ -264,59 +264,11 @@ sleep 1;
 kill 'INT', $tshark_pid;
 waitpid $tshark_pid, 0;
 ok(-s $pcap, 'capture written');
-my @fields = qw(sctp.srcport sctp.dstport sctp.data_tsn sctp.data_sid data.data);
-my $cmd = "$tshark -r $pcap -T fields -E separator=/t -E occurrence=a -E aggregator=, "
-        . join(' ', map { "-e $_" } @fields) . ' 2>/dev/null';
-my (%chunks, %seen, $n);
-for my $line (split /\n/, `$cmd`) {
-    my ($sp, $dp, $tsns, $sids, $datas) = split /\t/, $line;
-    next unless defined $tsns && length $tsns;
-    my @tsn = split /,/, $tsns;
-    my @sid = map { /^0x/i ? hex : $_ } split /,/, $sids;
-    my @data = split /,/, $datas // '';
-    my $dirn = $dp == $BRIDGE ? 'up' : 'down';
-    my $assoc = $dirn eq 'up' ? $sp : $dp;
-    for my $k (0 .. $#tsn) {
-        next if $seen{"$assoc $dirn"}{$tsn[$k]}++;
-        $n++;
-        push @{ $chunks{$assoc}{$dirn}{$sid[$k]} }, [$tsn[$k], pack('H*', $data[$k] // '')];
-    }
-}
-cmp_ok($n // 0, '>', 50, ($n // 0) . ' DATA chunks captured');
-my @bad;
-my ($assocs, $first_ok, $requests) = (0, 0, 0);
-for my $assoc (sort keys %chunks) {
-    $assocs++;
-    for my $dirn ('up', 'down') {
-        my $streams = $chunks{$assoc}{$dirn} // {};
-        push @bad, "association $assoc: data on stream 0 ($dirn)" if $streams->{0};
-        for my $sid (sort { $a <=> $b } keys %$streams) {
-            my $bytes = join '', map { $_->[1] } sort { $a->[0] <=> $b->[0] } @{ $streams->{$sid} };
-            # Walk the records of the stream.
-            my $at = 0;
-            my @types;
-            while ($at + 8 <= length $bytes) {
-                my ($ver, $type, $id, $clen, $plen) = unpack 'C C n n C', substr($bytes, $at, 8);
-                push @types, $type;
-                if ($sid == 1) {
-                    push @bad, "stream 1 ($dirn): record type $type with id $id"
-                        unless ($id == 0 && $type >= 9) || ($id == 1 && $type == 7);
-                } else {
-                    push @bad, "stream $sid ($dirn): record type $type with request id $id" if $id != $sid;
-                }
-                $at += 8 + $clen + $plen;
-            }
-            push @bad, "stream $sid ($dirn): " . (length($bytes) - $at) . " bytes left over" if $at != length $bytes;
-            if ($sid == 1 && $dirn eq 'up') {
-                $first_ok++ if @types && $types[0] == 9;
-            }
-            $requests += grep { $_ == 1 } @types if $sid >= 2 && $dirn eq 'up';
-        }
-    }
-}
-is_deeply(\@bad, [], 'stream 0 silent; stream 1 only management and log records; every other record on the stream of its request id');
-cmp_ok($assocs, '>=', 1, "$assocs association(s) captured");
-is($first_ok, $assocs, 'each association starts with FCGI_GET_VALUES on stream 1');
-cmp_ok($requests, '>=', 30, "$requests BEGIN_REQUESTs, each on a stream >= 2");
+my %cap = check_capture($tshark, $pcap, [$BRIDGE]);
+cmp_ok($cap{chunks}, '>', 50, "$cap{chunks} DATA chunks captured");
+is_deeply($cap{bad}, [], 'stream 0 silent; stream 1 only management and log records; every other record on the stream of its request id');
+cmp_ok($cap{assocs}, '>=', 1, "$cap{assocs} association(s) captured");
+is($cap{first_ok}, $cap{assocs}, 'each association starts with FCGI_GET_VALUES on stream 1');
+cmp_ok($cap{requests}, '>=', 30, "$cap{requests} BEGIN_REQUESTs, each on a stream >= 2");
 
 done_testing();

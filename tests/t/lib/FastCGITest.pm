@@ -11,7 +11,8 @@ use HTTP::Tiny;
 use SCTPTest qw(eventually);
 
 our @EXPORT_OK = qw(ROOT spawn stop_all tcp_listening sctp_port_listening start_php_fpm
-                    start_bridge http_get error_log_lines wait_for_log fcgi_httpd_conf);
+                    start_bridge http_get error_log_lines wait_for_log fcgi_httpd_conf
+                    check_capture);
 
 use Cwd ();
 
@@ -133,6 +134,69 @@ sub error_log_lines {
 sub wait_for_log {
     my ($file, $re, $secs) = @_;
     return eventually($secs // 10, 1, sub { scalar(error_log_lines($file, $re)) ? 1 : 0 });
+}
+
+# Reads a capture of FastCGI-over-SCTP associations to the server ports
+# @$ports and checks the stream plan. Returns a hash: chunks (DATA chunks
+# seen, retransmissions once), assocs (their count), per_port (associations
+# per server port), bad (every breach: data on stream 0, on stream 1 other
+# than management records (id 0) and log lines (FCGI_STDERR id 1), a record
+# whose request id is not its stream's, bytes left over), first_ok
+# (associations whose first record from the web server is FCGI_GET_VALUES
+# on stream 1), requests (BEGIN_REQUESTs, all on streams >= 2).
+sub check_capture {
+    my ($tshark, $pcap, $ports) = @_;
+    my %server = map { $_ => 1 } @$ports;
+    my @fields = qw(sctp.srcport sctp.dstport sctp.data_tsn sctp.data_sid data.data);
+    my $cmd = "$tshark -r $pcap -T fields -E separator=/t -E occurrence=a -E aggregator=, "
+            . join(' ', map { "-e $_" } @fields) . ' 2>/dev/null';
+    my (%chunks, %seen);
+    my %r = (chunks => 0, assocs => 0, per_port => {}, bad => [], first_ok => 0, requests => 0);
+    for my $line (split /\n/, `$cmd`) {
+        my ($sp, $dp, $tsns, $sids, $datas) = split /\t/, $line;
+        next unless defined $tsns && length $tsns;
+        my @tsn = split /,/, $tsns;
+        # tshark shows stream ids in hex (0x0005).
+        my @sid = map { /^0x/i ? hex : $_ } split /,/, $sids;
+        my @data = split /,/, $datas // '';
+        my $up = $server{$dp};
+        my $dirn = $up ? 'up' : 'down';
+        my $assoc = $up ? "$sp>$dp" : "$dp>$sp";
+        for my $k (0 .. $#tsn) {
+            next if $seen{"$assoc $dirn"}{$tsn[$k]}++;
+            $r{chunks}++;
+            push @{ $chunks{$assoc}{$dirn}{$sid[$k]} }, [$tsn[$k], pack('H*', $data[$k] // '')];
+        }
+    }
+    for my $assoc (sort keys %chunks) {
+        my ($port) = $assoc =~ />(\d+)$/;
+        $r{assocs}++;
+        $r{per_port}{$port}++;
+        for my $dirn ('up', 'down') {
+            my $streams = $chunks{$assoc}{$dirn} // {};
+            push @{ $r{bad} }, "$assoc: data on stream 0 ($dirn)" if $streams->{0};
+            for my $sid (sort { $a <=> $b } keys %$streams) {
+                my $bytes = join '', map { $_->[1] } sort { $a->[0] <=> $b->[0] } @{ $streams->{$sid} };
+                my ($at, @types) = (0);
+                while ($at + 8 <= length $bytes) {
+                    my ($ver, $type, $id, $clen, $plen) = unpack 'C C n n C', substr($bytes, $at, 8);
+                    push @types, $type;
+                    if ($sid == 1) {
+                        push @{ $r{bad} }, "$assoc stream 1 ($dirn): record type $type with id $id"
+                            unless ($id == 0 && $type >= 9) || ($id == 1 && $type == 7);
+                    } elsif ($id != $sid) {
+                        push @{ $r{bad} }, "$assoc stream $sid ($dirn): record type $type with request id $id";
+                    }
+                    $at += 8 + $clen + $plen;
+                }
+                push @{ $r{bad} }, "$assoc stream $sid ($dirn): " . (length($bytes) - $at) . ' bytes left over'
+                    if $at != length $bytes;
+                $r{first_ok}++ if $sid == 1 && $dirn eq 'up' && @types && $types[0] == 9;
+                $r{requests} += grep { $_ == 1 } @types if $sid >= 2 && $dirn eq 'up';
+            }
+        }
+    }
+    return %r;
 }
 
 # The part of an httpd configuration that loads mod_proxy and ours.
