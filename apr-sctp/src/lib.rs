@@ -9,3 +9,18 @@ pub mod apr_socket;
 pub mod bucket;
 pub mod sctp;
 pub mod sys;
+
+/// For tests that need kernel SCTP: when this kernel has none, says
+/// "skipped: kernel has no SCTP" (on stdout, where `--show-output` and
+/// ci/test count it, and on stderr) and returns from the test. ci/test runs
+/// such tests for real in the SCTP VM, where a skip counts as a failure.
+#[macro_export]
+macro_rules! need_sctp {
+    () => {
+        if !$crate::sctp::kernel_has_sctp() {
+            eprintln!("skipped: kernel has no SCTP (run ci/test, which uses the SCTP VM)");
+            println!("skipped: kernel has no SCTP");
+            return;
+        }
+    };
+}

@@ -15,15 +15,7 @@ use std::ptr;
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
-macro_rules! need_sctp {
-    () => {
-        if !apr_sctp::sctp::kernel_has_sctp() {
-            eprintln!("skipped: kernel has no SCTP (run ci/test, which uses the SCTP VM)");
-            println!("skipped: kernel has no SCTP");
-            return;
-        }
-    };
-}
+use apr_sctp::need_sctp;
 
 const SUCCESS: sys::apr_status_t = 0;
 const EAGAIN: sys::apr_status_t = sys::APR_EAGAIN as sys::apr_status_t;

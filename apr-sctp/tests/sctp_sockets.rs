@@ -9,15 +9,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
-macro_rules! need_sctp {
-    () => {
-        if !apr_sctp::sctp::kernel_has_sctp() {
-            eprintln!("skipped: kernel has no SCTP (run ci/test, which uses the SCTP VM)");
-            println!("skipped: kernel has no SCTP");
-            return;
-        }
-    };
-}
+use apr_sctp::need_sctp;
 
 fn local_addr(s: &SctpSocket) -> SocketAddr {
     s.local_addr().expect("getsockname")

@@ -13,15 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-macro_rules! need_sctp {
-    () => {
-        if !apr_sctp::sctp::kernel_has_sctp() {
-            eprintln!("skipped: kernel has no SCTP (run ci/test, which uses the SCTP VM)");
-            println!("skipped: kernel has no SCTP");
-            return;
-        }
-    };
-}
+use apr_sctp::need_sctp;
 
 /// What the test backend saw, for the assertions.
 #[derive(Default)]

@@ -1,4 +1,4 @@
-//! Shared by the integration tests: the skip rule, the bridge as a child
+//! Shared by the integration tests: the skip rule (apr-sctp's need_sctp!), the bridge as a child
 //! process, a tiny FastCGI application and a raw SCTP FastCGI client.
 #![allow(dead_code)]
 
@@ -18,16 +18,7 @@ use fastcgi::{decode_pairs, encode_pairs};
 
 /// Returns from the test when the kernel has no SCTP (the host); ci/vm
 /// runs them for real.
-#[macro_export]
-macro_rules! need_sctp {
-    () => {
-        if !apr_sctp::sctp::kernel_has_sctp() {
-            eprintln!("skipped: kernel has no SCTP (run in the SCTP VM: ci/vm)");
-            println!("skipped: kernel has no SCTP");
-            return;
-        }
-    };
-}
+pub use apr_sctp::need_sctp;
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
