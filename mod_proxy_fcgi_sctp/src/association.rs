@@ -648,8 +648,19 @@ pub struct Backend {
     addrs: Vec<SocketAddr>,
     settings: Settings,
     logger: Logger,
-    assocs: Mutex<Vec<Arc<Association>>>,
+    assocs: Mutex<Assocs>,
     freed: Arc<(Mutex<()>, Condvar)>,
+}
+
+#[derive(Default)]
+struct Assocs {
+    open: Vec<Arc<Association>>,
+    /// A thread is setting up another association (one at a time, outside
+    /// the lock: the others keep using the open ones meanwhile).
+    connecting: bool,
+    /// When and why the last setup failed: requests that waited for it
+    /// fail with it too, instead of each trying again in turn.
+    failed: Option<(Instant, String)>,
 }
 
 impl Backend {
@@ -659,7 +670,7 @@ impl Backend {
             addrs,
             settings,
             logger,
-            assocs: Mutex::new(Vec::new()),
+            assocs: Mutex::new(Assocs::default()),
             freed: Arc::new((Mutex::new(()), Condvar::new())),
         }
     }
@@ -671,41 +682,62 @@ impl Backend {
     /// Open associations (for tests and status).
     pub fn associations(&self) -> usize {
         let mut a = self.assocs.lock().unwrap_or_else(|e| e.into_inner());
-        a.retain(|x| !x.is_dead());
-        a.len()
+        a.open.retain(|x| !x.is_dead());
+        a.open.len()
     }
 
     /// A free request stream: on an open association, else on a new one,
     /// else (every allowed association busy) the first to come free within
     /// `wait`.
     pub fn open_request(&self, wait: Duration) -> Result<RequestStream, OpenError> {
-        let deadline = Instant::now() + wait;
+        let started = Instant::now();
+        let deadline = started + wait;
         loop {
-            {
+            let connect = {
                 let mut assocs = self.assocs.lock().unwrap_or_else(|e| e.into_inner());
-                assocs.retain(|a| !a.is_dead());
-                for a in assocs.iter() {
+                assocs.open.retain(|a| !a.is_dead());
+                for a in assocs.open.iter() {
                     if let Some(r) = a.try_acquire() {
                         return Ok(r);
                     }
                 }
-                if assocs.len() < self.settings.max_associations {
-                    // Connect while holding the list: two threads that both
-                    // find every stream busy open one association, not two.
-                    let a = Association::connect(
-                        &self.addrs,
-                        &self.label,
-                        &self.settings,
-                        &self.logger,
-                        self.freed.clone(),
-                    )
-                    .map_err(OpenError::Connect)?;
-                    assocs.push(a.clone());
-                    if let Some(r) = a.try_acquire() {
-                        return Ok(r);
+                // Every stream is busy: one thread sets up another
+                // association while the others wait for a stream of either.
+                if let Some((at, why)) = &assocs.failed {
+                    if *at >= started {
+                        return Err(OpenError::Connect(why.clone()));
                     }
-                    continue;
                 }
+                let connect =
+                    !assocs.connecting && assocs.open.len() < self.settings.max_associations;
+                assocs.connecting |= connect;
+                connect
+            };
+            if connect {
+                let made = Association::connect(
+                    &self.addrs,
+                    &self.label,
+                    &self.settings,
+                    &self.logger,
+                    self.freed.clone(),
+                );
+                let mut assocs = self.assocs.lock().unwrap_or_else(|e| e.into_inner());
+                assocs.connecting = false;
+                let (_, cv) = &*self.freed;
+                cv.notify_all();
+                let a = match made {
+                    Ok(a) => a,
+                    Err(why) => {
+                        assocs.failed = Some((Instant::now(), why.clone()));
+                        return Err(OpenError::Connect(why));
+                    }
+                };
+                assocs.failed = None;
+                assocs.open.push(a.clone());
+                if let Some(r) = a.try_acquire() {
+                    return Ok(r);
+                }
+                continue;
             }
             let now = Instant::now();
             if now >= deadline {

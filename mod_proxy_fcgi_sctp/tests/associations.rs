@@ -517,3 +517,32 @@ fn records_on_stream_0_or_a_request_record_on_stream_1_are_dropped_and_logged() 
     assert!(out.contains("path=/after"));
     assert_eq!(t.seen.lock().unwrap().associations, 1);
 }
+
+#[test]
+fn an_unreachable_backend_fails_every_waiting_request_at_once() {
+    need_sctp!();
+    // A port nobody listens on: the kernel answers INIT with ABORT.
+    let t = test_backend("32", 34);
+    let dead: SocketAddr = format!("127.0.0.1:{}", t.addr.port() + 1).parse().unwrap();
+    let b = Arc::new(Backend::new(
+        &dead.to_string(),
+        vec![dead],
+        Settings::default(),
+        Arc::new(|_, _: &str| {}),
+    ));
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let b = b.clone();
+            std::thread::spawn(move || b.open_request(Duration::from_secs(20)).err())
+        })
+        .collect();
+    for h in handles {
+        let e = h.join().unwrap();
+        assert!(
+            matches!(e, Some(association::OpenError::Connect(_))),
+            "{e:?}"
+        );
+    }
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+}
