@@ -15,6 +15,7 @@ usage:
   fcgi-bridge request --to sctp:HOST:PORT|tcp:HOST:PORT [--param NAME=VALUE]...
                       [--stdin FILE] [--count N (1)] [--concurrency C (1)]
                       [--streams N (34)] [--timeout SECS (30)] [--log-level L]
+                      [--large-param NAME=VALUE]... [--tcp-per-request] [--json]
 log levels: error, warn, info (default), debug";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +44,14 @@ pub struct Request {
     pub concurrency: usize,
     pub streams: u16,
     pub timeout_secs: u64,
+    /// A mix: one large request first (the `--param`s overridden by
+    /// these), then the `count` small ones once its first bytes arrive.
+    pub large_params: Vec<(String, String)>,
+    /// TCP: one connection per request, no KEEP_CONN (stock
+    /// mod_proxy_fcgi), instead of multiplexing on one.
+    pub tcp_per_request: bool,
+    /// One JSON line per request (and a summary) instead of the bodies.
+    pub json: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,7 +68,10 @@ pub struct Parsed {
     pub log_level: Level,
 }
 
-/// Splits `--name value` / `--name=value` options.
+/// Options without a value.
+const FLAGS: &[&str] = &["json", "tcp-per-request"];
+
+/// Splits `--name value` / `--name=value` options (and `--flag`s).
 fn options(args: &[String]) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     let mut it = args.iter();
@@ -71,6 +83,10 @@ fn options(args: &[String]) -> Result<Vec<(String, String)>, String> {
         let Some(name) = a.strip_prefix("--") else {
             return Err(format!("unexpected argument {a:?}"));
         };
+        if FLAGS.contains(&name) {
+            out.push((name.to_string(), String::new()));
+            continue;
+        }
         match name.split_once('=') {
             Some((n, v)) => out.push((n.to_string(), v.to_string())),
             None => {
@@ -120,6 +136,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut count = 1usize;
     let mut concurrency = 1usize;
     let mut timeout_secs = 30u64;
+    let mut large_params = Vec::new();
+    let mut tcp_per_request = false;
+    let mut json = false;
     let allowed: &[&str] = match mode.as_str() {
         "backend" => &["listen", "app", "streams", "max-reqs", "max-conns"],
         "frontend" => &["listen", "backend", "streams", "max-assocs"],
@@ -131,6 +150,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "concurrency",
             "streams",
             "timeout",
+            "large-param",
+            "tcp-per-request",
+            "json",
         ],
         m => return Err(format!("unknown mode {m:?} (backend, frontend or request)")),
     };
@@ -156,12 +178,19 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "max-reqs" => max_reqs = Some(number(&name, &v, 1usize)?),
             "max-conns" => max_conns = number(&name, &v, 1usize)?,
             "max-assocs" => max_assocs = number(&name, &v, 1usize)?,
-            "param" => {
+            "param" | "large-param" => {
                 let (n, val) = v
                     .split_once('=')
-                    .ok_or_else(|| format!("--param {v:?}: expected NAME=VALUE"))?;
-                params.push((n.to_string(), val.to_string()));
+                    .ok_or_else(|| format!("--{name} {v:?}: expected NAME=VALUE"))?;
+                let list = if name == "param" {
+                    &mut params
+                } else {
+                    &mut large_params
+                };
+                list.push((n.to_string(), val.to_string()));
             }
+            "tcp-per-request" => tcp_per_request = true,
+            "json" => json = true,
             "stdin" => stdin = Some(PathBuf::from(v)),
             "count" => count = number(&name, &v, 1usize)?,
             "concurrency" => concurrency = number(&name, &v, 1usize)?,
@@ -215,6 +244,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             if matches!(to, Endpoint::Unix(_)) {
                 return Err("request: --to is sctp: or tcp:".into());
             }
+            if tcp_per_request && !matches!(to, Endpoint::Tcp(_)) {
+                return Err("request: --tcp-per-request needs --to tcp:HOST:PORT".into());
+            }
             Command::Request(Request {
                 to,
                 params,
@@ -223,6 +255,9 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
                 concurrency,
                 streams,
                 timeout_secs,
+                large_params,
+                tcp_per_request,
+                json,
             })
         }
     };
@@ -282,6 +317,26 @@ mod tests {
             c => panic!("{c:?}"),
         }
         assert!(p("request --to sctp:h:1 --param NOEQUALS").is_err());
+        match p("request --to tcp:h:1 --json --large-param SCRIPT_FILENAME=/l.php --tcp-per-request --count 64")
+            .unwrap()
+            .command
+        {
+            Command::Request(r) => {
+                assert!(r.json && r.tcp_per_request);
+                assert_eq!(r.large_params, vec![("SCRIPT_FILENAME".into(), "/l.php".into())]);
+                assert_eq!(r.count, 64);
+            }
+            c => panic!("{c:?}"),
+        }
+        match p("request --to sctp:h:1").unwrap().command {
+            Command::Request(r) => {
+                assert!(!r.json && !r.tcp_per_request && r.large_params.is_empty())
+            }
+            c => panic!("{c:?}"),
+        }
+        assert!(p("request --to sctp:h:1 --tcp-per-request").is_err());
+        assert!(p("request --to tcp:h:1 --large-param X").is_err());
+        assert!(p("backend --listen sctp:h:1 --app tcp:h:2 --json").is_err());
         assert!(p("request --to sctp:h:1 --count 0").is_err());
         assert!(p("fly --to x").is_err());
         assert_eq!(p("--help").unwrap().command, Command::Help);
