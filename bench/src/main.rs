@@ -5,7 +5,10 @@
 //!   sctp-bench record page --variant V --loss PCT --rep N --page FILE --from sctp-http|nghttp
 //!   sctp-bench record rate --scenario rate|modload --variant V --rep N --from sctp-http|wrk|h2load
 //!   sctp-bench record bulk --variant V --rep N --bytes N --from sctp-http|pump
+//!   sctp-bench record fastcgi --variant V --loss PCT --rep N --small-bytes N
+//!                             --large-bytes N --count N --from fcgi-bridge
 //!   sctp-bench report RECORDS.jsonl OUTDIR [NOTES.md]
+//!   sctp-bench merge INTO.jsonl FROM.jsonl   (FROM's scenarios replace INTO's)
 //!
 //! `record` reads a client's output on stdin and prints one JSON record; a
 //! wrong transfer prints a {"s":"fail"} record and exits 1.
@@ -25,9 +28,11 @@ fn main() -> ExitCode {
         Some("pump-get") => pump::get(&args[1..]),
         Some("record") => record(&args[1..]),
         Some("report") => report_cmd(&args[1..]),
-        _ => {
-            Err("usage: sctp-bench pump-serve|pump-get|record|report ... (see src/main.rs)".into())
-        }
+        Some("merge") => merge_cmd(&args[1..]),
+        _ => Err(
+            "usage: sctp-bench pump-serve|pump-get|record|report|merge ... (see src/main.rs)"
+                .into(),
+        ),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,7 +70,7 @@ fn num(o: &HashMap<String, String>, k: &str) -> Result<f64, String> {
 }
 
 fn record(args: &[String]) -> Result<(), String> {
-    let kind = args.first().ok_or("record: page, rate or bulk")?;
+    let kind = args.first().ok_or("record: page, rate, bulk or fastcgi")?;
     let o = options(&args[1..])?;
     let mut input = String::new();
     std::io::stdin()
@@ -108,6 +113,24 @@ fn record(args: &[String]) -> Result<(), String> {
                 json!({"s": "bulk", "variant": variant, "rep": rep, "bytes": bytes, "secs": secs})
             })
         }
+        "fastcgi" => {
+            if from != "fcgi-bridge" {
+                return Err(format!("--from {from}?"));
+            }
+            let loss = num(&o, "loss")?;
+            records::fastcgi_mix(
+                &input,
+                num(&o, "small-bytes")? as u64,
+                num(&o, "large-bytes")? as u64,
+                num(&o, "count")? as usize,
+            )
+            .map(|f| {
+                json!({"s": "fastcgi", "variant": variant, "loss": loss, "rep": rep,
+                       "small_ms": f.small_ms, "large_ms": f.large_ms,
+                       "large_first_ms": f.large_first_ms,
+                       "small_during_large": f.small_during_large})
+            })
+        }
         k => return Err(format!("record {k}?")),
     };
     match r {
@@ -139,5 +162,17 @@ fn report_cmd(args: &[String]) -> Result<(), String> {
         std::fs::write(&p, body).map_err(|e| format!("{}: {e}", p.display()))?;
         eprintln!("sctp-bench: wrote {}", p.display());
     }
+    Ok(())
+}
+
+fn merge_cmd(args: &[String]) -> Result<(), String> {
+    let [into, from] = args else {
+        return Err("merge INTO.jsonl FROM.jsonl".into());
+    };
+    let old = std::fs::read_to_string(into).map_err(|e| format!("{into}: {e}"))?;
+    let new = std::fs::read_to_string(from).map_err(|e| format!("{from}: {e}"))?;
+    let merged = report::merge(&old, &new)?;
+    std::fs::write(into, merged).map_err(|e| format!("{into}: {e}"))?;
+    eprintln!("sctp-bench: merged {from} into {into}");
     Ok(())
 }

@@ -308,6 +308,100 @@ pub fn bulk(out: &str, from: &str, want: u64) -> Result<(u64, f64), String> {
     Ok((bytes, secs))
 }
 
+/// One run of the FastCGI mix (`fcgi-bridge request --large-param ...
+/// --json`): one large request, then the small ones, started once the
+/// large response's first bytes arrived, on the same association or
+/// connection (or a connection each).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastcgiRun {
+    /// Each small request's latency: from its start (connect included for
+    /// a connection per request) to its END_REQUEST.
+    pub small_ms: Vec<f64>,
+    /// The large request's latency, and when its first STDOUT came.
+    pub large_ms: f64,
+    pub large_first_ms: f64,
+    /// How many small requests ended before the large one did.
+    pub small_during_large: usize,
+}
+
+/// Parses and checks the JSON lines of a mix: exactly one large and
+/// `small_count` small responses, each complete (app status 0, protocol
+/// status 0, CGI status 200) with its exact body size, and a summary line
+/// that agrees.
+pub fn fastcgi_mix(
+    out: &str,
+    small_body: u64,
+    large_body: u64,
+    small_count: usize,
+) -> Result<FastcgiRun, String> {
+    let mut small = Vec::new();
+    let mut large: Option<(f64, f64, f64)> = None;
+    let mut small_end = Vec::new();
+    let mut summary = None;
+    for l in out.lines().filter(|l| l.starts_with('{')) {
+        let v: Value = serde_json::from_str(l).map_err(|e| format!("{e}: {l}"))?;
+        if v["summary"] == true {
+            summary = Some(v);
+            continue;
+        }
+        let kind = v["kind"].as_str().ok_or_else(|| format!("no kind: {l}"))?;
+        let id = &v["id"];
+        let want = match kind {
+            "small" => small_body,
+            "large" => large_body,
+            k => return Err(format!("request {id}: kind {k:?}")),
+        };
+        for (k, w) in [("app_status", 0), ("protocol_status", 0), ("status", 200)] {
+            if v[k].as_u64() != Some(w) {
+                return Err(format!("{kind} request {id}: {k} {}, want {w}", v[k]));
+            }
+        }
+        if v["body"].as_u64() != Some(want) {
+            return Err(format!(
+                "{kind} request {id}: body {} bytes, want {want}",
+                v["body"]
+            ));
+        }
+        let num = |k: &str| {
+            v[k].as_f64()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| format!("{kind} request {id}: no {k}"))
+        };
+        let (start, ms) = (num("start_ms")?, num("ms")?);
+        if kind == "small" {
+            small.push(ms);
+            small_end.push(start + ms);
+        } else if large.is_some() {
+            return Err("two large responses".into());
+        } else {
+            large = Some((start, ms, num("first_ms")?));
+        }
+    }
+    let (lstart, large_ms, large_first_ms) = large.ok_or("no large response")?;
+    if small.len() != small_count {
+        return Err(format!(
+            "{} small responses, want {small_count}",
+            small.len()
+        ));
+    }
+    let s = summary.ok_or("no summary line")?;
+    if s["failed"].as_u64() != Some(0) || s["ok"].as_u64() != Some(small_count as u64 + 1) {
+        return Err(format!(
+            "summary: {} ok, {} failed, want {} ok",
+            s["ok"],
+            s["failed"],
+            small_count + 1
+        ));
+    }
+    let lend = lstart + large_ms;
+    Ok(FastcgiRun {
+        small_during_large: small_end.iter().filter(|&&e| e < lend).count(),
+        small_ms: small,
+        large_ms,
+        large_first_ms,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,5 +495,53 @@ status codes: 12345 2xx, 0 3xx, 0 4xx, 0 5xx
             r#"{"transport":"sctp","ok":10,"failed":0,"rps":99.5,"lat_ms":{"p50":1.5,"p99":3.0}}"#;
         assert_eq!(rate_from_sctp_http(sh).unwrap().p99_ms, Some(3.0));
         assert!(rate_from_sctp_http(&sh.replace("\"failed\":0", "\"failed\":2")).is_err());
+    }
+
+    #[test]
+    fn fastcgi_mixes() {
+        let line = |id: u32, kind: &str, start: f64, ms: f64, body: u64| {
+            format!(
+                "{{\"id\":{id},\"kind\":\"{kind}\",\"start_ms\":{start},\"first_ms\":2.0,\"ms\":{ms},\"bytes\":{},\"body\":{body},\"status\":200,\"app_status\":0,\"protocol_status\":0}}\n",
+                body + 50
+            )
+        };
+        let mut out = line(2, "large", 0.0, 1000.0, 2000);
+        out += &line(3, "small", 2.0, 100.0, 10);
+        out += &line(4, "small", 2.5, 1200.0, 10);
+        let summary = "{\"summary\":true,\"transport\":\"sctp\",\"requests\":3,\"ok\":3,\"failed\":0,\"ms\":1300.0}\n";
+        let ok = format!("{out}{summary}");
+        let r = fastcgi_mix(&ok, 10, 2000, 2).unwrap();
+        assert_eq!(r.small_ms, vec![100.0, 1200.0]);
+        assert_eq!(
+            (r.large_ms, r.large_first_ms, r.small_during_large),
+            (1000.0, 2.0, 1)
+        );
+        // Wrong sizes, statuses, counts and summaries are errors.
+        assert!(fastcgi_mix(&ok, 11, 2000, 2)
+            .unwrap_err()
+            .contains("body 10 bytes"));
+        assert!(fastcgi_mix(&ok, 10, 2001, 2).is_err());
+        assert!(fastcgi_mix(&ok, 10, 2000, 3)
+            .unwrap_err()
+            .contains("2 small"));
+        let s404 = ok.replacen("\"status\":200", "\"status\":404", 2);
+        assert!(fastcgi_mix(&s404, 10, 2000, 2)
+            .unwrap_err()
+            .contains("status 404"));
+        let app = ok.replacen("\"app_status\":0", "\"app_status\":1", 1);
+        assert!(fastcgi_mix(&app, 10, 2000, 2).is_err());
+        assert!(fastcgi_mix(&out, 10, 2000, 2)
+            .unwrap_err()
+            .contains("summary"));
+        let failed = ok.replace("\"ok\":3,\"failed\":0", "\"ok\":2,\"failed\":1");
+        assert!(fastcgi_mix(&failed, 10, 2000, 2).is_err());
+        let two = format!("{}{ok}", line(5, "large", 0.0, 1.0, 2000));
+        assert!(fastcgi_mix(&two, 10, 2000, 2)
+            .unwrap_err()
+            .contains("two large"));
+        let nolarge: String = ok.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        assert!(fastcgi_mix(&nolarge, 10, 2000, 2)
+            .unwrap_err()
+            .contains("no large"));
     }
 }

@@ -49,6 +49,21 @@ const RATE_VARIANTS: &[(&str, &str)] = &[
     ("h2load", "TCP, 16 connections (h2load --h1)"),
 ];
 
+const FCGI_VARIANTS: &[(&str, &str)] = &[
+    (
+        "sctp",
+        "FastCGI over SCTP: one association, a stream per request (fcgi-bridge request --to sctp:)",
+    ),
+    (
+        "tcp-mpx",
+        "FastCGI multiplexed on one TCP connection, FCGI_MPXS_CONNS (--to tcp:)",
+    ),
+    (
+        "tcp-per-request",
+        "one TCP connection per request, no KEEP_CONN, like stock mod_proxy_fcgi (--tcp-per-request)",
+    ),
+];
+
 struct Records(Vec<Value>);
 
 impl Records {
@@ -102,6 +117,13 @@ pub fn render(records: &str, notes: &str) -> Result<Vec<(String, String)>, Strin
          run. Median and p95 are over all samples of a cell (R-7 interpolation). Benchmarks \
          never fail on a timing; a wrong transfer is listed at the end and fails `ci/bench`.\n\n",
     );
+    if r.of("env").count() > 1 {
+        md.push_str(
+            "Some sections were measured in a run of their own (`SCTP_BENCH_ONLY`, records \
+             merged with `sctp-bench merge`); each such section says so and when. The setup \
+             table below is the first run's.\n\n",
+        );
+    }
     if let Some(env) = r.of("env").next() {
         md.push_str("| Setup | |\n|---|---|\n");
         if let Some(o) = env.as_object() {
@@ -408,6 +430,11 @@ pub fn render(records: &str, notes: &str) -> Result<Vec<(String, String)>, Strin
         md.push('\n');
     }
 
+    // 6. FastCGI: small requests beside a large response.
+    if r.of("fastcgi").next().is_some() {
+        fastcgi_section(&r, &mut md, &mut targets);
+    }
+
     // Targets, failures, notes.
     let mut head =
         String::from("## Targets at a glance\n\n| target | measured | |\n|---|---|---|\n");
@@ -452,6 +479,244 @@ fn page_p95(r: &Records, variant: &str, loss: f64) -> Option<f64> {
         .filter_map(Value::as_f64)
         .collect();
     summarize(&objs).map(|s| s.p95)
+}
+
+/// The FastCGI runs of one variant at one loss.
+fn fcgi_runs<'a>(r: &'a Records, variant: &str, loss: f64) -> Vec<&'a Value> {
+    r.of("fastcgi")
+        .filter(|v| v["variant"] == variant && v["loss"].as_f64() == Some(loss))
+        .collect()
+}
+
+fn small_of(runs: &[&Value]) -> Vec<f64> {
+    runs.iter()
+        .flat_map(|v| v["small_ms"].as_array().into_iter().flatten())
+        .filter_map(Value::as_f64)
+        .collect()
+}
+
+/// Each run's own p95 of its small requests.
+fn per_run_p95(runs: &[&Value]) -> Vec<f64> {
+    runs.iter()
+        .filter_map(|v| summarize(&small_of(&[*v])).map(|s| s.p95))
+        .collect()
+}
+
+fn min_max(v: &[f64]) -> Option<(f64, f64)> {
+    let s = summarize(v)?;
+    Some((s.min, s.max))
+}
+
+/// Met when SCTP's pooled p95 is lower and every run of SCTP had a lower
+/// p95 than every run of the other; missed when the opposite holds; else
+/// the runs overlap and one run cannot tell.
+pub fn fcgi_verdict(q: Option<f64>, sctp_runs: &[f64], other_runs: &[f64]) -> &'static str {
+    let (Some(q), Some((smin, smax)), Some((omin, omax))) =
+        (q, min_max(sctp_runs), min_max(other_runs))
+    else {
+        return "not measured";
+    };
+    if q < 1.0 && smax < omin {
+        "met"
+    } else if q >= 1.0 && smin > omax {
+        "missed"
+    } else if q < 1.0 {
+        "not resolved: lower pooled p95, but the runs' p95s overlap"
+    } else {
+        "not resolved: higher pooled p95, but the runs' p95s overlap"
+    }
+}
+
+fn fastcgi_section(r: &Records, md: &mut String, targets: &mut Vec<(String, String, &str)>) {
+    let mut losses: Vec<f64> = r.of("fastcgi").filter_map(|v| v["loss"].as_f64()).collect();
+    losses.sort_by(f64::total_cmp);
+    losses.dedup();
+    let count = r
+        .of("fastcgi")
+        .filter_map(|v| v["small_ms"].as_array().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    md.push_str(
+        "## 6. FastCGI: small requests beside a large response
+
+",
+    );
+    let _ = write!(
+        md,
+        "The FastCGI hop itself (issue 5): `fcgi-bridge request` in the client namespace is the \
+         web server's side; `fcgi-bridge backend` in the server namespace listens on SCTP and \
+         TCP and forwards each request to php-fpm (pm static) there. The same path as above: \
+         20 Mbit/s, 50 ms each way, random loss on both ends. Each run sends one large request \
+         (a PHP page of 2 MB) and, as soon as its first bytes arrive, {count} small ones (1 KB \
+         pages) at once, all on the same association or connection; a small request's latency \
+         runs from its start (its connection's setup included, for a connection per request) \
+         to its END_REQUEST. The association or multiplexed connection is opened before the \
+         run, as a web server's persistent backend connection would be. Every response is \
+         checked (app status 0, status 200, exact body size).\n\n"
+    );
+    if let Some(env) = r.of("env").skip(1).find(|v| {
+        v["scenarios"]
+            .as_str()
+            .is_some_and(|s| s.contains("fastcgi"))
+    }) {
+        let f = |k: &str| env[k].as_str().unwrap_or("?").to_string();
+        // Only this scenario's repetitions.
+        let reps = f("repetitions");
+        let reps = reps
+            .split("; ")
+            .find(|p| p.starts_with("FastCGI"))
+            .unwrap_or(&reps)
+            .to_string();
+        let _ = writeln!(
+            md,
+            "Measured in a run of its own (`SCTP_BENCH_ONLY=fastcgi`): {}, commit {}, {}; {}.\n",
+            f("date"),
+            f("commit"),
+            f("kernel"),
+            reps
+        );
+    }
+    for (k, d) in FCGI_VARIANTS {
+        if r.of("fastcgi").any(|v| v["variant"] == *k) {
+            let _ = writeln!(md, "- `{k}`: {d}");
+        }
+    }
+    md.push_str(
+        "\n| loss | transport | runs | small requests | small p50 ms | small p95 ms | runs' p95 min–max ms | large response median ms | small ones done before the large |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for &loss in &losses {
+        for (k, _) in FCGI_VARIANTS {
+            let runs = fcgi_runs(r, k, loss);
+            if runs.is_empty() {
+                continue;
+            }
+            let small = summarize(&small_of(&runs));
+            let large: Vec<f64> = runs.iter().filter_map(|v| v["large_ms"].as_f64()).collect();
+            let during: f64 = runs
+                .iter()
+                .filter_map(|v| v["small_during_large"].as_f64())
+                .sum();
+            let n = small.as_ref().map_or(0, |s| s.n);
+            let spread = min_max(&per_run_p95(&runs)).map_or("—".into(), |(a, b)| {
+                format!("{}–{}", fmt_ms(a), fmt_ms(b))
+            });
+            let _ = writeln!(
+                md,
+                "| {loss}% | `{k}` | {} | {n} | {} | {} | {spread} | {} | {:.0}% |",
+                runs.len(),
+                cell(&small, |s| s.median),
+                cell(&small, |s| s.p95),
+                cell(&summarize(&large), |s| s.median),
+                if n > 0 {
+                    during / n as f64 * 100.0
+                } else {
+                    0.0
+                },
+            );
+        }
+    }
+    md.push_str(
+        "\nSCTP divided by each TCP transport, same run (below 1: the small requests finished \
+         sooner over SCTP):\n\n| loss | p50 SCTP / TCP mpx | p95 SCTP / TCP mpx | p50 SCTP / TCP per request | p95 SCTP / TCP per request |\n|---|---|---|---|---|\n",
+    );
+    let pooled = |k: &str, loss: f64| summarize(&small_of(&fcgi_runs(r, k, loss)));
+    for &loss in &losses {
+        let s = pooled("sctp", loss);
+        let q = |k: &str, f: fn(&Summary) -> f64| {
+            fmt_ratio(
+                s.as_ref()
+                    .and_then(|s| pooled(k, loss).and_then(|o| ratio(f(s), f(&o)))),
+            )
+        };
+        let _ = writeln!(
+            md,
+            "| {loss}% | {} | {} | {} | {} |",
+            q("tcp-mpx", |s| s.median),
+            q("tcp-mpx", |s| s.p95),
+            q("tcp-per-request", |s| s.median),
+            q("tcp-per-request", |s| s.p95),
+        );
+    }
+    md.push('\n');
+    for &loss in losses.iter().filter(|&&l| l > 0.0) {
+        let s = pooled("sctp", loss);
+        let sr = per_run_p95(&fcgi_runs(r, "sctp", loss));
+        for (k, name) in [
+            ("tcp-mpx", "TCP multiplexed"),
+            ("tcp-per-request", "TCP per request"),
+        ] {
+            let o = pooled(k, loss);
+            let or = per_run_p95(&fcgi_runs(r, k, loss));
+            let q = s
+                .as_ref()
+                .and_then(|s| o.as_ref().and_then(|o| ratio(s.p95, o.p95)));
+            let spread = match (min_max(&sr), min_max(&or)) {
+                (Some((a, b)), Some((c, d))) => format!(
+                    " (runs' p95: SCTP {}–{} ms, {name} {}–{} ms)",
+                    fmt_ms(a),
+                    fmt_ms(b),
+                    fmt_ms(c),
+                    fmt_ms(d)
+                ),
+                _ => String::new(),
+            };
+            targets.push((
+                format!(
+                    "FastCGI at {loss}% loss: p95 of {count} small requests beside a large response, SCTP streams < {name}"
+                ),
+                format!("{}{spread}", fmt_ratio(q)),
+                fcgi_verdict(q, &sr, &or),
+            ));
+        }
+    }
+}
+
+/// Records of `from` (one run, perhaps of some scenarios only) merged into
+/// `into` (the committed run): `into`'s records of every scenario that
+/// `from` measured are dropped (with their failures, and an earlier env
+/// record of the same scenario list), the rest kept, `from`'s appended.
+pub fn merge(into: &str, from: &str) -> Result<String, String> {
+    // Lines are kept as they were written.
+    let parse = |text: &'_ str, what: &str| -> Result<Vec<(Value, String)>, String> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                serde_json::from_str(l)
+                    .map(|v| (v, l.to_string()))
+                    .map_err(|e| format!("{what} {}: {e}", i + 1))
+            })
+            .collect()
+    };
+    let (old, new) = (parse(into, "into")?, parse(from, "from")?);
+    let kinds: Vec<&str> = new
+        .iter()
+        .filter_map(|(v, _)| v["s"].as_str())
+        .filter(|s| *s != "env" && *s != "fail")
+        .collect();
+    let scenarios = new
+        .iter()
+        .find(|(v, _)| v["s"] == "env")
+        .and_then(|(v, _)| v["scenarios"].as_str());
+    let mut out = String::new();
+    for (v, line) in &old {
+        let s = v["s"].as_str().unwrap_or("");
+        let drop = kinds.contains(&s)
+            || (s == "env" && scenarios.is_some() && v["scenarios"].as_str() == scenarios)
+            || (s == "fail"
+                && v["what"]
+                    .as_str()
+                    .is_some_and(|w| kinds.iter().any(|k| w.starts_with(&format!("{k} ")))));
+        if !drop {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    for (_, line) in &new {
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -520,5 +785,69 @@ mod tests {
         .unwrap();
         assert!(bad[0].1.contains("- page sctp rep 3: /a: 9 bytes"));
         assert!(render("not json\n", "").is_err());
+    }
+
+    fn fcgi_records(rec: &mut String, variant: &str, loss: u32, base: f64) {
+        for rep in 0..3 {
+            let small: Vec<f64> = (0..64)
+                .map(|i| base + i as f64 + rep as f64 * 10.0)
+                .collect();
+            let _ = writeln!(
+                rec,
+                "{}",
+                serde_json::json!({"s":"fastcgi","variant":variant,"loss":loss,"rep":rep,
+                    "small_ms":small,"large_ms":5000.0,"large_first_ms":200.0,"small_during_large":32})
+            );
+        }
+    }
+
+    #[test]
+    fn fastcgi_section_ratios_and_verdicts() {
+        let mut rec = String::from("{\"s\":\"env\",\"kernel\":\"full\"}\n");
+        rec.push_str("{\"s\":\"env\",\"scenarios\":\"fastcgi\",\"date\":\"D\",\"commit\":\"C\",\"kernel\":\"K\",\"repetitions\":\"R\"}\n");
+        fcgi_records(&mut rec, "sctp", 1, 100.0);
+        fcgi_records(&mut rec, "tcp-mpx", 1, 1000.0);
+        fcgi_records(&mut rec, "tcp-per-request", 1, 120.0);
+        let md = &render(&rec, "").unwrap()[0].1;
+        for want in [
+            "## 6. FastCGI",
+            "Measured in a run of its own (`SCTP_BENCH_ONLY=fastcgi`): D, commit C, K; R.",
+            "Some sections were measured in a run of their own",
+            "| 1% | `sctp` | 3 | 192 | 142 | 173 | 160–180 | 5000 | 50% |",
+            "| 1% | `tcp-mpx` | 3 | 192 | 1042 | 1073 | ",
+            "| 5000 | 50% |",
+            "| 1% | 0.14× | 0.16× | 0.88× | 0.90× |",
+            "SCTP streams < TCP multiplexed | 0.16× (runs' p95: SCTP 160–180 ms, TCP multiplexed 1060–1080 ms) | met",
+            "SCTP streams < TCP per request | 0.90× (runs' p95: SCTP 160–180 ms, TCP per request 180–200 ms) | not resolved: lower pooled p95",
+        ] {
+            assert!(md.contains(want), "missing {want:?} in\n{md}");
+        }
+        assert_eq!(fcgi_verdict(Some(1.2), &[5.0, 6.0], &[3.0, 4.0]), "missed");
+        assert_eq!(fcgi_verdict(None, &[5.0], &[3.0]), "not measured");
+        assert_eq!(fcgi_verdict(Some(0.5), &[], &[3.0]), "not measured");
+        assert!(
+            fcgi_verdict(Some(1.1), &[3.0, 6.0], &[4.0, 5.0]).starts_with("not resolved: higher")
+        );
+    }
+
+    #[test]
+    fn merging_keeps_the_other_scenarios() {
+        let old = "{\"s\":\"env\",\"date\":\"full\"}\n{\"s\":\"page\",\"variant\":\"sctp\"}\n\
+                   {\"s\":\"env\",\"scenarios\":\"fastcgi\",\"date\":\"old\"}\n\
+                   {\"s\":\"fastcgi\",\"variant\":\"sctp\",\"rep\":1}\n\
+                   {\"s\":\"fail\",\"what\":\"fastcgi sctp rep 1: x\"}\n{\"s\":\"fail\",\"what\":\"page sctp rep 2: y\"}\n";
+        let new = "{\"s\":\"env\",\"scenarios\":\"fastcgi\",\"date\":\"new\"}\n{\"s\":\"fastcgi\",\"variant\":\"tcp-mpx\",\"rep\":1}\n";
+        let m = merge(old, new).unwrap();
+        let lines: Vec<&str> = m.lines().collect();
+        assert_eq!(lines.len(), 5, "{m}");
+        assert!(m.contains("\"date\":\"full\"") && m.contains("\"page\""));
+        assert!(m.contains("page sctp rep 2") && !m.contains("fastcgi sctp rep 1"));
+        assert!(!m.contains("\"old\"") && !m.contains("\"variant\":\"sctp\",\"rep\":1"));
+        assert!(lines[3].contains("\"new\"") && lines[4].contains("tcp-mpx"));
+        assert_eq!(
+            lines[1], "{\"s\":\"page\",\"variant\":\"sctp\"}",
+            "kept as written"
+        );
+        assert!(merge("nope\n", new).is_err());
     }
 }
