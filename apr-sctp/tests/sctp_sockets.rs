@@ -298,3 +298,52 @@ fn connectx_to_a_multihomed_listener_and_default_sndinfo() {
     assert!(e.is_would_block(), "{e}");
     assert_eq!(e.op, "recvmsg");
 }
+
+/// Where a small message on stream 2, sent after eight 60 KB messages on
+/// stream 1, arrives among them, with the given scheduler on the sender.
+fn small_message_position(sched: sctp::StreamScheduler) -> usize {
+    let init = InitMsg {
+        num_ostreams: 4,
+        max_instreams: 4,
+        ..Default::default()
+    };
+    let (c, s) = pair(Some(init), Some(init), |c| {
+        sctp::set_buffer(c.as_fd(), sctp::SocketBuffer::Send, 4 << 20).expect("SO_SNDBUF");
+    });
+    sctp::set_stream_scheduler(c.as_fd(), sched).expect("SCTP_STREAM_SCHEDULER");
+    sctp::set_recvrcvinfo(s.as_fd(), true).expect("SCTP_RECVRCVINFO");
+    let big = vec![7u8; 60_000];
+    let on = |sid| SndInfo {
+        sid,
+        ..Default::default()
+    };
+    for _ in 0..8 {
+        sctp::send_msg(c.as_fd(), &[IoSlice::new(&big)], Some(&on(1)), 0).expect("big send");
+    }
+    sctp::send_msg(c.as_fd(), &[IoSlice::new(b"small")], Some(&on(2)), 0).expect("small send");
+    let mut buf = vec![0u8; 70_000];
+    let mut whole = 0;
+    for _ in 0..100 {
+        let r = sctp::recv_msg(s.as_fd(), &mut buf, 0).expect("recv");
+        if r.info.map(|i| i.sid) == Some(2) {
+            return whole;
+        }
+        if r.eor {
+            whole += 1;
+        }
+    }
+    panic!("the small message never came");
+}
+
+#[test]
+fn round_robin_scheduler_lets_a_small_message_pass_a_queue() {
+    need_sctp!();
+    // On a listener it applies to the associations it will accept.
+    let (l, _) = listener(None);
+    sctp::set_stream_scheduler(l.as_fd(), sctp::StreamScheduler::RoundRobin)
+        .expect("SCTP_STREAM_SCHEDULER on a listener");
+    let fcfs = small_message_position(sctp::StreamScheduler::FirstComeFirstServed);
+    let rr = small_message_position(sctp::StreamScheduler::RoundRobin);
+    assert_eq!(fcfs, 8, "first come, first served: after all eight");
+    assert!(rr < fcfs, "round robin: after {rr} of eight");
+}

@@ -189,6 +189,34 @@ pub fn set_delayed_sack(fd: BorrowedFd<'_>, delay_ms: u32, freq: u32) -> Result<
     setsockopt(fd, raw::SCTP_DELAYED_SACK, &v, "SCTP_DELAYED_SACK")
 }
 
+/// How an association picks the stream of the next message to send
+/// (`enum sctp_sched_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamScheduler {
+    /// First come, first served across streams (the kernel's default): a
+    /// long queue on one stream holds up messages on every other.
+    FirstComeFirstServed = 0,
+    /// Each stream's priority (SCTP_STREAM_SCHEDULER_VALUE) first.
+    Priority = 1,
+    /// The streams with messages queued take turns, a message each.
+    RoundRobin = 2,
+}
+
+/// `SCTP_STREAM_SCHEDULER` (RFC 8260's stream schedulers, Linux 4.15+) for
+/// the socket's association.
+pub fn set_stream_scheduler(fd: BorrowedFd<'_>, s: StreamScheduler) -> Result<(), Error> {
+    #[repr(C)]
+    struct AssocValue {
+        assoc_id: i32,
+        value: u32,
+    }
+    let v = AssocValue {
+        assoc_id: 0,
+        value: s as u32,
+    };
+    setsockopt(fd, raw::SCTP_STREAM_SCHEDULER, &v, "SCTP_STREAM_SCHEDULER")
+}
+
 /// A socket buffer: SO_SNDBUF or SO_RCVBUF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SocketBuffer {

@@ -19,6 +19,7 @@ pub const SCTP_SOCKOPT_BINDX_REM: libc::c_int = 101;
 pub const SCTP_GET_PEER_ADDRS: libc::c_int = 108;
 pub const SCTP_GET_LOCAL_ADDRS: libc::c_int = 109;
 pub const SCTP_SOCKOPT_CONNECTX: libc::c_int = 110;
+pub const SCTP_STREAM_SCHEDULER: libc::c_int = 123;
 pub const SCTP_EVENT: libc::c_int = 127;
 
 // Ancillary data types.
