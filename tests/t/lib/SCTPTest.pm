@@ -140,7 +140,11 @@ sub httpd_fd_count {
 sub own_httpd_conf {
     my (%a) = @_;
     my ($dir, $mpm, $so) = @a{qw(dir mpm so)};
-    return <<"EOC" . ($a{extra} // '') . "\n";
+    # In the SCTP VM on hosts with AMX (ci/vm) GLIBC_TUNABLES keeps programs
+    # off AVX; pass it on to CGI scripts and FastCGI backends.
+    my $tunables = $ENV{GLIBC_TUNABLES}
+        ? "LoadModule env_module /usr/lib/apache2/modules/mod_env.so\nPassEnv GLIBC_TUNABLES\n" : '';
+    return <<"EOC" . $tunables . ($a{extra} // '') . "\n";
 ServerRoot $dir
 ServerName localhost
 PidFile $dir/httpd.pid
