@@ -397,16 +397,16 @@ fn serve_association(sock: SctpSocket, peer: String, opts: &Options) {
     ));
     let mut rx = Receiver::new();
     loop {
-        match rx.next(&sock) {
-            Ok(Incoming::Data { stream, bytes }) => link.step(|s| s.receive(stream, bytes)),
-            Ok(Incoming::Notification) => {}
-            Ok(Incoming::Eof) => break,
+        let go = match rx.next(&sock) {
+            Ok(Incoming::Data { stream, bytes }) => feed(&link, stream, bytes),
+            Ok(Incoming::Notification) => true,
+            Ok(Incoming::Eof) => false,
             Err(e) => {
                 log_info!("{peer}: {e}");
-                break;
+                false
             }
-        }
-        if link.session.lock().unwrap().is_closed() {
+        };
+        if !go {
             break;
         }
     }
@@ -437,21 +437,28 @@ fn serve_tcp(c: TcpStream, peer: String, opts: &Options) {
     ));
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => link.step(|s| s.receive(0, &buf[..n])),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        let go = match reader.read(&mut buf) {
+            Ok(0) => false,
+            Ok(n) => feed(&link, 0, &buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
             Err(e) => {
                 log_info!("{peer}: {e}");
-                break;
+                false
             }
-        }
-        if link.session.lock().unwrap().is_closed() {
+        };
+        if !go {
             break;
         }
     }
     finish(&link);
     log_info!("{peer}: connection down");
+}
+
+/// Hands what the web server sent to the session; false once the session
+/// has closed the link.
+fn feed(link: &Arc<Link>, stream: u16, bytes: &[u8]) -> bool {
+    link.step(|s| s.receive(stream, bytes));
+    !link.session.lock().unwrap().is_closed()
 }
 
 fn finish(link: &Arc<Link>) {
