@@ -560,9 +560,18 @@ impl RequestStream {
 
 impl Drop for RequestStream {
     fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+impl RequestStream {
+    /// Gives the request up (unless it has ended): FCGI_ABORT_REQUEST on its
+    /// stream, which stays busy until the backend's END_REQUEST.
+    pub fn abort(&mut self) {
         if self.ended {
             return;
         }
+        self.ended = true;
         let mut st = lock(&self.assoc.state);
         if st.routes.remove(&self.stream).is_none() || st.dead.is_some() {
             // END_REQUEST already came (and freed the stream), or the

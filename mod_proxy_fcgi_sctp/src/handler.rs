@@ -366,6 +366,14 @@ impl Request {
                             if status != ffi::OK as c_int {
                                 return status;
                             }
+                            // SAFETY: the live request.
+                            if let Some(to) = unsafe { self.local_redirect() } {
+                                // The rest of this response is not wanted.
+                                stream.abort();
+                                // SAFETY: the live request.
+                                unsafe { self.redirect(&to) };
+                                return ffi::OK as c_int;
+                            }
                             // SAFETY: live brigade.
                             unsafe { brigade::append_copy(bb, &body) };
                             pending = true;
@@ -495,6 +503,37 @@ impl Request {
             &format!("FastCGI backend sent response headers httpd cannot use (status {rc})"),
         );
         ffi::HTTP_BAD_GATEWAY as c_int
+    }
+
+    /// A CGI local redirect: status 200 with a `Location` that is a path
+    /// (RFC 3875 6.2.2): httpd serves that path instead, as mod_cgi does.
+    unsafe fn local_redirect(&self) -> Option<CString> {
+        // SAFETY: the live request and its tables.
+        unsafe {
+            if (*self.r).status != ffi::HTTP_OK as c_int {
+                return None;
+            }
+            let loc = ffi::apr_table_get((*self.r).headers_out, c"Location".as_ptr());
+            if loc.is_null() || *loc != b'/' as c_char {
+                return None;
+            }
+            Some(CStr::from_ptr(loc).to_owned())
+        }
+    }
+
+    unsafe fn redirect(&self, to: &CStr) {
+        self.log(
+            Level::Debug,
+            &format!("local redirect to {}", to.to_string_lossy()),
+        );
+        // SAFETY: the live request; the method string is static; the
+        // redirect copies `to` into the new request's pool.
+        unsafe {
+            (*self.r).method = c"GET".as_ptr();
+            (*self.r).method_number = ffi::M_GET as c_int;
+            ffi::apr_table_unset((*self.r).headers_in, c"Content-Length".as_ptr());
+            ffi::ap_internal_redirect_handler(to.as_ptr(), self.r);
+        }
     }
 
     /// Passes `bb` down the output filters (with a FLUSH when `flush`).

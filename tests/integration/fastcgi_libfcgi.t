@@ -42,6 +42,10 @@ END {
 }
 
 mkdir "$dir/htdocs";
+{
+    open my $ix, '>', "$dir/htdocs/index.html" or die;
+    print $ix "the page a local redirect leads to\n";
+}
 my $cgi = "$dir/cgi";
 mkdir $cgi;
 my %scripts = (
@@ -60,6 +64,10 @@ SH
 #!/bin/sh
 echo "a line from the CGI script on stderr" >&2
 printf 'Content-Type: text/plain\r\n\r\nok\n'
+SH
+    'redirect.cgi' => <<'SH',
+#!/bin/sh
+printf 'Location: /index.html\r\n\r\n'
 SH
     'slow.cgi' => <<'SH',
 #!/bin/sh
@@ -119,6 +127,9 @@ my ($ps, $pb) = http_get("$base/sctp/env.cgi", content => $blob);
 is($ps, 200, 'POST of 200000 bytes over SCTP: 200');
 like($pb, qr/^method=POST query= length=200000\n\Q@{[md5_hex($blob)]}\E  -\n/, 'the script read the whole body (MD5)');
 
+my ($rs, $rb) = http_get("$base/sctp/redirect.cgi");
+is("$rs $rb", "200 the page a local redirect leads to\n",
+   'a CGI local redirect (Location: /index.html, no status) serves that page');
 my ($es) = http_get("$base/sctp/stderr.cgi");
 is($es, 200, 'a script that writes to stderr: 200');
 ok(wait_for_log("$dir/error_log", qr/FastCGI backend 127\.0\.0\.1:$SCTP \(stream \d+\): a line from the CGI script on stderr/),
