@@ -109,10 +109,16 @@ struct State {
     draining: HashSet<u16>,
     values: Option<Values>,
     dead: Option<String>,
-    /// The backend takes one request per connection at a time
-    /// (FCGI_MPXS_CONNS 0, as libfcgi): its worker is bound to this
-    /// association while it stays open, so it is closed once idle.
-    one_at_a_time: bool,
+}
+
+impl State {
+    /// The backend takes one request per connection at a time (it did not
+    /// say FCGI_MPXS_CONNS 1, as libfcgi does not, or did not answer): its
+    /// worker is bound to this association while it stays open, so it is
+    /// closed once idle.
+    fn one_at_a_time(&self) -> bool {
+        !matches!(self.values, Some(v) if v.mpxs_conns == Some(true))
+    }
 }
 
 /// One association to a backend.
@@ -157,7 +163,6 @@ impl Association {
                             draining: HashSet::new(),
                             values: None,
                             dead: None,
-                            one_at_a_time: false,
                         }),
                         changed: Condvar::new(),
                         freed,
@@ -226,7 +231,6 @@ impl Association {
             if now >= deadline {
                 // Assume the least: one request at a time, as stock libfcgi.
                 st.plan.set_max_requests(1);
-                st.one_at_a_time = true;
                 (self.logger)(
                     Level::Warn,
                     &format!(
@@ -243,16 +247,6 @@ impl Association {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-    }
-
-    /// What FCGI_GET_VALUES said, once it has.
-    pub fn values(&self) -> Option<Values> {
-        lock(&self.state).values
-    }
-
-    /// Requests this association runs at once.
-    pub fn capacity(&self) -> usize {
-        lock(&self.state).plan.capacity()
     }
 
     fn is_dead(&self) -> bool {
@@ -368,7 +362,7 @@ impl Association {
                 if draining || route.is_some() {
                     self.release(&mut st, stream);
                 }
-                let idle = st.one_at_a_time && st.routes.is_empty() && st.draining.is_empty();
+                let idle = st.one_at_a_time() && st.routes.is_empty() && st.draining.is_empty();
                 if idle && st.dead.is_none() {
                     // Free the backend's worker for other associations.
                     st.dead = Some("closed when idle".into());
@@ -425,7 +419,6 @@ impl Association {
                 // multiplex gets one request per connection at a time,
                 // whatever FCGI_MAX_REQS says of the whole backend.
                 st.plan.set_max_requests(v.concurrency(u16::MAX));
-                st.one_at_a_time = v.mpxs_conns != Some(true);
                 (self.logger)(
                     Level::Debug,
                     &format!(
@@ -772,6 +765,12 @@ impl Registry {
         Registry {
             backends: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The backend `label`, if this process has one.
+    pub fn get(&self, label: &str) -> Option<Arc<Backend>> {
+        let b = self.backends.lock().unwrap_or_else(|e| e.into_inner());
+        b.get(label).cloned()
     }
 
     /// The backend `label`, created with `make` the first time.

@@ -12,8 +12,8 @@ pub const MAX_HEADER_BLOCK: usize = 64 * 1024;
 pub enum Split {
     /// The empty line has not arrived yet.
     NeedMore,
-    /// Header lines (without the empty line, each ending in "\n") and the
-    /// first body bytes.
+    /// The header block, up to and including the empty line that ends it
+    /// (as httpd's CGI header scanner reads it), and the first body bytes.
     Done { header: Vec<u8>, body: Vec<u8> },
 }
 
@@ -58,17 +58,13 @@ impl HeaderSplit {
         // Search only where a terminator can newly appear.
         let from = self.buf.len().saturating_sub(3);
         self.buf.extend_from_slice(data);
-        if let Some((end, body_at)) = find_blank_line(&self.buf, from) {
+        if let Some(body_at) = find_blank_line(&self.buf, from) {
             let body = self.buf.split_off(body_at);
-            self.buf.truncate(end);
             if self.buf.contains(&0) {
                 return Err(HeaderError::Nul);
             }
             self.done = true;
-            let mut header = std::mem::take(&mut self.buf);
-            if !header.is_empty() {
-                header.push(b'\n');
-            }
+            let header = std::mem::take(&mut self.buf);
             return Ok(Split::Done { header, body });
         }
         if self.buf.len() > MAX_HEADER_BLOCK {
@@ -83,39 +79,31 @@ impl HeaderSplit {
     }
 }
 
-/// The end of the last header line and the start of the body: the first
-/// "\n\n" or "\n\r\n" at or after `from` (CGI allows bare LF). A response
-/// that starts with an empty line has no headers.
-fn find_blank_line(b: &[u8], from: usize) -> Option<(usize, usize)> {
+/// Where the body starts: after the first "\n\n" or "\n\r\n" at or after
+/// `from` (CGI allows bare LF). A response that starts with an empty line
+/// has no headers.
+fn find_blank_line(b: &[u8], from: usize) -> Option<usize> {
     if from == 0 {
         if b.starts_with(b"\r\n") {
-            return Some((0, 2));
+            return Some(2);
         }
         if b.starts_with(b"\n") {
-            return Some((0, 1));
+            return Some(1);
         }
     }
     let mut i = from;
     while i < b.len() {
         if b[i] == b'\n' {
             if b.get(i + 1) == Some(&b'\n') {
-                return Some((trim_cr(b, i), i + 2));
+                return Some(i + 2);
             }
             if b.get(i + 1) == Some(&b'\r') && b.get(i + 2) == Some(&b'\n') {
-                return Some((trim_cr(b, i), i + 3));
+                return Some(i + 3);
             }
         }
         i += 1;
     }
     None
-}
-
-fn trim_cr(b: &[u8], lf: usize) -> usize {
-    if lf > 0 && b[lf - 1] == b'\r' {
-        lf - 1
-    } else {
-        lf
-    }
 }
 
 #[cfg(test)]
@@ -132,13 +120,13 @@ mod tests {
     #[test]
     fn splits_crlf_and_lf_responses() {
         let (h, b) = whole(b"Status: 404\r\nContent-Type: text/plain\r\n\r\nnope");
-        assert_eq!(h, b"Status: 404\r\nContent-Type: text/plain\n");
+        assert_eq!(h, b"Status: 404\r\nContent-Type: text/plain\r\n\r\n");
         assert_eq!(b, b"nope");
         let (h, b) = whole(b"Content-Type: text/html\n\n<p>\n\n</p>");
-        assert_eq!(h, b"Content-Type: text/html\n");
+        assert_eq!(h, b"Content-Type: text/html\n\n");
         assert_eq!(b, b"<p>\n\n</p>");
         let (h, b) = whole(b"\r\nbody only");
-        assert!(h.is_empty());
+        assert_eq!(h, b"\r\n");
         assert_eq!(b, b"body only");
     }
 

@@ -77,7 +77,7 @@ impl Request {
         // SAFETY: live worker/shared data and server (caller's contract).
         let usec = unsafe {
             let s = if worker.is_null() {
-                ptr_null()
+                std::ptr::null_mut()
             } else {
                 (*worker).s
             };
@@ -159,9 +159,12 @@ impl Request {
     }
 
     /// The backend for `target`, resolved the first time this process
-    /// needs it.
+    /// needs it (not on every request).
     fn backend(&self, target: &BackendUrl) -> Option<Arc<Backend>> {
         let label = target.authority();
+        if let Some(b) = BACKENDS.get(&label) {
+            return Some(b);
+        }
         let addrs: Vec<_> = match (target.host.as_str(), target.port).to_socket_addrs() {
             Ok(a) => a.collect(),
             Err(e) => {
@@ -471,11 +474,8 @@ impl Request {
     /// httpd's CGI header scanner (Status, Location, Content-Type, the rest
     /// into headers_out, conditional requests). OK, or the status to answer.
     unsafe fn scan_headers(&self, header: &[u8]) -> c_int {
-        // The scanner reads lines until the empty one: give it that too.
-        let mut block = Vec::with_capacity(header.len() + 1);
-        block.extend_from_slice(header);
-        block.push(b'\n');
-        let Ok(text) = CString::new(block) else {
+        // The block ends with its empty line, where the scanner stops.
+        let Ok(text) = CString::new(header) else {
             return ffi::HTTP_BAD_GATEWAY as c_int;
         };
         // SAFETY: the live request; the variadic list is one NUL-terminated
@@ -484,7 +484,7 @@ impl Request {
             ffi::ap_scan_script_header_err_strs_ex(
                 self.r,
                 std::ptr::null_mut(),
-                module_index(),
+                log::module_index(),
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
                 text.as_ptr(),
@@ -564,13 +564,4 @@ impl Request {
             brigade::cleanup(bb);
         }
     }
-}
-
-fn module_index() -> c_int {
-    // SAFETY: written once by httpd at load time, read-only afterwards.
-    unsafe { (*std::ptr::addr_of!(crate::proxy_fcgi_sctp_module)).module_index }
-}
-
-fn ptr_null() -> *mut ffi::proxy_worker_shared {
-    std::ptr::null_mut()
 }

@@ -24,7 +24,8 @@ pub fn aplog(level: Level) -> i32 {
     }) as i32
 }
 
-fn module_index() -> i32 {
+/// This module's index, for its per-server and per-request settings.
+pub fn module_index() -> i32 {
     // SAFETY: httpd writes module_index once while loading the module, before
     // any hook runs; afterwards it is only read.
     unsafe { (*std::ptr::addr_of!(crate::proxy_fcgi_sctp_module)).module_index }
