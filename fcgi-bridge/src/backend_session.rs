@@ -20,7 +20,7 @@ use fastcgi::record::{self, Decoder, Limits, Record};
 use fastcgi::stream_plan::{self, MANAGEMENT_STREAM};
 
 use crate::log::Level;
-use crate::rewrite::{self, set_id, MESSAGE_CAP};
+use crate::rewrite::{self, set_id};
 use fastcgi::management::{self, Values};
 
 /// The request id every application connection sees.
@@ -348,17 +348,16 @@ impl Session {
                     return;
                 };
                 let token = req.token;
-                let mut bytes = Vec::new();
-                rewrite::encode(&set_id(r, APP_REQUEST_ID), &mut bytes);
-                match out.last_mut() {
+                let last = match out.last_mut() {
                     Some(Action::ToApp {
                         id: i,
                         token: t,
                         bytes: b,
-                    }) if *i == id && *t == token && b.len() < MESSAGE_CAP => {
-                        b.extend_from_slice(&bytes)
-                    }
-                    _ => out.push(Action::ToApp { id, token, bytes }),
+                    }) if *i == id && *t == token => Some(b),
+                    _ => None,
+                };
+                if let Some(bytes) = rewrite::append(last, &set_id(r, APP_REQUEST_ID)) {
+                    out.push(Action::ToApp { id, token, bytes });
                 }
             }
             r => self.complain(
@@ -448,15 +447,13 @@ impl Session {
 /// Appends `r` to the last Send action if it is for the same stream and
 /// not yet full, else starts a new one.
 fn send(out: &mut Vec<Action>, stream: u16, r: &Record) {
-    if let Some(Action::Send { stream: s, bytes }) = out.last_mut() {
-        if *s == stream && bytes.len() < MESSAGE_CAP {
-            rewrite::encode(r, bytes);
-            return;
-        }
+    let last = match out.last_mut() {
+        Some(Action::Send { stream: s, bytes }) if *s == stream => Some(bytes),
+        _ => None,
+    };
+    if let Some(bytes) = rewrite::append(last, r) {
+        out.push(Action::Send { stream, bytes });
     }
-    let mut bytes = Vec::new();
-    rewrite::encode(r, &mut bytes);
-    out.push(Action::Send { stream, bytes });
 }
 
 #[cfg(test)]

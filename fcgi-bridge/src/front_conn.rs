@@ -17,7 +17,7 @@
 
 use fastcgi::record::{self, Decoder, Limits, Record};
 
-use crate::rewrite::{self, set_id, MESSAGE_CAP};
+use crate::rewrite::{self, set_id};
 use fastcgi::management::{self, Values};
 
 /// Wire rule 8: an app status 0xFFFFFFxx means the backend had to end the
@@ -319,27 +319,23 @@ impl FrontConn {
 }
 
 fn reply(out: &mut Vec<Action>, r: &Record) {
-    if let Some(Action::Reply(b)) = out.last_mut() {
-        if b.len() < MESSAGE_CAP {
-            rewrite::encode(r, b);
-            return;
-        }
+    let last = match out.last_mut() {
+        Some(Action::Reply(b)) => Some(b),
+        _ => None,
+    };
+    if let Some(b) = rewrite::append(last, r) {
+        out.push(Action::Reply(b));
     }
-    let mut b = Vec::new();
-    rewrite::encode(r, &mut b);
-    out.push(Action::Reply(b));
 }
 
 fn to_backend(out: &mut Vec<Action>, stream: u16, r: &Record) {
-    if let Some(Action::ToBackend { stream: s, bytes }) = out.last_mut() {
-        if *s == stream && bytes.len() < MESSAGE_CAP {
-            rewrite::encode(r, bytes);
-            return;
-        }
+    let last = match out.last_mut() {
+        Some(Action::ToBackend { stream: s, bytes }) if *s == stream => Some(bytes),
+        _ => None,
+    };
+    if let Some(bytes) = rewrite::append(last, r) {
+        out.push(Action::ToBackend { stream, bytes });
     }
-    let mut bytes = Vec::new();
-    rewrite::encode(r, &mut bytes);
-    out.push(Action::ToBackend { stream, bytes });
 }
 
 #[cfg(test)]

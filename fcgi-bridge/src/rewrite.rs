@@ -62,6 +62,22 @@ pub fn encode(r: &Record, out: &mut Vec<u8>) {
     }
 }
 
+/// Encodes `r` onto `last`, the message being built, while that is below
+/// [`MESSAGE_CAP`]; else into a new message, which it returns.
+pub fn append(last: Option<&mut Vec<u8>>, r: &Record) -> Option<Vec<u8>> {
+    match last {
+        Some(bytes) if bytes.len() < MESSAGE_CAP => {
+            encode(r, bytes);
+            None
+        }
+        _ => {
+            let mut bytes = Vec::new();
+            encode(r, &mut bytes);
+            Some(bytes)
+        }
+    }
+}
+
 /// Collects whole encoded records into messages of about [`MESSAGE_CAP`].
 #[derive(Debug, Default)]
 pub struct Batch {
