@@ -281,6 +281,23 @@ impl Config {
                 spec.origin, old.origin
             ));
         }
+        // Linux refuses a second SCTP bind on a port that a wildcard socket
+        // holds, whatever the address or family (checked in the SCTP VM:
+        // `::` or 0.0.0.0 beside 127.0.0.1, ::1, 0.0.0.0 or `::`), so the
+        // configuration is refused here rather than at start.
+        let wildcard = |l: &ListenSpec| matches!(l.host.as_deref(), None | Some("::" | "0.0.0.0"));
+        if let Some(old) = self
+            .listeners
+            .iter()
+            .find(|o| o.port == spec.port && (wildcard(o) || wildcard(&spec)))
+        {
+            return Err(format!(
+                "{}: SCTP {spec} cannot be served beside {} {old}: an SCTP listener on a \
+                 wildcard address takes every address of its port. Keep the wildcard, or \
+                 name each address (multihoming: SCTPListen ADDR:PORT ADDR2 ...)",
+                spec.origin, old.origin
+            ));
+        }
         self.listeners.push(spec);
         Ok(())
     }
@@ -384,6 +401,29 @@ mod tests {
         assert!(e.contains("already configured by SCTPListen"), "{e}");
         c.add_listen("10.0.0.1:81").unwrap();
         assert_eq!(c.listeners.len(), 3);
+    }
+
+    #[test]
+    fn a_wildcard_takes_its_whole_port() {
+        for (a, b) in [
+            ("80", "127.0.0.1:80"),
+            ("127.0.0.1:80", "80"),
+            ("[::]:80", "0.0.0.0:80"),
+            ("0.0.0.0:80", "[::1]:80"),
+            ("[::1]:80", "80"),
+        ] {
+            let mut c = Config::default();
+            c.add_sctp_listen(&[a]).unwrap();
+            let e = c.add_listen(b).unwrap_err();
+            assert!(
+                e.contains("takes every address of its port"),
+                "{a} {b}: {e}"
+            );
+        }
+        let mut c = Config::default();
+        c.add_sctp_listen(&["80"]).unwrap();
+        c.add_listen("127.0.0.1:81").unwrap();
+        c.add_sctp_listen(&["127.0.0.2:81", "127.0.0.3"]).unwrap();
     }
 
     #[test]

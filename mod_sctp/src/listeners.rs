@@ -9,8 +9,23 @@
 //!   adopts them for a TCP `Listen` on the same address;
 //! * `install` (open_logs, before the MPM's) drops core's unbound TCP
 //!   placeholders for `Listen … sctp`, reuses, creates or closes SCTP sockets
-//!   to match the configuration, and appends the records at the tail with
+//!   to match the configuration, and puts the records at the head with
 //!   `active = 1`, so core never binds them itself.
+//!
+//! Core's `open_listeners` (server/listen.c, in the MPM's open_logs) walks
+//! the list without looking at protocols, in two places that matter for a
+//! wildcard SCTP listener on a port that TCP also uses (Debian's stock
+//! `Listen 80` beside our `SCTPListen 80`):
+//! * an inactive TCP `0.0.0.0:P` record directly followed by a `[::]:P`
+//!   record is swapped with it, and the loop goes on with the swapped-in
+//!   record without checking whether it is active: with our records at the
+//!   tail, core then ran its TCP `make_sock` on our bound SCTP socket
+//!   (TCP_NODELAY, then IPV6_V6ONLY on a bound socket: EINVAL, "no
+//!   listening sockets"). At the head, no record of core's precedes ours.
+//! * a TCP `0.0.0.0:P` record is dropped when an earlier `[::]:P` record's
+//!   socket says, through `apr_socket_opt_get(APR_IPV6_V6ONLY)`, that it
+//!   takes IPv4 too. That call reads APR's cached flag, never the kernel;
+//!   see `open_socket` for how our wildcard socket answers it.
 
 use crate::apr_error;
 use crate::config::{Config, ListenSpec};
@@ -369,11 +384,21 @@ unsafe fn open_socket(
         // SAFETY: `sd` is the live socket created above; `fd` belongs to it,
         // and it stays open while it is borrowed.
         let bfd = unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(sd)) };
-        // SAFETY: plain option setters on a live APR socket.
-        unsafe {
-            ffi::apr_socket_opt_set(sd, ffi::APR_SO_REUSEADDR as i32, 1);
-            if (*sa).family == ffi::APR_INET6 as i32 && host.is_none() {
-                ffi::apr_socket_opt_set(sd, ffi::APR_IPV6_V6ONLY as i32, 0);
+        // SAFETY: plain option setter on a live APR socket.
+        unsafe { ffi::apr_socket_opt_set(sd, ffi::APR_SO_REUSEADDR as i32, 1) };
+        // SAFETY: `sa` was filled in by APR above.
+        let family = unsafe { (*sa).family };
+        if family == ffi::APR_INET6 as i32 && host.is_none() {
+            // The wildcard takes IPv4 and IPv6 peers (one association may
+            // then have paths of both families), so the kernel's
+            // IPV6_V6ONLY is off. APR's cached flag, the only thing core's
+            // open_listeners reads (see the module comment), is set: this
+            // socket takes no IPv4 *TCP* connections, and core must keep
+            // its own TCP 0.0.0.0 listener on the same port.
+            // SAFETY: plain option setter on a live APR socket.
+            unsafe { ffi::apr_socket_opt_set(sd, ffi::APR_IPV6_V6ONLY as i32, 1) };
+            if let Err(e) = sctp::set_v6only(bfd, false) {
+                return close_with(format!("{spec}: {e}"));
             }
         }
         if let Err(e) = apply_options(bfd, cfg) {
@@ -493,14 +518,10 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
             format!("listening for SCTP on {spec}"),
         );
     }
-    // 4. Refresh options on every wanted socket and append at the tail.
-    let mut tail: *mut *mut ffi::ap_listen_rec = ptr::addr_of_mut!(ffi::ap_listeners);
-    // SAFETY: walking httpd's list in the single-threaded parent.
-    unsafe {
-        while !(*tail).is_null() {
-            tail = ptr::addr_of_mut!((**tail).next);
-        }
-    }
+    // 4. Refresh options on every wanted socket and put them, in order, at
+    //    the head (module comment: why not the tail).
+    let mut head: *mut ffi::ap_listen_rec = ptr::null_mut();
+    let mut tail: *mut *mut ffi::ap_listen_rec = &mut head;
     let mut err = None;
     each(|l| {
         if l.wanted == 0 || err.is_some() {
@@ -515,12 +536,18 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
         l.rec.active = 1;
         l.rec.accept_func = None;
         l.rec.next = ptr::null_mut();
-        // SAFETY: `tail` points at the last `next` link of ap_listeners.
+        // SAFETY: `tail` points at the last `next` link of our chain.
         unsafe {
             *tail = &mut l.rec;
             tail = ptr::addr_of_mut!(l.rec.next);
         }
     });
+    // SAFETY: single-threaded parent; our chain ends in a null link, which
+    // now takes core's list.
+    unsafe {
+        *tail = ffi::ap_listeners;
+        ffi::ap_listeners = head;
+    }
     err.map_or(Ok(()), Err)
 }
 

@@ -243,6 +243,19 @@ pub fn set_buffer(fd: BorrowedFd<'_>, which: SocketBuffer, bytes: usize) -> Resu
     Ok(got.max(0) as usize / 2)
 }
 
+/// `IPV6_V6ONLY` of an AF_INET6 socket: with `false` (dual stack), an SCTP
+/// socket bound to `::` also takes IPv4 peers, and one association may
+/// hold IPv4 and IPv6 paths of a multihomed peer.
+pub fn set_v6only(fd: BorrowedFd<'_>, on: bool) -> Result<(), Error> {
+    setsockopt_at(
+        fd,
+        libc::IPPROTO_IPV6,
+        libc::IPV6_V6ONLY,
+        &(on as libc::c_int),
+        "IPV6_V6ONLY",
+    )
+}
+
 /// `SCTP_INITMSG`: streams and INIT retransmission for new associations.
 pub fn set_initmsg(fd: BorrowedFd<'_>, m: &InitMsg) -> Result<(), Error> {
     let v = raw::sctp_initmsg {
