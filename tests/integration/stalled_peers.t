@@ -26,6 +26,7 @@ chmod 0755, $dir;
 mkdir "$dir/htdocs";
 { open my $f, '>', "$dir/htdocs/large.bin" or die; print $f 'x' x (4 << 20); }
 { open my $f, '>', "$dir/htdocs/index.html" or die; print $f "still serving\n"; }
+{ open my $f, '>', "$dir/htdocs/tail.bin" or die; print $f 'y' x (100 << 10); }
 
 # Enough workers for every peer at once, so that each is served as soon
 # as it asks; small send buffers keep the VM's memory bounded (the kernel
@@ -75,6 +76,32 @@ if ($left) {
 my $final = eventually(60, 0, sub { sctp_assocs($PORT) });
 diag("all gone after " . sprintf('%.1f', time - $asked) . " s") if $left;
 close $_->socket_handle for @peers;
+
+# Peers whose whole (smaller) response is queued in the kernel when the
+# connection ends (Connection: close) and who never read: the end of the
+# connection waits while they take data, then aborts them too.
+my $TAIL = 20;
+my @tail;
+for (1 .. $TAIL) {
+    my $c = eval { SCTPClient->new(port => $PORT, rcvbuf => 16 << 10, timeout => 5) } or last;
+    $c->send_raw("GET /tail.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    push @tail, $c;
+}
+$asked = time;
+is(scalar @tail, $TAIL, "$TAIL peers asked for a 100 KB file with Connection: close");
+$deadline = $asked + $TIMEOUT + 2;
+while (1) {
+    $left = sctp_assocs($PORT);
+    last if !$left || time > $deadline;
+    sleep 0.1;
+}
+is($left, 0, sprintf('their associations are gone %.1f s after the last request (Timeout %d + 2 s)', time - $asked, $TIMEOUT));
+eventually(60, 0, sub { sctp_assocs($PORT) });
+close $_->socket_handle for @tail;
+my $tail_aborts = eventually(10, $TAIL, sub {
+    scalar(() = (slurp("$dir/error_log") // '') =~ /peer 127\.0\.0\.1 took none of the response's last data for \d+ s \(Timeout\) after the connection ended: aborting/g);
+});
+is($tail_aborts, $TAIL, 'each is logged at info with the peer');
 
 # One info line per abort, naming the peer.
 my $aborts = eventually(10, $PEERS, sub {
