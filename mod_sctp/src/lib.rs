@@ -451,6 +451,13 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,
         );
+        // mod_logio's byte counter, for %O (output_filter.rs).
+        ffi::ap_hook_optional_fn_retrieve(
+            Some(output_filter::retrieve_optional_fns),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
         ffi::ap_hook_post_read_request(
             Some(connection::post_read_request),
             ptr::null(),

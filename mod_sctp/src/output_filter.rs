@@ -15,16 +15,36 @@
 //! response) releases the request's stream.
 //!
 //! Writes are blocking with the connection's timeout (apr-sctp waits for
-//! writability). Between calls the filter keeps at most `HOLD_MAX` bytes of
-//! a response that has neither ended nor been flushed (in the association,
-//! not the per-thread buffer), as CORE keeps small writes back on TCP:
-//! httpd passes a response's headers and its body in separate calls, and
-//! without this every small response took two messages (two sendmsg, two
-//! DATA chunks). FLUSH, EOR and EOC send everything, so when a response's
-//! EOR is handled every byte of it is in the kernel: EOR buckets (whose
-//! destruction logs the request and frees its pool) are destroyed only after
-//! the response's bytes were sent, and the event MPM's write completion finds
-//! nothing pending.
+//! writability). Like CORE on TCP, the filter may keep at most `HOLD_MAX`
+//! bytes of a response that has neither ended nor been flushed between
+//! calls (in the association, not the per-thread buffer): httpd passes a
+//! response's headers and its body in separate calls, and without this
+//! every small response took two messages (two sendmsg, two DATA chunks).
+//! It keeps CORE's contract for such bytes, which every httpd caller
+//! relies on:
+//! * SCTP_OUT is the connection's last output filter: CORE, below it, is
+//!   taken out of the chain at the first call (it never got a byte anyway),
+//!   so the calls with no brigade that httpd makes to the last filter reach
+//!   SCTP_OUT and send what it holds. mod_proxy's tunnels
+//!   (`ap_proxy_tunnel_run`: websockets, CONNECT) pass what they read
+//!   without FLUSH and then make that call when `c->data_in_output_filters`
+//!   is set; the event MPM's write completion makes it too;
+//! * `c->data_in_output_filters` is set while bytes are held, and cleared
+//!   when nothing is;
+//! * FLUSH, EOR and EOC send everything (httpd's sync MPMs pass a FLUSH when
+//!   a connection goes idle), so when a response's EOR is handled every
+//!   byte of it is in the kernel: EOR buckets (whose destruction logs the
+//!   request and frees its pool) are destroyed only after the response's
+//!   bytes were sent, and the event MPM's write completion finds nothing
+//!   pending.
+//!
+//! Every byte sent is counted for mod_logio (`%O`), as CORE does.
+//!
+//! A peer that takes no data for the connection's `Timeout` (a send timed
+//! out) or still has response data queued when its connection ends without
+//! having taken any for `Timeout` gets an ABORT (SO_LINGER 0), logged at
+//! info: the kernel would otherwise keep the association and its send
+//! queue long after httpd gave up on it.
 
 use crate::association::Assoc;
 use crate::brigade;
@@ -33,7 +53,10 @@ use crate::messages::Coalescer;
 use apr_sctp::sctp::SndInfo;
 use std::cell::RefCell;
 use std::io::IoSlice;
+use std::os::fd::AsRawFd;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// SCTP payload protocol identifier for HTTP (IANA: 63).
 pub const PPID_HTTP: u32 = 63;
@@ -46,7 +69,36 @@ pub const HOLD_MAX: usize = 4096;
 const DRAIN_LIMIT: usize = 1 << 20;
 /// The longest wait for the SHUTDOWN handshake at the end of a connection
 /// (one round trip when all goes well).
-const SHUTDOWN_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(1);
+
+/// mod_logio's `ap_logio_add_bytes_out` (0 without mod_logio), retrieved
+/// in each generation's optional_fn_retrieve hook.
+static LOGIO_ADD_BYTES_OUT: AtomicUsize = AtomicUsize::new(0);
+
+/// The type of `ap_logio_add_bytes_out` (mod_logio.h).
+type AddBytesOut = unsafe extern "C" fn(*mut ffi::conn_rec, ffi::apr_off_t);
+
+/// The optional_fn_retrieve hook: finds mod_logio's byte counter, as core
+/// does for its own output filter.
+pub(crate) unsafe extern "C" fn retrieve_optional_fns() {
+    // SAFETY: a NUL-terminated name; the registry of optional functions is
+    // complete once modules are loaded (this hook's contract).
+    let f = unsafe { ffi::apr_dynamic_fn_retrieve(c"ap_logio_add_bytes_out".as_ptr()) };
+    LOGIO_ADD_BYTES_OUT.store(f.map_or(0, |f| f as usize), Ordering::Relaxed);
+}
+
+/// Counts `n` bytes sent on `c` for mod_logio (`%O`).
+fn count_bytes_out(c: *mut ffi::conn_rec, n: usize) {
+    let p = LOGIO_ADD_BYTES_OUT.load(Ordering::Relaxed);
+    if p == 0 || n == 0 {
+        return;
+    }
+    // SAFETY: `p` is the address apr_dynamic_fn_retrieve returned for
+    // "ap_logio_add_bytes_out", a function of type AddBytesOut.
+    let f: AddBytesOut = unsafe { std::mem::transmute::<usize, AddBytesOut>(p) };
+    // SAFETY: `c` is the live connection being written.
+    unsafe { f(c, n as ffi::apr_off_t) };
+}
 
 thread_local! {
     /// The coalescing buffer. Nothing stays in it between calls of the
@@ -70,6 +122,7 @@ fn with_buffer<T>(cap: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
 
 /// One call's writer: the association, the buffer and what is pending in it.
 struct Writer<'a> {
+    c: *mut ffi::conn_rec,
     a: &'a mut Assoc,
     mem: &'a mut [u8],
     len: usize,
@@ -78,7 +131,12 @@ struct Writer<'a> {
 }
 
 /// Sends one message on `sid` with PPID 63.
-fn send(a: &mut Assoc, sid: u16, data: &[u8]) -> Result<(), ffi::apr_status_t> {
+fn send(
+    c: *mut ffi::conn_rec,
+    a: &mut Assoc,
+    sid: u16,
+    data: &[u8],
+) -> Result<(), ffi::apr_status_t> {
     let info = SndInfo {
         sid,
         flags: 0,
@@ -88,9 +146,10 @@ fn send(a: &mut Assoc, sid: u16, data: &[u8]) -> Result<(), ffi::apr_status_t> {
     // SAFETY: `sock` is the connection's live socket (the two crates'
     // bindgen types are the same C type).
     unsafe { apr_sctp::apr_socket::send(a.sock as *mut _, &[IoSlice::new(data)], &info) }
-        .map(|_| {
+        .map(|n| {
             a.counters.messages_out += 1;
-            a.counters.bytes_out += data.len() as u64;
+            a.counters.bytes_out += n as u64;
+            count_bytes_out(c, n);
         })
         .map_err(|rv| rv as ffi::apr_status_t)
 }
@@ -106,27 +165,47 @@ impl Writer<'_> {
         }
         self.sid = sid;
         self.a.response_sid = sid;
-        let Writer { a, mem, len, sid } = self;
-        Coalescer::new(mem, len).push(data, &mut |m| send(a, *sid, m))
+        let Writer {
+            c,
+            a,
+            mem,
+            len,
+            sid,
+        } = self;
+        Coalescer::new(mem, len).push(data, &mut |m| send(*c, a, *sid, m))
     }
 
     fn flush(&mut self) -> Result<(), ffi::apr_status_t> {
-        let Writer { a, mem, len, sid } = self;
-        Coalescer::new(mem, len).flush(&mut |m| send(a, *sid, m))
+        let Writer {
+            c,
+            a,
+            mem,
+            len,
+            sid,
+        } = self;
+        Coalescer::new(mem, len).flush(&mut |m| send(*c, a, *sid, m))
     }
 
-    /// See "End of connection" in the module docs.
+    /// See "End of connection" in docs/architecture.md.
     fn end_of_connection(&mut self, c: *mut ffi::conn_rec) {
         let fd = self.a.fd();
         // Start the graceful SHUTDOWN now (it follows the queued response):
         // the peer stops sending once it sees it. Closing while its data is
         // unread would make the kernel ABORT and drop the response.
         // SAFETY: shutdown on the connection's live descriptor.
-        unsafe { libc::shutdown(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::SHUT_WR) };
-        let until = std::time::Instant::now() + SHUTDOWN_WAIT;
+        unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_WR) };
+        let start = Instant::now();
+        // SAFETY: live connection and its server.
+        let timeout = unsafe { server_timeout(c) };
         let mut scratch = [0u8; 4096];
         let mut discarded = 0usize;
-        // Bounded in bytes and time: a peer that keeps sending gets an ABORT.
+        // Chunks of the response the peer has not acknowledged, and when
+        // that last went down.
+        let mut unsent = u32::MAX;
+        let mut progress = start;
+        // Bounded in bytes and time: a peer that keeps sending gets an
+        // ABORT (closing with unread data); one that takes nothing of what
+        // is queued for `timeout` gets one too (below).
         loop {
             while discarded < DRAIN_LIMIT {
                 match apr_sctp::sctp::recv_msg(fd, &mut scratch, libc::MSG_DONTWAIT) {
@@ -134,12 +213,23 @@ impl Writer<'_> {
                     _ => break,
                 }
             }
-            let gone = apr_sctp::sctp::status(fd).is_err();
-            if gone || discarded >= DRAIN_LIMIT || std::time::Instant::now() >= until {
+            let Ok(st) = apr_sctp::sctp::status(fd) else {
+                unsent = 0;
+                break;
+            };
+            let now = Instant::now();
+            let left = u32::from(st.unackdata) + u32::from(st.penddata);
+            if left < unsent {
+                unsent = left;
+                progress = now;
+            }
+            if discarded >= DRAIN_LIMIT
+                || (now >= start + SHUTDOWN_WAIT && (unsent == 0 || now >= progress + timeout))
+            {
                 break;
             }
             let mut p = libc::pollfd {
-                fd: std::os::fd::AsRawFd::as_raw_fd(&fd),
+                fd: fd.as_raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             };
@@ -156,8 +246,67 @@ impl Writer<'_> {
             self.a.demux.queued(),
             discarded
         );
+        if unsent > 0 && discarded < DRAIN_LIMIT {
+            abort_association(
+                self.a,
+                &format!(
+                    "took none of the response's last data for {} s (Timeout) after the connection ended",
+                    timeout.as_secs_f64()
+                ),
+            );
+        }
         // SAFETY: live connection; see the module docs for why.
         unsafe { (*c).aborted = 1 };
+    }
+}
+
+/// The server's `Timeout` for connection `c`.
+///
+/// # Safety
+/// `c` is a live connection.
+unsafe fn server_timeout(c: *mut ffi::conn_rec) -> Duration {
+    // SAFETY: a live connection has a live base server (caller's contract).
+    let us = unsafe { (*(*c).base_server).timeout };
+    Duration::from_micros(u64::try_from(us).unwrap_or(0))
+}
+
+/// Makes closing the association abort it (SO_LINGER 0): the peer took no
+/// data for too long, and the kernel would otherwise keep the association
+/// and its send queue after httpd closes it. Logged at info with the peer
+/// and what was left unsent.
+fn abort_association(a: &Assoc, why: &str) {
+    let fd = a.fd();
+    let Ok(st) = apr_sctp::sctp::status(fd) else {
+        return; // already gone: nothing is kept
+    };
+    let set = apr_sctp::sctp::set_abort_on_close(fd);
+    tracing::info!(
+        "connection {}: peer {} {why}: aborting the association ({} DATA chunk(s) of at most {} bytes unacknowledged or unsent, {} byte(s) sent){}",
+        a.conn_id,
+        a.peers_text(),
+        u32::from(st.unackdata) + u32::from(st.penddata),
+        st.fragmentation_point,
+        a.counters.bytes_out,
+        set.err().map(|e| format!("; {e}: it may linger")).unwrap_or_default()
+    );
+}
+
+/// Takes CORE out of the connection's output filters below `f`, so that
+/// SCTP_OUT is the last filter (see the module docs).
+///
+/// # Safety
+/// `f` is the live SCTP_OUT filter.
+unsafe fn take_out_core(f: *mut ffi::ap_filter_t) {
+    // SAFETY: live filters of a live connection; their records are static.
+    unsafe {
+        let next = (*f).next;
+        if next.is_null() || (*next).frec.is_null() || (*(*next).frec).name.is_null() {
+            return;
+        }
+        let name = std::ffi::CStr::from_ptr((*(*next).frec).name);
+        if name.to_bytes().eq_ignore_ascii_case(b"CORE") {
+            ffi::ap_remove_output_filter(next);
+        }
     }
 }
 
@@ -169,14 +318,24 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
     // SAFETY: httpd passes a live filter whose ctx we set in pre_connection
     // (the connection's Assoc).
     let (c, a) = unsafe { ((*f).c, &mut *((*f).ctx as *mut Assoc)) };
-    if bb.is_null() {
-        return 0;
-    }
+    // SAFETY: live filter.
+    unsafe { take_out_core(f) };
     // SAFETY: live connection.
     if unsafe { (*c).aborted } != 0 {
-        // SAFETY: live brigade.
-        unsafe { brigade::cleanup(bb) };
+        a.held.clear();
+        // SAFETY: live connection and (if any) brigade.
+        unsafe {
+            (*c).data_in_output_filters = 0;
+            if !bb.is_null() {
+                brigade::cleanup(bb);
+            }
+        }
         return ffi::APR_ECONNABORTED as ffi::apr_status_t;
+    }
+    if bb.is_null() && a.held.is_empty() {
+        // SAFETY: live connection.
+        unsafe { (*c).data_in_output_filters = 0 };
+        return 0;
     }
     let cap = a.max_message;
     with_buffer(cap, |mem| {
@@ -184,12 +343,14 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
         let held = std::mem::take(&mut a.held);
         mem[..held.len()].copy_from_slice(&held);
         let mut w = Writer {
+            c,
             len: held.len(),
             sid: a.held_sid,
             a,
             mem,
         };
-        // SAFETY: live connection and brigade.
+        // SAFETY: live connection and brigade (or none: a call with no
+        // brigade sends what is held).
         unsafe { write_brigade(&mut w, c, bb) }
     })
 }
@@ -197,7 +358,7 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
 /// The body of [`filter`], with this call's writer.
 ///
 /// # Safety
-/// `c` and `bb` are the filter's live connection and brigade.
+/// `c` is the filter's live connection, `bb` its live brigade or null.
 unsafe fn write_brigade(
     w: &mut Writer<'_>,
     c: *mut ffi::conn_rec,
@@ -206,6 +367,9 @@ unsafe fn write_brigade(
     let result = (|| -> Result<(), ffi::apr_status_t> {
         // SAFETY: walking and consuming the live brigade bucket by bucket.
         unsafe {
+            if bb.is_null() {
+                return w.flush();
+            }
             while let Some(b) = brigade::first(bb) {
                 if brigade::is_metadata(b) {
                     // FLUSH, EOR (end of a response) and EOC (end of the
@@ -240,9 +404,10 @@ unsafe fn write_brigade(
         }
     })();
     // A little of an unfinished response may wait for the next call (see
-    // the module docs); FLUSH, EOR and EOC above left nothing pending.
+    // the module docs); FLUSH, EOR and EOC above left nothing pending, nor
+    // does a call with no brigade.
     let result = result.and_then(|_| {
-        if w.len > 0 && w.len <= HOLD_MAX {
+        if w.len > 0 && w.len <= HOLD_MAX && !bb.is_null() {
             w.a.held = w.mem[..w.len].to_vec();
             w.a.held_sid = w.sid;
             w.len = 0;
@@ -251,6 +416,9 @@ unsafe fn write_brigade(
             w.flush()
         }
     });
+    // SAFETY: live connection. (CORE's contract: callers such as mod_proxy's
+    // tunnels ask the last filter to send when this is set.)
+    unsafe { (*c).data_in_output_filters = (!w.a.held.is_empty()).into() };
     match result {
         Ok(()) => 0,
         Err(rv) => {
@@ -262,10 +430,22 @@ unsafe fn write_brigade(
                 w.a.counters.bytes_out,
                 crate::apr_error(rv)
             );
+            let why = if rv == ffi::APR_TIMEUP as ffi::apr_status_t {
+                // SAFETY: live connection.
+                let t = unsafe { server_timeout(c) };
+                format!("took no data for {} s (Timeout)", t.as_secs_f64())
+            } else {
+                format!("could not be sent to ({})", crate::apr_error(rv))
+            };
+            abort_association(w.a, &why);
+            w.a.held.clear();
             // SAFETY: live connection and brigade.
             unsafe {
                 (*c).aborted = 1;
-                brigade::cleanup(bb);
+                (*c).data_in_output_filters = 0;
+                if !bb.is_null() {
+                    brigade::cleanup(bb);
+                }
             }
             rv
         }

@@ -421,6 +421,17 @@ fn getsockopt_at<T: Copy>(
     }
 }
 
+/// Sets `SO_LINGER {on, 0}` on a one-to-one socket: closing it then aborts
+/// the association (ABORT) at once instead of a graceful SHUTDOWN that waits
+/// for the peer to take the queued data.
+pub fn set_abort_on_close(fd: BorrowedFd<'_>) -> Result<(), Error> {
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    setsockopt_at(fd, libc::SOL_SOCKET, libc::SO_LINGER, &l, "SO_LINGER")
+}
+
 /// `SCTP_STATUS` of the socket's association.
 pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
     // SAFETY: all-zero is a valid sctp_status (plain integers and bytes).
@@ -801,24 +812,7 @@ impl SctpSocket {
 
     /// Sets `SO_LINGER {on, 0}`: closing then aborts the association (ABORT).
     pub fn set_abort_on_close(&self) -> Result<(), Error> {
-        let l = libc::linger {
-            l_onoff: 1,
-            l_linger: 0,
-        };
-        // SAFETY: `l` is a live linger struct of the size passed.
-        cvt(
-            unsafe {
-                libc::setsockopt(
-                    self.raw(),
-                    libc::SOL_SOCKET,
-                    libc::SO_LINGER,
-                    &l as *const libc::linger as *const libc::c_void,
-                    std::mem::size_of::<libc::linger>() as libc::socklen_t,
-                )
-            },
-            "SO_LINGER",
-        )
-        .map(drop)
+        set_abort_on_close(self.fd.as_fd())
     }
 
     fn raw(&self) -> RawFd {
