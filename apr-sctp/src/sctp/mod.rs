@@ -268,7 +268,7 @@ pub struct Timers {
     pub rto_min: Option<u32>,
     pub rto_max: Option<u32>,
     /// `SCTP_PEER_ADDR_PARAMS` `spp_hbinterval`: heartbeat interval of
-    /// idle paths (heartbeats stay enabled).
+    /// idle paths (set with SPP_HB_ENABLE: heartbeats on, as by default).
     pub hb_interval: Option<u32>,
     /// `spp_pathmaxrxt`: timeouts in a row before a path is unreachable.
     pub path_max_retrans: Option<u16>,
@@ -301,9 +301,14 @@ pub fn set_timers(fd: BorrowedFd<'_>, t: &Timers) -> Result<(), Error> {
             spp_pathmaxrxt: t.path_max_retrans.unwrap_or(0),
             spp_pathmtu: 0,
             spp_sackdelay: 0,
-            // No flag: heartbeats, PMTU discovery and delayed SACK stay as
-            // they are.
-            spp_flags: 0,
+            // The kernel ignores spp_hbinterval without SPP_HB_ENABLE
+            // (heartbeats are on by default: the flag changes nothing else).
+            // PMTU discovery and delayed SACK stay as they are.
+            spp_flags: if t.hb_interval.is_some() {
+                raw::SPP_HB_ENABLE
+            } else {
+                0
+            },
             spp_ipv6_flowlabel: 0,
             spp_dscp: 0,
         });
