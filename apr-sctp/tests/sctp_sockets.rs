@@ -366,7 +366,11 @@ fn timers_on_a_listener_reach_accepted_associations() {
         assert_eq!(defaults.rto_min, Some(v), "{defaults:?}");
     }
     if let Some(v) = sysctl("path_max_retrans") {
-        assert_eq!(defaults.path_max_retrans.map(u32::from), Some(v), "{defaults:?}");
+        assert_eq!(
+            defaults.path_max_retrans.map(u32::from),
+            Some(v),
+            "{defaults:?}"
+        );
     }
     let want = sctp::Timers {
         rto_initial: Some(300),
@@ -387,7 +391,10 @@ fn timers_on_a_listener_reach_accepted_associations() {
     c.connect(&addr).expect("connect");
     let (s, _) = l.accept().expect("accept");
     let got = sctp::timers(s.as_fd()).expect("timers of the accepted association");
-    assert_eq!(got, want, "the server's association inherits the listener's timers");
+    assert_eq!(
+        got, want,
+        "the server's association inherits the listener's timers"
+    );
     // The client kept the kernel's defaults.
     let theirs = sctp::timers(c.as_fd()).expect("client timers");
     assert_eq!(theirs.path_max_retrans, defaults.path_max_retrans);
@@ -398,7 +405,10 @@ fn timers_on_a_listener_reach_accepted_associations() {
     };
     sctp::set_timers(l.as_fd(), &only_max).expect("set rto_max alone");
     let now = sctp::timers(l.as_fd()).expect("listener timers");
-    assert_eq!((now.rto_min, now.rto_max, now.hb_interval), (Some(100), Some(2000), Some(700)));
+    assert_eq!(
+        (now.rto_min, now.rto_max, now.hb_interval),
+        (Some(100), Some(2000), Some(700))
+    );
     let bad = sctp::Timers {
         rto_min: Some(5000),
         ..Default::default()

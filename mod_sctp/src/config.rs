@@ -193,9 +193,9 @@ pub fn parse_size(directive: &str, s: &str, min: usize, max: usize) -> Result<us
 
 /// A size as the size directives accept it: `16K`, `256M`, `1000`.
 fn human_size(n: usize) -> String {
-    if n >= 1 << 20 && n % (1 << 20) == 0 {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
         format!("{}M", n >> 20)
-    } else if n >= 1 << 10 && n % (1 << 10) == 0 {
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
         format!("{}K", n >> 10)
     } else {
         n.to_string()
@@ -282,8 +282,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -326,7 +326,9 @@ fn atoi(s: &str) -> i32 {
     let n = digits
         .chars()
         .take_while(|c| c.is_ascii_digit())
-        .fold(0i64, |n, c| (n * 10 + i64::from(c as u8 - b'0')).min(i64::from(i32::MAX)));
+        .fold(0i64, |n, c| {
+            (n * 10 + i64::from(c as u8 - b'0')).min(i64::from(i32::MAX))
+        });
     (if neg { -n } else { n }) as i32
 }
 
@@ -560,7 +562,11 @@ impl Config {
                         .any(|e| a.host.as_deref() == Some(e.as_str())))
         };
         if let Some(old) = self.listeners.iter().find(|o| clash(o, &spec)) {
-            let at = old.place.as_ref().map(|p| format!(" ({p})")).unwrap_or_default();
+            let at = old
+                .place
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
             return Err(format!(
                 "{}: SCTP address {spec} is already configured by {} {old}{at}",
                 spec.origin, old.origin
@@ -627,7 +633,11 @@ impl Config {
         }
         if self.buckets_ratio > 0 && !self.listeners.is_empty() {
             let l = &self.listeners[0];
-            let at = l.place.as_ref().map(|p| format!(" ({p})")).unwrap_or_default();
+            let at = l
+                .place
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
             return Err(format!(
                 "ListenCoresBucketsRatio {}{} cannot be used with SCTP listeners ({} {l}{at}): \
                  httpd would duplicate them as TCP sockets. Remove ListenCoresBucketsRatio or set it to 0.",
@@ -687,9 +697,30 @@ impl Config {
             }
         };
         let order = [
-            (1usize, 2usize, set.rto_min, set.rto_max, eff.rto_min, eff.rto_max),
-            (1, 0, set.rto_min, set.rto_initial, eff.rto_min, eff.rto_initial),
-            (0, 2, set.rto_initial, set.rto_max, eff.rto_initial, eff.rto_max),
+            (
+                1usize,
+                2usize,
+                set.rto_min,
+                set.rto_max,
+                eff.rto_min,
+                eff.rto_max,
+            ),
+            (
+                1,
+                0,
+                set.rto_min,
+                set.rto_initial,
+                eff.rto_min,
+                eff.rto_initial,
+            ),
+            (
+                0,
+                2,
+                set.rto_initial,
+                set.rto_max,
+                eff.rto_initial,
+                eff.rto_max,
+            ),
         ];
         for (lo_i, hi_i, lo_set, hi_set, lo, hi) in order {
             if let (Some(lo), Some(hi)) = (lo, hi) {
@@ -787,7 +818,8 @@ mod tests {
         c.add_listen("127.0.0.1:80", None).unwrap();
         let e = c.add_sctp_listen(&["127.0.0.1:80"], None).unwrap_err();
         assert!(e.contains("already configured by Listen"), "{e}");
-        c.add_sctp_listen(&["127.0.0.2:80", "10.0.0.1"], None).unwrap();
+        c.add_sctp_listen(&["127.0.0.2:80", "10.0.0.1"], None)
+            .unwrap();
         let e = c.add_listen("10.0.0.1:80", None).unwrap_err();
         assert!(e.contains("already configured by SCTPListen"), "{e}");
         c.add_listen("10.0.0.1:81", None).unwrap();
@@ -797,11 +829,15 @@ mod tests {
     #[test]
     fn extra_addresses_are_literal_and_distinct() {
         let mut c = Config::default();
-        assert!(c.add_sctp_listen(&["127.0.0.1:80", "example.org"], None).is_err());
+        assert!(c
+            .add_sctp_listen(&["127.0.0.1:80", "example.org"], None)
+            .is_err());
         assert!(c
             .add_sctp_listen(&["127.0.0.1:80", "127.0.0.2", "127.0.0.2"], None)
             .is_err());
-        assert!(c.add_sctp_listen(&["127.0.0.1:80", "127.0.0.1"], None).is_err());
+        assert!(c
+            .add_sctp_listen(&["127.0.0.1:80", "127.0.0.1"], None)
+            .is_err());
         assert!(c.add_sctp_listen(&["80", "127.0.0.2"], None).is_err());
         assert!(c.add_sctp_listen(&[], None).is_err());
         c.add_sctp_listen(&["127.0.0.1:80", "[::1]"], None).unwrap();
@@ -849,7 +885,10 @@ mod tests {
         for w in ["sctp", "SCTP", "Sctp"] {
             assert_eq!(protocol_word(w), ProtocolWord::Sctp, "{w}");
         }
-        for w in ["sctpp", "stcp", "scpt", "scp", "sttp", "sct", "sctq", "sctp6", "SCTP4", "sctps", "xsctp", "SCTPP"] {
+        for w in [
+            "sctpp", "stcp", "scpt", "scp", "sttp", "sct", "sctq", "sctp6", "SCTP4", "sctps",
+            "xsctp", "SCTPP",
+        ] {
             assert_eq!(protocol_word(w), ProtocolWord::Misspelled, "{w}");
         }
         for w in ["tcp", "sc", "stcpx"] {
@@ -872,14 +911,26 @@ mod tests {
         assert!(c.check().is_ok());
         c.core_directive("Listen", "8082 tcp", here(6));
         assert!(c.check().is_ok());
-        assert!(c.warnings[0].contains("line 6 of /etc/apache2/x.conf"), "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("line 6 of /etc/apache2/x.conf"),
+            "{:?}",
+            c.warnings
+        );
         c.core_directive("Listen", "8080 sctpp", here(7));
         let e = c.check().unwrap_err();
-        assert!(e.contains("line 7 of /etc/apache2/x.conf") && e.contains("misspelling of 'sctp'"), "{e}");
+        assert!(
+            e.contains("line 7 of /etc/apache2/x.conf") && e.contains("misspelling of 'sctp'"),
+            "{e}"
+        );
         assert_eq!(c.listeners.len(), 1);
         // SCTPListen after a Listen … sctp names the Listen's line.
-        let e = c.add_sctp_listen(&["127.0.0.1:80"], Some(here(9))).unwrap_err();
-        assert!(e.contains("already configured by Listen 127.0.0.1:80 (line 3 of"), "{e}");
+        let e = c
+            .add_sctp_listen(&["127.0.0.1:80"], Some(here(9)))
+            .unwrap_err();
+        assert!(
+            e.contains("already configured by Listen 127.0.0.1:80 (line 3 of"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -893,7 +944,8 @@ mod tests {
         c.core_directive("Listen", "8080 SCTP", here(5));
         let e = c.check().unwrap_err();
         assert!(
-            e.contains("ListenCoresBucketsRatio 2 (line 4 of") && e.contains("Listen *:8080 (line 5 of"),
+            e.contains("ListenCoresBucketsRatio 2 (line 4 of")
+                && e.contains("Listen *:8080 (line 5 of"),
             "{e}"
         );
         assert_eq!(atoi(" 12ab"), 12);
@@ -926,16 +978,25 @@ mod tests {
         };
         c.set_place("SCTPMaxStreamQueue", here(11));
         let e = c.check().unwrap_err();
-        assert!(e.contains("(2097152 bytes (line 11 of /etc/apache2/x.conf))"), "{e}");
+        assert!(
+            e.contains("(2097152 bytes (line 11 of /etc/apache2/x.conf))"),
+            "{e}"
+        );
         assert!(e.contains("(1048576 bytes (the default))"), "{e}");
     }
 
     #[test]
     fn size_errors_name_suffixes_and_range() {
         let e = parse_stream_queue("12G").unwrap_err();
-        assert!(e.contains("16K to 256M") && e.contains("K or M suffix"), "{e}");
+        assert!(
+            e.contains("16K to 256M") && e.contains("K or M suffix"),
+            "{e}"
+        );
         let e = parse_stream_queue("1000").unwrap_err();
-        assert!(e.contains("16K to 256M") && e.contains("K or M suffix"), "{e}");
+        assert!(
+            e.contains("16K to 256M") && e.contains("K or M suffix"),
+            "{e}"
+        );
         let e = parse_message_size("1000").unwrap_err();
         assert!(e.contains("1K to 128K"), "{e}");
     }
@@ -948,9 +1009,15 @@ mod tests {
         assert_eq!(parse_millis("SCTPRTOMin", "86400s"), Ok(86_400_000));
         for bad in ["0", "86401s", "-1", "1.5s", "fast", ""] {
             let e = parse_millis("SCTPRTOMin", bad).unwrap_err();
-            assert!(e.contains("SCTPRTOMin") && e.contains("1 ms to 86400 s"), "{e}");
+            assert!(
+                e.contains("SCTPRTOMin") && e.contains("1 ms to 86400 s"),
+                "{e}"
+            );
         }
-        assert_eq!(parse_retransmissions("SCTPMaxRetransmissions", "10"), Ok(10));
+        assert_eq!(
+            parse_retransmissions("SCTPMaxRetransmissions", "10"),
+            Ok(10)
+        );
         assert!(parse_retransmissions("SCTPMaxRetransmissions", "0").is_err());
         assert!(parse_retransmissions("SCTPMaxRetransmissions", "65536").is_err());
     }
@@ -1019,7 +1086,10 @@ mod tests {
             path_max_retrans: Some(5),
             ..short
         };
-        assert_eq!(capped.path_failure_ms(), Some(100 + 200 + 400 + 800 + 1000 + 1000));
+        assert_eq!(
+            capped.path_failure_ms(),
+            Some(100 + 200 + 400 + 800 + 1000 + 1000)
+        );
         assert_eq!(Failover::default().path_failure_ms(), None);
         assert_eq!(c.effective_failover().path_max_retrans, Some(11));
         // Unknown kernel defaults: only what is set is compared.

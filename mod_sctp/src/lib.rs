@@ -146,7 +146,10 @@ fn read_core_directives(cfg: &mut Config) {
                 let name = (*d).directive;
                 if !name.is_null() {
                     let name = CStr::from_ptr(name).to_string_lossy();
-                    if name.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("Listen")) {
+                    if name
+                        .get(..6)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("Listen"))
+                    {
                         let args = (*d).args;
                         let args = if args.is_null() {
                             "".into()

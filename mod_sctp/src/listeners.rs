@@ -287,7 +287,9 @@ fn apply_options(fd: BorrowedFd<'_>, cfg: &Config) -> Result<(), String> {
             assoc_max_retrans: f.assoc_max_retrans,
         },
     )
-    .map_err(|e| format!("failover settings (SCTPRTO*, SCTPHeartbeatInterval, SCTP*MaxRetransmissions): {e}"))?;
+    .map_err(|e| {
+        format!("failover settings (SCTPRTO*, SCTPHeartbeatInterval, SCTP*MaxRetransmissions): {e}")
+    })?;
     Ok(())
 }
 

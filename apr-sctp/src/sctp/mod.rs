@@ -331,7 +331,12 @@ pub fn timers(fd: BorrowedFd<'_>) -> Result<Timers, Error> {
     getsockopt(fd, raw::SCTP_RTOINFO, &mut rto, "SCTP_RTOINFO")?;
     // SAFETY: plain data; the kernel fills it (assoc id 0, any address).
     let mut pp: raw::sctp_paddrparams = unsafe { std::mem::zeroed() };
-    getsockopt(fd, raw::SCTP_PEER_ADDR_PARAMS, &mut pp, "SCTP_PEER_ADDR_PARAMS")?;
+    getsockopt(
+        fd,
+        raw::SCTP_PEER_ADDR_PARAMS,
+        &mut pp,
+        "SCTP_PEER_ADDR_PARAMS",
+    )?;
     let mut ap = raw::sctp_assocparams::default();
     getsockopt(fd, raw::SCTP_ASSOCINFO, &mut ap, "SCTP_ASSOCINFO")?;
     let pp = pp.0;

@@ -180,10 +180,22 @@ mod tests {
         assert_eq!(size_of::<sctp_assocparams>(), 20);
         assert_eq!(size_of::<sctp_paddrparams>(), 156);
         assert_eq!(std::mem::align_of::<sctp_paddrparams>(), 4);
-        assert_eq!(std::mem::offset_of!(sctp_paddrparams_packed, spp_hbinterval), 132);
-        assert_eq!(std::mem::offset_of!(sctp_paddrparams_packed, spp_pathmaxrxt), 136);
-        assert_eq!(std::mem::offset_of!(sctp_paddrparams_packed, spp_pathmtu), 138);
-        assert_eq!(std::mem::offset_of!(sctp_paddrparams_packed, spp_flags), 146);
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_hbinterval),
+            132
+        );
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_pathmaxrxt),
+            136
+        );
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_pathmtu),
+            138
+        );
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_flags),
+            146
+        );
         assert_eq!(std::mem::offset_of!(sctp_paddrparams_packed, spp_dscp), 154);
     }
 }
