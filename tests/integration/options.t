@@ -93,7 +93,7 @@ system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
                             extra => "Listen 127.0.0.1:8813 sctp\nSCTPSendBuffer 16K\n");
     close $b;
     my $bad = `/usr/sbin/apache2 -t -f $dir/bad.conf 2>&1`;
-    like($bad, qr/SCTPSendBuffer \(16384 bytes\) is smaller than SCTPMaxMessageSize/, 'apache2 -t: SCTPSendBuffer below the message size is refused');
+    like($bad, qr/SCTPSendBuffer 16384 bytes \(line \d+ of \Q$dir\E\/bad.conf\) is smaller than SCTPMaxMessageSize 32768 bytes \(the default\)/, 'apache2 -t: SCTPSendBuffer below the message size is refused');
     like(`/usr/sbin/apache2 -t -f $dir/bad.conf -c 'SCTPSendBuffer 1K' 2>&1`, qr/SCTPSendBuffer: 1024 is outside/, 'apache2 -t: SCTPSendBuffer 1K is out of range');
 }
 eventually(20, 0, sub { scalar(sctp_listening(8810)) ? 1 : 0 });

@@ -32,8 +32,8 @@ my @cases = (
     # Contradicting directives, with the line of each.
     ["SCTPInStreams 32\nSCTPOutStreams 8", qr/SCTPOutStreams 8 \(line \d+ of [^)]+\) is below SCTPInStreams 32 \(line \d+ of [^)]+\).*at least 32/, 2],
     ["SCTPInStreams 32", qr/SCTPOutStreams 16 \(the default\) is below SCTPInStreams 32/, 1],
-    ["SCTPMaxStreamQueue 2M\nSCTPMaxAssociationQueue 1M", qr/SCTPMaxAssociationQueue \(1048576 bytes \(line \d+ of [^)]+\)\) is smaller than SCTPMaxStreamQueue/, 2],
-    ["SCTPMaxMessageSize 64K\nSCTPSendBuffer 32K", qr/SCTPSendBuffer \(32768 bytes \(line \d+ of [^)]+\)\) is smaller than SCTPMaxMessageSize \(65536 bytes \(line/, 2],
+    ["SCTPMaxStreamQueue 2M\nSCTPMaxAssociationQueue 1M", qr/SCTPMaxAssociationQueue 1048576 bytes \(line \d+ of [^)]+\) is smaller than SCTPMaxStreamQueue 2097152 bytes \(line/, 2],
+    ["SCTPMaxMessageSize 64K\nSCTPSendBuffer 32K", qr/SCTPSendBuffer 32768 bytes \(line \d+ of [^)]+\) is smaller than SCTPMaxMessageSize 65536 bytes \(line/, 2],
     ["Listen 127.0.0.1:8707 sctp\nListenCoresBucketsRatio 2", qr/ListenCoresBucketsRatio 2 \(line \d+ of [^)]+\) cannot be used with SCTP listeners \(Listen 127\.0\.0\.1:8707 \(line/, 2],
     # Failover directives: ranges and order.
     ['SCTPRTOMin 0', qr/SCTPRTOMin: '0' is not a time from 1 ms to 86400 s/],
