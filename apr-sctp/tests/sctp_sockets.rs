@@ -347,3 +347,72 @@ fn round_robin_scheduler_lets_a_small_message_pass_a_queue() {
     assert_eq!(fcfs, 8, "first come, first served: after all eight");
     assert!(rr < fcfs, "round robin: after {rr} of eight");
 }
+
+/// Failover timers set on a listener are what its accepted associations
+/// run with (read back on the server's end of the association), and a
+/// fresh socket reports the kernel's defaults. Values are multiples of
+/// 10 ms, exact at any HZ.
+#[test]
+fn timers_on_a_listener_reach_accepted_associations() {
+    need_sctp!();
+    let fresh = SctpSocket::new(Domain::V4).expect("socket");
+    let defaults = sctp::timers(fresh.as_fd()).expect("timers of a fresh socket");
+    let sysctl = |name: &str| {
+        std::fs::read_to_string(format!("/proc/sys/net/sctp/{name}"))
+            .ok()
+            .and_then(|t| t.trim().parse::<u32>().ok())
+    };
+    if let Some(v) = sysctl("rto_min") {
+        assert_eq!(defaults.rto_min, Some(v), "{defaults:?}");
+    }
+    if let Some(v) = sysctl("path_max_retrans") {
+        assert_eq!(
+            defaults.path_max_retrans.map(u32::from),
+            Some(v),
+            "{defaults:?}"
+        );
+    }
+    let want = sctp::Timers {
+        rto_initial: Some(300),
+        rto_min: Some(100),
+        rto_max: Some(1000),
+        hb_interval: Some(700),
+        path_max_retrans: Some(1),
+        assoc_max_retrans: Some(4),
+    };
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let l = SctpSocket::new(Domain::V4).expect("socket");
+    sctp::set_timers(l.as_fd(), &want).expect("set_timers on the listener");
+    assert_eq!(sctp::timers(l.as_fd()).expect("listener timers"), want);
+    l.bind(&any).expect("bind");
+    l.listen(8).expect("listen");
+    let addr = local_addr(&l);
+    let c = SctpSocket::new(Domain::V4).expect("client socket");
+    c.connect(&addr).expect("connect");
+    let (s, _) = l.accept().expect("accept");
+    let got = sctp::timers(s.as_fd()).expect("timers of the accepted association");
+    assert_eq!(
+        got, want,
+        "the server's association inherits the listener's timers"
+    );
+    // The client kept the kernel's defaults.
+    let theirs = sctp::timers(c.as_fd()).expect("client timers");
+    assert_eq!(theirs.path_max_retrans, defaults.path_max_retrans);
+    // Partial updates keep the other values; min above max is refused.
+    let only_max = sctp::Timers {
+        rto_max: Some(2000),
+        ..Default::default()
+    };
+    sctp::set_timers(l.as_fd(), &only_max).expect("set rto_max alone");
+    let now = sctp::timers(l.as_fd()).expect("listener timers");
+    assert_eq!(
+        (now.rto_min, now.rto_max, now.hb_interval),
+        (Some(100), Some(2000), Some(700))
+    );
+    let bad = sctp::Timers {
+        rto_min: Some(5000),
+        ..Default::default()
+    };
+    let e = sctp::set_timers(l.as_fd(), &bad).unwrap_err();
+    assert_eq!((e.op, e.errno), ("SCTP_RTOINFO", libc::EINVAL));
+}

@@ -34,6 +34,24 @@ pub const MAX_BUFFER: usize = 64 * 1024 * 1024;
 pub const MAX_QUEUE: usize = 256 * 1024 * 1024;
 /// httpd's own default for `ListenBacklog`.
 pub const DEFAULT_BACKLOG: i32 = 511;
+/// Bounds of the RTO and heartbeat directives, in milliseconds: those of the
+/// kernel's `net.sctp.rto_*` and `net.sctp.hb_interval` sysctls (1 ms to a day).
+pub const MIN_TIMER_MS: u32 = 1;
+pub const MAX_TIMER_MS: u32 = 86_400_000;
+
+/// Where a directive was written, for messages: `line 12 of /etc/apache2/x.conf`,
+/// as httpd's own AH00526 names a line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Place {
+    pub file: String,
+    pub line: u32,
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} of {}", self.line, self.file)
+    }
+}
 
 /// Where an SCTP listener binds: one primary address (or the wildcard) and a
 /// port, plus extra local addresses bound to the same port (multihoming).
@@ -46,6 +64,8 @@ pub struct ListenSpec {
     pub extra: Vec<String>,
     /// How the administrator wrote it, for messages.
     pub origin: &'static str,
+    /// Where (None when not known, e.g. in unit tests).
+    pub place: Option<Place>,
 }
 
 impl ListenSpec {
@@ -152,11 +172,242 @@ pub fn parse_size(directive: &str, s: &str, min: usize, max: usize) -> Result<us
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("{directive}: '{s}' is not a size in bytes"))?;
+        .ok_or_else(|| {
+            format!(
+                "{directive}: '{s}' is not a size: write a number of bytes from {} to {}, \
+                 with an optional K or M suffix (e.g. 256K, 1M)",
+                human_size(min),
+                human_size(max)
+            )
+        })?;
     if !(min..=max).contains(&n) {
-        return Err(format!("{directive}: {n} is outside {min}..{max} bytes"));
+        return Err(format!(
+            "{directive}: {n} is outside {min}..{max} bytes ({} to {}; a number of bytes \
+             with an optional K or M suffix)",
+            human_size(min),
+            human_size(max)
+        ));
     }
     Ok(n)
+}
+
+/// A size as the size directives accept it: `16K`, `256M`, `1000`.
+fn human_size(n: usize) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{}M", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{}K", n >> 10)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Parses a time for the RTO and heartbeat directives: milliseconds, as
+/// `300`, `300ms` or `2s`, from 1 ms to 86400 s (the kernel's bounds).
+pub fn parse_millis(directive: &str, s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let (num, mult) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1u64)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000u64)
+    } else {
+        (t, 1u64)
+    };
+    let ms = num
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|n| (u64::from(MIN_TIMER_MS)..=u64::from(MAX_TIMER_MS)).contains(n));
+    ms.map(|n| n as u32).ok_or_else(|| {
+        format!(
+            "{directive}: '{s}' is not a time from 1 ms to 86400 s: write milliseconds \
+             (e.g. 200 or 200ms) or seconds (e.g. 2s)"
+        )
+    })
+}
+
+/// Parses a retransmission count for `SCTPPathMaxRetransmissions` /
+/// `SCTPMaxRetransmissions` (the kernel keeps them in 16 bits; 0 would mean
+/// "unchanged").
+pub fn parse_retransmissions(directive: &str, s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u32>() {
+        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+        _ => Err(format!(
+            "{directive}: '{s}' is not a number of retransmissions from 1 to 65535"
+        )),
+    }
+}
+
+/// What the protocol word of a `Listen` line means to mod_sctp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolWord {
+    /// `sctp`, in any case: an SCTP listener.
+    Sctp,
+    /// One edit from `sctp` (`sctpp`, `stcp`, `scp`) or `sctp` with more
+    /// (`sctp6`, `sctps`): surely meant SCTP, and core would serve TCP.
+    Misspelled,
+    /// Two edits from `sctp` (`tcp`, `sttp`): maybe meant SCTP.
+    Doubtful,
+    /// A protocol of core or another module (`http`, `https`, `h2`, ...).
+    Other,
+}
+
+/// Classifies the second word of a `Listen` line.
+pub fn protocol_word(word: &str) -> ProtocolWord {
+    let w = word.to_ascii_lowercase();
+    if w == "sctp" {
+        return ProtocolWord::Sctp;
+    }
+    // Protocols core and common modules use; "http" and "ftp" are two edits
+    // from "sctp" but are not misspellings of it.
+    if matches!(w.as_str(), "http" | "https" | "ftp" | "ftps") {
+        return ProtocolWord::Other;
+    }
+    match edit_distance(&w, "sctp") {
+        _ if w.contains("sctp") => ProtocolWord::Misspelled,
+        0..=1 => ProtocolWord::Misspelled,
+        2 => ProtocolWord::Doubtful,
+        _ => ProtocolWord::Other,
+    }
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`
+/// (optimal string alignment distance). Only for short words: bounded by
+/// the caller's input, a directive's argument.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().take(64).collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// Splits a directive's argument string into words as httpd's
+/// `ap_getword_conf` does for simple cases: white space separates, and
+/// quotes around a word are dropped.
+pub fn conf_words(args: &str) -> Vec<String> {
+    args.split_whitespace()
+        .map(|w| {
+            w.strip_prefix('"')
+                .and_then(|w| w.strip_suffix('"'))
+                .or_else(|| w.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')))
+                .unwrap_or(w)
+                .to_string()
+        })
+        .collect()
+}
+
+/// httpd's `atoi`, as core reads `ListenBacklog` and `ListenCoresBucketsRatio`:
+/// leading digits (with a sign), 0 when there are none.
+fn atoi(s: &str) -> i32 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let n = digits
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .fold(0i64, |n, c| {
+            (n * 10 + i64::from(c as u8 - b'0')).min(i64::from(i32::MAX))
+        });
+    (if neg { -n } else { n }) as i32
+}
+
+/// SCTP's failover timers and counters (`SCTP_RTOINFO`,
+/// `SCTP_PEER_ADDR_PARAMS`, `SCTP_ASSOCINFO`). `None`: not set by a
+/// directive (in `Config::failover`) or not known (in `Config::kernel`).
+/// Times in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Failover {
+    pub rto_initial: Option<u32>,
+    pub rto_min: Option<u32>,
+    pub rto_max: Option<u32>,
+    pub hb_interval: Option<u32>,
+    pub path_max_retrans: Option<u16>,
+    pub assoc_max_retrans: Option<u16>,
+}
+
+/// The failover settings, their directives and the `net.sctp.*` sysctls
+/// that give their defaults, in one table for messages and `from_sysctls`.
+pub const FAILOVER_NAMES: [(&str, &str); 6] = [
+    ("SCTPRTOInitial", "rto_initial"),
+    ("SCTPRTOMin", "rto_min"),
+    ("SCTPRTOMax", "rto_max"),
+    ("SCTPHeartbeatInterval", "hb_interval"),
+    ("SCTPPathMaxRetransmissions", "path_max_retrans"),
+    ("SCTPMaxRetransmissions", "association_max_retrans"),
+];
+
+impl Failover {
+    /// The kernel's defaults for new sockets, from `net.sctp.*`: `read` gets
+    /// a sysctl's name (as in `FAILOVER_NAMES`) and returns its text.
+    pub fn from_sysctls(read: impl Fn(&str) -> Option<String>) -> Failover {
+        let num = |name: &str| read(name).and_then(|t| t.trim().parse::<u64>().ok());
+        let ms = |name: &str| num(name).and_then(|n| u32::try_from(n).ok());
+        let count = |name: &str| num(name).map(|n| n.min(u64::from(u16::MAX)) as u16);
+        Failover {
+            rto_initial: ms("rto_initial"),
+            rto_min: ms("rto_min"),
+            rto_max: ms("rto_max"),
+            hb_interval: ms("hb_interval"),
+            path_max_retrans: count("path_max_retrans"),
+            assoc_max_retrans: count("association_max_retrans"),
+        }
+    }
+
+    /// Each value, or `other`'s where this one has none.
+    pub fn or(&self, other: &Failover) -> Failover {
+        Failover {
+            rto_initial: self.rto_initial.or(other.rto_initial),
+            rto_min: self.rto_min.or(other.rto_min),
+            rto_max: self.rto_max.or(other.rto_max),
+            hb_interval: self.hb_interval.or(other.hb_interval),
+            path_max_retrans: self.path_max_retrans.or(other.path_max_retrans),
+            assoc_max_retrans: self.assoc_max_retrans.or(other.assoc_max_retrans),
+        }
+    }
+
+    /// Whether any value is set.
+    pub fn any(&self) -> bool {
+        *self != Failover::default()
+    }
+
+    /// How long a path that stops answering takes to be declared
+    /// unreachable when its RTO is at its minimum (a short round trip):
+    /// `path_max_retrans + 1` timeouts in a row, the RTO doubling after
+    /// each up to `rto_max` (RFC 9260 6.3.3, 8.2). A longer round trip
+    /// means a larger starting RTO; an idle path is probed only every
+    /// heartbeat interval, which adds up to that much. None when a value
+    /// is unknown.
+    pub fn path_failure_ms(&self) -> Option<u64> {
+        let (min, max, pmr) = (self.rto_min?, self.rto_max?, self.path_max_retrans?);
+        let mut rto = u64::from(min).min(u64::from(max));
+        let mut total = 0u64;
+        for _ in 0..=pmr {
+            total += rto;
+            rto = (rto * 2).min(u64::from(max));
+        }
+        Some(total)
+    }
 }
 
 /// Parses `SCTPMaxMessageSize`.
@@ -200,10 +451,24 @@ pub struct Config {
     pub send_buffer: usize,
     /// `SCTPReceiveBuffer`: SO_RCVBUF of every association (0: kernel default).
     pub receive_buffer: usize,
-    /// Seen on core's `ListenBacklog` (core keeps its value private).
+    /// Core's `ListenBacklog`, read from the configuration tree (core
+    /// keeps its value private).
     pub backlog: i32,
-    /// Seen on core's `ListenCoresBucketsRatio`.
+    /// Core's `ListenCoresBucketsRatio`, read from the configuration tree.
     pub buckets_ratio: i32,
+    /// `SCTPRTO*`, `SCTPHeartbeatInterval`, `SCTP*MaxRetransmissions`.
+    pub failover: Failover,
+    /// The kernel's defaults for what `failover` leaves unset (`net.sctp.*`
+    /// of the parent's network namespace, read at pre_config).
+    pub kernel: Failover,
+    /// Where each directive (by name) was last written, for messages about
+    /// more than one directive.
+    pub places: std::collections::BTreeMap<&'static str, Place>,
+    /// Mistakes found before the directives run (in `Listen` lines read
+    /// from the configuration tree); `check` reports the first.
+    pub errors: Vec<String>,
+    /// Doubtful lines: logged at warn by `check`'s caller.
+    pub warnings: Vec<String>,
 }
 
 impl Default for Config {
@@ -220,24 +485,44 @@ impl Default for Config {
             receive_buffer: 0,
             backlog: DEFAULT_BACKLOG,
             buckets_ratio: 0,
+            failover: Failover::default(),
+            kernel: Failover::default(),
+            places: Default::default(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
 
 impl Config {
+    /// Notes where `directive` was written (the last occurrence counts, as
+    /// for httpd's own directives).
+    pub fn set_place(&mut self, directive: &'static str, place: Place) {
+        self.places.insert(directive, place);
+    }
+
+    /// ` (line N of FILE)`, or ` (the default)` for a directive not written.
+    fn at(&self, directive: &str) -> String {
+        match self.places.get(directive) {
+            Some(p) => format!(" ({p})"),
+            None => " (the default)".to_string(),
+        }
+    }
+
     /// `Listen [addr:]port sctp` (core's directive, our protocol word).
-    pub fn add_listen(&mut self, addr: &str) -> Result<(), String> {
+    pub fn add_listen(&mut self, addr: &str, place: Option<Place>) -> Result<(), String> {
         let (host, port) = parse_address(addr).map_err(|e| format!("Listen: {e}"))?;
         self.add(ListenSpec {
             host,
             port,
             extra: Vec::new(),
             origin: "Listen",
+            place,
         })
     }
 
     /// `SCTPListen [addr:]port [extra-addr ...]`.
-    pub fn add_sctp_listen(&mut self, args: &[&str]) -> Result<(), String> {
+    pub fn add_sctp_listen(&mut self, args: &[&str], place: Option<Place>) -> Result<(), String> {
         let (first, rest) = args
             .split_first()
             .ok_or("SCTPListen takes [addr:]port and optional extra local addresses")?;
@@ -261,6 +546,7 @@ impl Config {
             port,
             extra,
             origin: "SCTPListen",
+            place,
         })
     }
 
@@ -276,8 +562,13 @@ impl Config {
                         .any(|e| a.host.as_deref() == Some(e.as_str())))
         };
         if let Some(old) = self.listeners.iter().find(|o| clash(o, &spec)) {
+            let at = old
+                .place
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
             return Err(format!(
-                "{}: SCTP address {spec} is already configured by {} {old}",
+                "{}: SCTP address {spec} is already configured by {} {old}{at}",
                 spec.origin, old.origin
             ));
         }
@@ -302,29 +593,177 @@ impl Config {
         Ok(())
     }
 
+    /// One of core's directives that mod_sctp needs to know, read from the
+    /// configuration tree before the directives run (so mod_sctp registers
+    /// no handler of its own for them, and `httpd -L` shows them as core's
+    /// only): `Listen … sctp` (and misspellings of it), `ListenBacklog`,
+    /// `ListenCoresBucketsRatio`. Core itself refuses what is malformed.
+    pub fn core_directive(&mut self, name: &str, args: &str, place: Place) {
+        let words = conf_words(args);
+        if name.eq_ignore_ascii_case("Listen") {
+            let [addr, proto] = words.as_slice() else {
+                return;
+            };
+            match protocol_word(proto) {
+                ProtocolWord::Sctp => {
+                    if let Err(e) = self.add_listen(addr, Some(place.clone())) {
+                        self.errors.push(format!("{e} ({place})"));
+                    }
+                }
+                ProtocolWord::Misspelled => self.errors.push(format!(
+                    "Listen {addr} {proto} ({place}): '{proto}' is not a protocol; it looks like \
+                     a misspelling of 'sctp', and httpd would serve {addr} over TCP. Write \
+                     'Listen {addr} sctp' for SCTP, or 'Listen {addr}' for TCP."
+                )),
+                ProtocolWord::Doubtful => self.warnings.push(format!(
+                    "Listen {addr} {proto} ({place}): httpd serves {addr} over TCP, with '{proto}' \
+                     as its protocol name. If you meant SCTP, write 'sctp'."
+                )),
+                ProtocolWord::Other => {}
+            }
+        } else if name.eq_ignore_ascii_case("ListenBacklog") {
+            let n = words.first().map_or(0, |w| atoi(w));
+            if n > 0 {
+                self.backlog = n;
+                self.set_place("ListenBacklog", place);
+            }
+        } else if name.eq_ignore_ascii_case("ListenCoresBucketsRatio") {
+            let n = words.first().map_or(0, |w| atoi(w));
+            if n > 0 {
+                self.buckets_ratio = n;
+                self.set_place("ListenCoresBucketsRatio", place);
+            }
+        }
+    }
+
+    /// The failover values sockets get: the directives', else the kernel's.
+    pub fn effective_failover(&self) -> Failover {
+        self.failover.or(&self.kernel)
+    }
+
     /// Checks that hold for the whole configuration, run once it is read
-    /// (so `apachectl -t` reports them).
+    /// (so `apachectl -t` reports them). Each message names the directives
+    /// involved and where they were written.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(e) = self.errors.first() {
+            return Err(e.clone());
+        }
         if self.buckets_ratio > 0 && !self.listeners.is_empty() {
+            let l = &self.listeners[0];
+            let at = l
+                .place
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
             return Err(format!(
-                "ListenCoresBucketsRatio {} cannot be used with SCTP listeners: httpd would \
-                 duplicate them as TCP sockets. Remove ListenCoresBucketsRatio or set it to 0.",
-                self.buckets_ratio
+                "ListenCoresBucketsRatio {}{} cannot be used with SCTP listeners ({} {l}{at}): \
+                 httpd would duplicate them as TCP sockets. Remove ListenCoresBucketsRatio or set it to 0.",
+                self.buckets_ratio,
+                self.at("ListenCoresBucketsRatio"),
+                l.origin
+            ));
+        }
+        if self.out_streams < self.in_streams {
+            return Err(format!(
+                "SCTPOutStreams {}{} is below SCTPInStreams {}{}: each response goes on its \
+                 request's stream, so requests on streams {} and above could not be answered. \
+                 Set SCTPOutStreams to at least {}.",
+                self.out_streams,
+                self.at("SCTPOutStreams"),
+                self.in_streams,
+                self.at("SCTPInStreams"),
+                self.out_streams,
+                self.in_streams
             ));
         }
         if self.assoc_queue < self.stream_queue {
             return Err(format!(
-                "SCTPMaxAssociationQueue ({} bytes) is smaller than SCTPMaxStreamQueue ({} bytes): \
+                "SCTPMaxAssociationQueue {} bytes{} is smaller than SCTPMaxStreamQueue {} bytes{}: \
                  the association's queue holds every stream's",
-                self.assoc_queue, self.stream_queue
+                self.assoc_queue,
+                self.at("SCTPMaxAssociationQueue"),
+                self.stream_queue,
+                self.at("SCTPMaxStreamQueue")
             ));
         }
         if self.send_buffer != 0 && self.send_buffer < self.max_message {
             return Err(format!(
-                "SCTPSendBuffer ({} bytes) is smaller than SCTPMaxMessageSize ({} bytes): \
+                "SCTPSendBuffer {} bytes{} is smaller than SCTPMaxMessageSize {} bytes{}: \
                  a message must fit the send buffer whole",
-                self.send_buffer, self.max_message
+                self.send_buffer,
+                self.at("SCTPSendBuffer"),
+                self.max_message,
+                self.at("SCTPMaxMessageSize")
             ));
+        }
+        self.check_failover()
+    }
+
+    /// `SCTPRTOMin` <= `SCTPRTOInitial` <= `SCTPRTOMax`, and
+    /// `SCTPPathMaxRetransmissions` <= `SCTPMaxRetransmissions`, each with
+    /// the kernel's default in place of an unset directive. Pairs where
+    /// neither is set are the kernel's business.
+    fn check_failover(&self) -> Result<(), String> {
+        let set = &self.failover;
+        let eff = self.effective_failover();
+        let describe = |directive: &str, sysctl: &str, configured: bool, v: u64, unit: &str| {
+            if configured {
+                format!("{directive} {v}{unit}{}", self.at(directive))
+            } else {
+                format!("{directive} (unset: the kernel's net.sctp.{sysctl}, {v}{unit})")
+            }
+        };
+        let order = [
+            (
+                1usize,
+                2usize,
+                set.rto_min,
+                set.rto_max,
+                eff.rto_min,
+                eff.rto_max,
+            ),
+            (
+                1,
+                0,
+                set.rto_min,
+                set.rto_initial,
+                eff.rto_min,
+                eff.rto_initial,
+            ),
+            (
+                0,
+                2,
+                set.rto_initial,
+                set.rto_max,
+                eff.rto_initial,
+                eff.rto_max,
+            ),
+        ];
+        for (lo_i, hi_i, lo_set, hi_set, lo, hi) in order {
+            if let (Some(lo), Some(hi)) = (lo, hi) {
+                if (lo_set.is_some() || hi_set.is_some()) && lo > hi {
+                    let (ld, ls) = FAILOVER_NAMES[lo_i];
+                    let (hd, hs) = FAILOVER_NAMES[hi_i];
+                    return Err(format!(
+                        "{} is above {}: the retransmission timeout must satisfy \
+                         SCTPRTOMin <= SCTPRTOInitial <= SCTPRTOMax",
+                        describe(ld, ls, lo_set.is_some(), lo.into(), " ms"),
+                        describe(hd, hs, hi_set.is_some(), hi.into(), " ms")
+                    ));
+                }
+            }
+        }
+        if let (Some(path), Some(assoc)) = (eff.path_max_retrans, eff.assoc_max_retrans) {
+            if (set.path_max_retrans.is_some() || set.assoc_max_retrans.is_some()) && path > assoc {
+                let (pd, ps) = FAILOVER_NAMES[4];
+                let (ad, as_) = FAILOVER_NAMES[5];
+                return Err(format!(
+                    "{} is above {}: the association would be given up before a failed path \
+                     is, so it would never fail over to another path",
+                    describe(pd, ps, set.path_max_retrans.is_some(), path.into(), ""),
+                    describe(ad, as_, set.assoc_max_retrans.is_some(), assoc.into(), "")
+                ));
+            }
         }
         Ok(())
     }
@@ -393,13 +832,14 @@ mod tests {
     #[test]
     fn duplicate_listeners_are_refused() {
         let mut c = Config::default();
-        c.add_listen("127.0.0.1:80").unwrap();
-        let e = c.add_sctp_listen(&["127.0.0.1:80"]).unwrap_err();
+        c.add_listen("127.0.0.1:80", None).unwrap();
+        let e = c.add_sctp_listen(&["127.0.0.1:80"], None).unwrap_err();
         assert!(e.contains("already configured by Listen"), "{e}");
-        c.add_sctp_listen(&["127.0.0.2:80", "10.0.0.1"]).unwrap();
-        let e = c.add_listen("10.0.0.1:80").unwrap_err();
+        c.add_sctp_listen(&["127.0.0.2:80", "10.0.0.1"], None)
+            .unwrap();
+        let e = c.add_listen("10.0.0.1:80", None).unwrap_err();
         assert!(e.contains("already configured by SCTPListen"), "{e}");
-        c.add_listen("10.0.0.1:81").unwrap();
+        c.add_listen("10.0.0.1:81", None).unwrap();
         assert_eq!(c.listeners.len(), 3);
     }
 
@@ -429,14 +869,18 @@ mod tests {
     #[test]
     fn extra_addresses_are_literal_and_distinct() {
         let mut c = Config::default();
-        assert!(c.add_sctp_listen(&["127.0.0.1:80", "example.org"]).is_err());
         assert!(c
-            .add_sctp_listen(&["127.0.0.1:80", "127.0.0.2", "127.0.0.2"])
+            .add_sctp_listen(&["127.0.0.1:80", "example.org"], None)
             .is_err());
-        assert!(c.add_sctp_listen(&["127.0.0.1:80", "127.0.0.1"]).is_err());
-        assert!(c.add_sctp_listen(&["80", "127.0.0.2"]).is_err());
-        assert!(c.add_sctp_listen(&[]).is_err());
-        c.add_sctp_listen(&["127.0.0.1:80", "[::1]"]).unwrap();
+        assert!(c
+            .add_sctp_listen(&["127.0.0.1:80", "127.0.0.2", "127.0.0.2"], None)
+            .is_err());
+        assert!(c
+            .add_sctp_listen(&["127.0.0.1:80", "127.0.0.1"], None)
+            .is_err());
+        assert!(c.add_sctp_listen(&["80", "127.0.0.2"], None).is_err());
+        assert!(c.add_sctp_listen(&[], None).is_err());
+        c.add_sctp_listen(&["127.0.0.1:80", "[::1]"], None).unwrap();
         assert_eq!(c.listeners[0].extra, vec!["::1".to_string()]);
         assert_eq!(c.listeners[0].key(), "127.0.0.1:80");
     }
@@ -448,7 +892,7 @@ mod tests {
             ..Config::default()
         };
         assert!(c.check().is_ok());
-        c.add_listen("80").unwrap();
+        c.add_listen("80", None).unwrap();
         let e = c.check().unwrap_err();
         assert!(e.contains("ListenCoresBucketsRatio 2"), "{e}");
     }
@@ -466,6 +910,233 @@ mod tests {
         c.send_buffer = 16 * 1024;
         assert!(c.check().unwrap_err().contains("SCTPMaxMessageSize"));
         c.send_buffer = 0;
+        assert!(c.check().is_ok());
+    }
+
+    fn here(line: u32) -> Place {
+        Place {
+            file: "/etc/apache2/x.conf".into(),
+            line,
+        }
+    }
+
+    #[test]
+    fn protocol_words() {
+        for w in ["sctp", "SCTP", "Sctp"] {
+            assert_eq!(protocol_word(w), ProtocolWord::Sctp, "{w}");
+        }
+        for w in [
+            "sctpp", "stcp", "scpt", "scp", "sttp", "sct", "sctq", "sctp6", "SCTP4", "sctps",
+            "xsctp", "SCTPP",
+        ] {
+            assert_eq!(protocol_word(w), ProtocolWord::Misspelled, "{w}");
+        }
+        for w in ["tcp", "sc", "stcpx"] {
+            assert_eq!(protocol_word(w), ProtocolWord::Doubtful, "{w}");
+        }
+        for w in ["http", "https", "HTTP", "ftp", "h2", "h2c", "udp", "acme"] {
+            assert_eq!(protocol_word(w), ProtocolWord::Other, "{w}");
+        }
+        assert_eq!(edit_distance(&"s".repeat(1000), "sctp"), 63);
+    }
+
+    #[test]
+    fn listen_lines_from_the_tree() {
+        let mut c = Config::default();
+        c.core_directive("Listen", "127.0.0.1:80 sctp", here(3));
+        c.core_directive("listen", "\"8080\"", here(4));
+        c.core_directive("Listen", "8081 http", here(5));
+        assert_eq!(c.listeners.len(), 1);
+        assert_eq!(c.listeners[0].place, Some(here(3)));
+        assert!(c.check().is_ok());
+        c.core_directive("Listen", "8082 tcp", here(6));
+        assert!(c.check().is_ok());
+        assert!(
+            c.warnings[0].contains("line 6 of /etc/apache2/x.conf"),
+            "{:?}",
+            c.warnings
+        );
+        c.core_directive("Listen", "8080 sctpp", here(7));
+        let e = c.check().unwrap_err();
+        assert!(
+            e.contains("line 7 of /etc/apache2/x.conf") && e.contains("misspelling of 'sctp'"),
+            "{e}"
+        );
+        assert_eq!(c.listeners.len(), 1);
+        // SCTPListen after a Listen … sctp names the Listen's line.
+        let e = c
+            .add_sctp_listen(&["127.0.0.1:80"], Some(here(9)))
+            .unwrap_err();
+        assert!(
+            e.contains("already configured by Listen 127.0.0.1:80 (line 3 of"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn core_numbers_from_the_tree() {
+        let mut c = Config::default();
+        c.core_directive("ListenBacklog", "100", here(2));
+        c.core_directive("ListenBacklog", "0", here(3));
+        assert_eq!(c.backlog, 100);
+        c.core_directive("ListenCoresBucketsRatio", "2", here(4));
+        assert_eq!(c.buckets_ratio, 2);
+        c.core_directive("Listen", "8080 SCTP", here(5));
+        let e = c.check().unwrap_err();
+        assert!(
+            e.contains("ListenCoresBucketsRatio 2 (line 4 of")
+                && e.contains("Listen *:8080 (line 5 of"),
+            "{e}"
+        );
+        assert_eq!(atoi(" 12ab"), 12);
+        assert_eq!(atoi("-3"), -3);
+        assert_eq!(atoi("x"), 0);
+        assert_eq!(atoi("99999999999999"), i32::MAX);
+    }
+
+    #[test]
+    fn out_streams_at_least_in_streams() {
+        let mut c = Config {
+            in_streams: 32,
+            ..Config::default()
+        };
+        c.set_place("SCTPInStreams", here(8));
+        let e = c.check().unwrap_err();
+        assert!(
+            e.contains("SCTPOutStreams 16 (the default) is below SCTPInStreams 32 (line 8 of /etc/apache2/x.conf)"),
+            "{e}"
+        );
+        c.out_streams = 32;
+        assert!(c.check().is_ok());
+    }
+
+    #[test]
+    fn cross_checks_name_places() {
+        let mut c = Config {
+            stream_queue: 2 << 20,
+            ..Config::default()
+        };
+        c.set_place("SCTPMaxStreamQueue", here(11));
+        let e = c.check().unwrap_err();
+        assert!(
+            e.contains("SCTPMaxAssociationQueue 1048576 bytes (the default) is smaller than SCTPMaxStreamQueue 2097152 bytes (line 11 of /etc/apache2/x.conf)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn size_errors_name_suffixes_and_range() {
+        let e = parse_stream_queue("12G").unwrap_err();
+        assert!(
+            e.contains("16K to 256M") && e.contains("K or M suffix"),
+            "{e}"
+        );
+        let e = parse_stream_queue("1000").unwrap_err();
+        assert!(
+            e.contains("16K to 256M") && e.contains("K or M suffix"),
+            "{e}"
+        );
+        let e = parse_message_size("1000").unwrap_err();
+        assert!(e.contains("1K to 128K"), "{e}");
+    }
+
+    #[test]
+    fn failover_values() {
+        assert_eq!(parse_millis("SCTPRTOMin", "200"), Ok(200));
+        assert_eq!(parse_millis("SCTPRTOMin", "200ms"), Ok(200));
+        assert_eq!(parse_millis("SCTPRTOMin", "2s"), Ok(2000));
+        assert_eq!(parse_millis("SCTPRTOMin", "86400s"), Ok(86_400_000));
+        for bad in ["0", "86401s", "-1", "1.5s", "fast", ""] {
+            let e = parse_millis("SCTPRTOMin", bad).unwrap_err();
+            assert!(
+                e.contains("SCTPRTOMin") && e.contains("1 ms to 86400 s"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            parse_retransmissions("SCTPMaxRetransmissions", "10"),
+            Ok(10)
+        );
+        assert!(parse_retransmissions("SCTPMaxRetransmissions", "0").is_err());
+        assert!(parse_retransmissions("SCTPMaxRetransmissions", "65536").is_err());
+    }
+
+    #[test]
+    fn failover_order() {
+        let kernel = Failover::from_sysctls(|name| {
+            Some(
+                match name {
+                    "rto_initial" => "3000\n",
+                    "rto_min" => "1000\n",
+                    "rto_max" => "60000\n",
+                    "hb_interval" => "30000\n",
+                    "path_max_retrans" => "5\n",
+                    "association_max_retrans" => "10\n",
+                    _ => return None,
+                }
+                .to_string(),
+            )
+        });
+        assert_eq!(kernel.rto_initial, Some(3000));
+        assert_eq!(kernel.assoc_max_retrans, Some(10));
+        let mut c = Config {
+            kernel,
+            ..Config::default()
+        };
+        assert!(c.check().is_ok());
+        // Small RTOs, all three given: fine.
+        c.failover.rto_min = Some(100);
+        c.failover.rto_initial = Some(300);
+        c.failover.rto_max = Some(1000);
+        assert!(c.check().is_ok());
+        c.failover.rto_initial = Some(2000);
+        c.set_place("SCTPRTOInitial", here(4));
+        let e = c.check().unwrap_err();
+        assert!(e.contains("SCTPRTOInitial 2000 ms (line 4 of /etc/apache2/x.conf) is above SCTPRTOMax 1000 ms (the default)"), "{e}");
+        // Only SCTPRTOMax, below the kernel's rto_min.
+        c.failover = Failover {
+            rto_max: Some(500),
+            ..Failover::default()
+        };
+        let e = c.check().unwrap_err();
+        assert!(e.contains("SCTPRTOMin (unset: the kernel's net.sctp.rto_min, 1000 ms) is above SCTPRTOMax 500 ms"), "{e}");
+        // The kernel's defaults alone are not ours to refuse.
+        c.failover = Failover::default();
+        c.kernel.rto_min = Some(90000);
+        assert!(c.check().is_ok());
+        // Retransmissions.
+        c.kernel = kernel;
+        c.failover.path_max_retrans = Some(11);
+        let e = c.check().unwrap_err();
+        assert!(e.contains("SCTPPathMaxRetransmissions 11 (the default) is above SCTPMaxRetransmissions (unset: the kernel's net.sctp.association_max_retrans, 10)"), "{e}");
+        c.failover.assoc_max_retrans = Some(20);
+        assert!(c.check().is_ok());
+        assert_eq!(c.effective_failover().hb_interval, Some(30000));
+        // The kernel's defaults: 1+2+4+8+16+32 s; short timers: 0.1+0.2 s.
+        assert_eq!(kernel.path_failure_ms(), Some(63_000));
+        let short = Failover {
+            rto_min: Some(100),
+            rto_max: Some(1000),
+            path_max_retrans: Some(1),
+            ..Failover::default()
+        };
+        assert_eq!(short.path_failure_ms(), Some(300));
+        let capped = Failover {
+            path_max_retrans: Some(5),
+            ..short
+        };
+        assert_eq!(
+            capped.path_failure_ms(),
+            Some(100 + 200 + 400 + 800 + 1000 + 1000)
+        );
+        assert_eq!(Failover::default().path_failure_ms(), None);
+        assert_eq!(c.effective_failover().path_max_retrans, Some(11));
+        // Unknown kernel defaults: only what is set is compared.
+        c.kernel = Failover::default();
+        c.failover = Failover {
+            rto_max: Some(500),
+            ..Failover::default()
+        };
         assert!(c.check().is_ok());
     }
 }

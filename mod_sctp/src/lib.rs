@@ -98,33 +98,92 @@ fn cstr_arg<'a>(p: *const c_char) -> &'a str {
     unsafe { CStr::from_ptr(p) }.to_str().unwrap_or("")
 }
 
-fn decline() -> *const c_char {
-    ffi::DECLINE_CMD.as_ptr() as *const c_char
+/// Where the directive being run was written.
+fn place_of(cmd: *mut ffi::cmd_parms) -> Option<config::Place> {
+    // SAFETY: live cmd_parms; `directive` is NULL or a node of the
+    // configuration tree, whose filename is NULL or NUL-terminated.
+    unsafe {
+        let d = (*cmd).directive;
+        (!d.is_null()).then(|| directive_place(d))
+    }
 }
 
-/// `Listen` (core's): note `Listen [addr:]port sctp` and let core go on.
-unsafe extern "C" fn cmd_listen(
-    cmd: *mut ffi::cmd_parms,
-    _d: *mut c_void,
-    argc: c_int,
-    argv: *const *mut c_char,
-) -> *const c_char {
-    // SAFETY: TAKE_ARGV contract.
-    let a = unsafe { args(argc, argv) };
-    if a.len() == 2 && a[1].eq_ignore_ascii_case("sctp") {
-        if let Err(e) = with_config(|c| c.add_listen(a[0])) {
-            return cmd_error(cmd, &e);
+/// # Safety
+/// `d` is a live node of httpd's configuration tree.
+unsafe fn directive_place(d: *const ffi::ap_directive_t) -> config::Place {
+    // SAFETY: per the contract; filename is NULL or NUL-terminated.
+    let (f, line) = unsafe { ((*d).filename, (*d).line_num) };
+    let file = if f.is_null() {
+        String::new()
+    } else {
+        // SAFETY: non-NULL, NUL-terminated (above).
+        unsafe { CStr::from_ptr(f) }.to_string_lossy().into_owned()
+    };
+    config::Place {
+        file,
+        line: line.max(0) as u32,
+    }
+}
+
+/// Reads what mod_sctp needs of core's directives (`Listen … sctp`,
+/// `ListenBacklog`, `ListenCoresBucketsRatio`) from the configuration tree,
+/// at pre_config, before any directive runs: so mod_sctp's command table
+/// has none of core's names (`httpd -L` lists them as core's only), and
+/// `SCTPListen` lines see every `Listen … sctp` line, wherever written.
+/// Core's `ap_listenbacklog` and `ap_listencbratio` are private to
+/// listen.c, and its records in `ap_listeners` carry no file or line.
+fn read_core_directives(cfg: &mut Config) {
+    let mut stack = Vec::new();
+    // SAFETY: ap_conftree is httpd's exported tree, built by ap_read_config
+    // before pre_config and not changed while the hook runs (the parent is
+    // single-threaded here). Nodes are live pool memory; strings are NULL
+    // or NUL-terminated. The walk is bounded by the tree (a finite list of
+    // siblings and children, no cycles).
+    unsafe {
+        let mut d = ffi::ap_conftree as *const ffi::ap_directive_t;
+        loop {
+            while !d.is_null() {
+                let name = (*d).directive;
+                if !name.is_null() {
+                    let name = CStr::from_ptr(name).to_string_lossy();
+                    if name
+                        .get(..6)
+                        .is_some_and(|p| p.eq_ignore_ascii_case("Listen"))
+                    {
+                        let args = (*d).args;
+                        let args = if args.is_null() {
+                            "".into()
+                        } else {
+                            CStr::from_ptr(args).to_string_lossy()
+                        };
+                        cfg.core_directive(&name, &args, directive_place(d));
+                    }
+                }
+                if !(*d).first_child.is_null() {
+                    stack.push((*d).first_child as *const ffi::ap_directive_t);
+                }
+                d = (*d).next;
+            }
+            match stack.pop() {
+                Some(next) => d = next,
+                None => break,
+            }
         }
     }
-    decline()
 }
 
-/// Which number a shared TAKE1 handler sets (its `cmd_data`).
+/// The kernel's defaults of the failover settings (`net.sctp.*` of this
+/// network namespace); unknown (None) where it has no SCTP.
+fn kernel_failover() -> config::Failover {
+    config::Failover::from_sysctls(|name| {
+        std::fs::read_to_string(format!("/proc/sys/net/sctp/{name}")).ok()
+    })
+}
+
+/// Which value a shared TAKE1 handler sets (its `cmd_data`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum Number {
-    ListenBacklog,
-    BucketsRatio,
     InStreams,
     OutStreams,
     MaxMessage,
@@ -132,10 +191,34 @@ enum Number {
     AssocQueue,
     SendBuffer,
     ReceiveBuffer,
+    RtoInitial,
+    RtoMin,
+    RtoMax,
+    HbInterval,
+    PathMaxRetrans,
+    AssocMaxRetrans,
 }
 
-static LISTEN_BACKLOG: Number = Number::ListenBacklog;
-static BUCKETS_RATIO: Number = Number::BucketsRatio;
+impl Number {
+    fn directive(self) -> &'static str {
+        match self {
+            Number::InStreams => "SCTPInStreams",
+            Number::OutStreams => "SCTPOutStreams",
+            Number::MaxMessage => "SCTPMaxMessageSize",
+            Number::StreamQueue => "SCTPMaxStreamQueue",
+            Number::AssocQueue => "SCTPMaxAssociationQueue",
+            Number::SendBuffer => "SCTPSendBuffer",
+            Number::ReceiveBuffer => "SCTPReceiveBuffer",
+            Number::RtoInitial => config::FAILOVER_NAMES[0].0,
+            Number::RtoMin => config::FAILOVER_NAMES[1].0,
+            Number::RtoMax => config::FAILOVER_NAMES[2].0,
+            Number::HbInterval => config::FAILOVER_NAMES[3].0,
+            Number::PathMaxRetrans => config::FAILOVER_NAMES[4].0,
+            Number::AssocMaxRetrans => config::FAILOVER_NAMES[5].0,
+        }
+    }
+}
+
 static IN_STREAMS: Number = Number::InStreams;
 static OUT_STREAMS: Number = Number::OutStreams;
 static MAX_MESSAGE: Number = Number::MaxMessage;
@@ -143,6 +226,12 @@ static STREAM_QUEUE: Number = Number::StreamQueue;
 static ASSOC_QUEUE: Number = Number::AssocQueue;
 static SEND_BUFFER: Number = Number::SendBuffer;
 static RECEIVE_BUFFER: Number = Number::ReceiveBuffer;
+static RTO_INITIAL: Number = Number::RtoInitial;
+static RTO_MIN: Number = Number::RtoMin;
+static RTO_MAX: Number = Number::RtoMax;
+static HB_INTERVAL: Number = Number::HbInterval;
+static PATH_MAX_RETRANS: Number = Number::PathMaxRetrans;
+static ASSOC_MAX_RETRANS: Number = Number::AssocMaxRetrans;
 
 const fn tag(n: &'static Number) -> *mut c_void {
     n as *const Number as *mut c_void
@@ -154,21 +243,11 @@ fn number_of(cmd: *mut ffi::cmd_parms) -> Number {
     unsafe { *((*cmd).info as *const Number) }
 }
 
-/// Core's `ListenBacklog` and `ListenCoresBucketsRatio`: note the value
-/// (core keeps it private) and let core handle the directive too.
-unsafe extern "C" fn cmd_core_number(
-    cmd: *mut ffi::cmd_parms,
-    _d: *mut c_void,
-    arg: *const c_char,
-) -> *const c_char {
-    if let Ok(n) = cstr_arg(arg).trim().parse::<i32>() {
-        match number_of(cmd) {
-            Number::ListenBacklog if n > 0 => with_config(|c| c.backlog = n),
-            Number::BucketsRatio => with_config(|c| c.buckets_ratio = n),
-            _ => {}
-        }
+/// Records where a directive of `which` was written.
+fn note_place(cmd: *mut ffi::cmd_parms, which: Number) {
+    if let Some(p) = place_of(cmd) {
+        with_config(|c| c.set_place(which.directive(), p));
     }
-    decline()
 }
 
 unsafe extern "C" fn cmd_sctp_listen(
@@ -182,7 +261,8 @@ unsafe extern "C" fn cmd_sctp_listen(
     }
     // SAFETY: TAKE_ARGV contract.
     let a = unsafe { args(argc, argv) };
-    match with_config(|c| c.add_sctp_listen(&a)) {
+    let place = place_of(cmd);
+    match with_config(|c| c.add_sctp_listen(&a, place)) {
         Ok(()) => ptr::null(),
         Err(e) => cmd_error(cmd, &e),
     }
@@ -196,14 +276,11 @@ unsafe extern "C" fn cmd_streams(
     if let Some(e) = global_only(cmd) {
         return e;
     }
-    let inbound = number_of(cmd) == Number::InStreams;
-    let name = if inbound {
-        "SCTPInStreams"
-    } else {
-        "SCTPOutStreams"
-    };
-    match config::parse_streams(name, cstr_arg(arg)) {
+    let which = number_of(cmd);
+    let inbound = which == Number::InStreams;
+    match config::parse_streams(which.directive(), cstr_arg(arg)) {
         Ok(n) => {
+            note_place(cmd, which);
             with_config(|c| {
                 if inbound {
                     c.in_streams = n
@@ -250,6 +327,7 @@ unsafe extern "C" fn cmd_size(
     };
     match parsed {
         Ok(n) => {
+            note_place(cmd, which);
             with_config(|c| match which {
                 Number::StreamQueue => c.stream_queue = n,
                 Number::AssocQueue => c.assoc_queue = n,
@@ -263,8 +341,49 @@ unsafe extern "C" fn cmd_size(
     }
 }
 
+/// The failover directives: `SCTPRTOInitial`, `SCTPRTOMin`, `SCTPRTOMax`,
+/// `SCTPHeartbeatInterval` (times) and `SCTPPathMaxRetransmissions`,
+/// `SCTPMaxRetransmissions` (counts). Their order is checked at
+/// check_config, with the kernel's defaults for what is unset.
+unsafe extern "C" fn cmd_failover(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    if let Some(e) = global_only(cmd) {
+        return e;
+    }
+    let arg = cstr_arg(arg);
+    let which = number_of(cmd);
+    let name = which.directive();
+    let parsed = match which {
+        Number::PathMaxRetrans | Number::AssocMaxRetrans => {
+            config::parse_retransmissions(name, arg).map(u32::from)
+        }
+        _ => config::parse_millis(name, arg),
+    };
+    match parsed {
+        Ok(n) => {
+            note_place(cmd, which);
+            with_config(|c| {
+                let f = &mut c.failover;
+                match which {
+                    Number::RtoInitial => f.rto_initial = Some(n),
+                    Number::RtoMin => f.rto_min = Some(n),
+                    Number::RtoMax => f.rto_max = Some(n),
+                    Number::HbInterval => f.hb_interval = Some(n),
+                    Number::PathMaxRetrans => f.path_max_retrans = Some(n as u16),
+                    _ => f.assoc_max_retrans = Some(n as u16),
+                }
+            });
+            ptr::null()
+        }
+        Err(e) => cmd_error(cmd, &e),
+    }
+}
+
 #[repr(transparent)]
-struct Commands([ffi::command_rec; 13]);
+struct Commands([ffi::command_rec; 16]);
 // SAFETY: the table is immutable data that httpd only reads.
 unsafe impl Sync for Commands {}
 
@@ -305,9 +424,6 @@ const fn take1(
 }
 
 static COMMANDS: Commands = Commands([
-    take_argv(c"Listen", cmd_listen, c"[addr:]port [protocol]; 'sctp' as protocol makes an SCTP listener (mod_sctp)"),
-    take1(c"ListenBacklog", cmd_core_number, tag(&LISTEN_BACKLOG), c"Maximum length of the queue of pending connections"),
-    take1(c"ListenCoresBucketsRatio", cmd_core_number, tag(&BUCKETS_RATIO), c"Ratio between the number of CPU cores (online) and the number of listeners buckets"),
     take_argv(c"SCTPListen", cmd_sctp_listen, c"[addr:]port [extra-local-address ...] - an SCTP listener, multihomed on the extra addresses"),
     take1(c"SCTPInStreams", cmd_streams, tag(&IN_STREAMS), c"Inbound streams accepted per association (1-65535, default 16)"),
     take1(c"SCTPOutStreams", cmd_streams, tag(&OUT_STREAMS), c"Outbound streams requested per association (1-65535, default 16)"),
@@ -324,6 +440,12 @@ static COMMANDS: Commands = Commands([
     take1(c"SCTPMaxAssociationQueue", cmd_size, tag(&ASSOC_QUEUE), c"Input bytes all streams of an association may have queued (16K-256M, default 1M)"),
     take1(c"SCTPSendBuffer", cmd_size, tag(&SEND_BUFFER), c"Send buffer of every association, in bytes (16K-64M, or 0 for the kernel's default; default 1M)"),
     take1(c"SCTPReceiveBuffer", cmd_size, tag(&RECEIVE_BUFFER), c"Receive buffer of every association, in bytes (16K-64M, or 0 for the kernel's default, the default)"),
+    take1(c"SCTPRTOInitial", cmd_failover, tag(&RTO_INITIAL), c"Retransmission timeout before a round trip is measured, in ms or with s (1ms-86400s; default: net.sctp.rto_initial)"),
+    take1(c"SCTPRTOMin", cmd_failover, tag(&RTO_MIN), c"Smallest retransmission timeout, in ms or with s (1ms-86400s; default: net.sctp.rto_min)"),
+    take1(c"SCTPRTOMax", cmd_failover, tag(&RTO_MAX), c"Largest retransmission timeout, in ms or with s (1ms-86400s; default: net.sctp.rto_max)"),
+    take1(c"SCTPHeartbeatInterval", cmd_failover, tag(&HB_INTERVAL), c"Heartbeat interval of idle paths, in ms or with s (1ms-86400s; default: net.sctp.hb_interval)"),
+    take1(c"SCTPPathMaxRetransmissions", cmd_failover, tag(&PATH_MAX_RETRANS), c"Timeouts in a row after which a path is declared failed (1-65535; default: net.sctp.path_max_retrans)"),
+    take1(c"SCTPMaxRetransmissions", cmd_failover, tag(&ASSOC_MAX_RETRANS), c"Timeouts in a row after which the association is given up (1-65535; default: net.sctp.association_max_retrans)"),
     // SAFETY: an all-zero command_rec is the table's terminator.
     unsafe { std::mem::zeroed() },
 ]);
@@ -337,7 +459,12 @@ unsafe extern "C" fn pre_config(
     _ptemp: *mut ffi::apr_pool_t,
 ) -> c_int {
     log::init();
-    *config_mut() = Some(Config::default());
+    let mut cfg = Config {
+        kernel: kernel_failover(),
+        ..Config::default()
+    };
+    read_core_directives(&mut cfg);
+    *config_mut() = Some(cfg);
     listeners::unlink_ours();
     ffi::OK as c_int
 }
@@ -348,7 +475,20 @@ unsafe extern "C" fn check_config(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    if let Err(e) = config().check() {
+    let cfg = config();
+    for w in &cfg.warnings {
+        // SAFETY: the live main server of the hook.
+        unsafe {
+            log::write_line(
+                ffi::APLOG_WARNING as c_int,
+                s,
+                "mod_sctp",
+                0,
+                &format!("mod_sctp: {w}"),
+            )
+        };
+    }
+    if let Err(e) = cfg.check() {
         startup_error(s, &e);
         return ffi::DONE;
     }
@@ -422,6 +562,20 @@ unsafe extern "C" fn post_config(
         cfg.assoc_queue,
         cfg.send_buffer,
         cfg.receive_buffer
+    );
+    let f = cfg.effective_failover();
+    let ms = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
+    let n16 = |v: Option<u16>| v.map_or("?".to_string(), |v| v.to_string());
+    tracing::debug!(
+        "failover: RTO initial/min/max {}/{}/{} ms, heartbeat interval {} ms, path/association max retransmissions {}/{} ({}); a path that stops answering is declared unreachable after about {} ms at the minimum RTO",
+        ms(f.rto_initial),
+        ms(f.rto_min),
+        ms(f.rto_max),
+        ms(f.hb_interval),
+        n16(f.path_max_retrans),
+        n16(f.assoc_max_retrans),
+        if cfg.failover.any() { "directives, else net.sctp.*" } else { "net.sctp.* defaults" },
+        f.path_failure_ms().map_or("?".to_string(), |v| v.to_string())
     );
     ffi::OK as c_int
 }

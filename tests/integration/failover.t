@@ -29,17 +29,22 @@
 # is byte-identical and goes over pair A again (Linux SCTP returns to the
 # primary path once it is active).
 #
-# Fast failover: SCTP's sysctls are per network namespace, and both get
-# rto_min 100 ms, rto_initial 300 ms, rto_max 1 s, path_max_retrans 2,
-# pf_retrans 0 (a path is "potentially failed", and avoided, after its first
-# timeout) and hb_interval 500 ms: data moves to pair B about 0.5 s after
-# the failure, the path is inactive (ADDR_UNREACHABLE) within a few seconds
-# and back within a second or two of its return. With the kernel's defaults
-# (rto_min 1 s, path_max_retrans 5, hb_interval 30 s) data still moved
-# after the first timeout (1.4 s in one run), but the path stayed
-# "potentially failed" (no notification: pf_expose is 0) for more than the
-# 15 s this test waits: it is declared unreachable only after 5 more
-# timeouts backing off from 1 s, about a minute.
+# Fast failover without sysctls: each end sets its own timers. httpd's
+# through mod_sctp's directives (SCTPRTOInitial 300, SCTPRTOMin 100,
+# SCTPRTOMax 500, SCTPHeartbeatInterval 400, SCTPPathMaxRetransmissions 1,
+# SCTPMaxRetransmissions 8), the client through the same socket options
+# (SCTP_RTOINFO 300/100/1000 ms, SCTP_PEER_ADDR_PARAMS heartbeat 500 ms,
+# path_max_retrans 2); both namespaces keep the kernel's net.sctp.*
+# defaults (rto_min 1 s, rto_max 60 s, path_max_retrans 5, hb_interval 30 s,
+# association_max_retrans 10), and pf_retrans 0 (a path is "potentially
+# failed", and avoided, after its first timeout). The server's association
+# is checked to run with the directives' values (/proc/net/sctp/assocs and
+# remaddr in namespace S), and the server must declare the failed path
+# unreachable (ADDR_UNREACHABLE) within 2 s of its failure: two timeouts
+# (SCTPPathMaxRetransmissions 1, plus one) of at most 500 ms and 1 s. With
+# the kernel's defaults that takes 6 timeouts backing off from 1 s, about
+# a minute (1+2+4+8+16+32 s), while data moves after the first timeout
+# (1.4 s in one run).
 #
 # Nothing should make pair B carry data before the failure: retransmissions
 # go to the alternate path (RFC 4960 6.4), so a loss or a spurious timeout
@@ -68,7 +73,9 @@ BEGIN {
         require SCTPClient;
         my (undef, $host, $port) = @ARGV;
         $| = 1;
-        my $c = eval { SCTPClient->new(host => $host, port => $port, timeout => 60, rcvbuf => 1 << 20) };
+        my $c = eval { SCTPClient->new(host => $host, port => $port, timeout => 60, rcvbuf => 1 << 20,
+                                       timers => { rto_initial => 300, rto_min => 100, rto_max => 1000,
+                                                   hb_interval => 500, path_max_retrans => 2 }) };
         if (!$c) { print "error connect: $@"; exit 1 }
         print "connected\n";
         while (my $cmd = <STDIN>) {
@@ -163,11 +170,10 @@ if (!$topo && !$in_vm) {
 ok($topo, "namespaces $S and $C joined by two veth pairs (A: $SA-$CA, B: $SB-$CB)")
     or BAIL_OUT('no topology: does the kernel have CONFIG_NET_NS and veth?');
 
+# No sysctl is set: both namespaces run with the kernel's defaults.
 for my $ns ($S, $C) {
-    ok(sh("ip netns exec $ns sysctl -q -w net.sctp.rto_min=100 net.sctp.rto_initial=300 net.sctp.rto_max=1000 "
-          . "net.sctp.path_max_retrans=2 net.sctp.pf_retrans=0 net.sctp.hb_interval=500"),
-
-       "short SCTP timers in $ns (failover in about a second)");
+    my $v = `ip netns exec $ns sysctl -n net.sctp.pf_retrans net.sctp.path_max_retrans net.sctp.rto_min net.sctp.hb_interval 2>&1`;
+    is(join(' ', split ' ', $v), '0 5 1000 30000', "$ns has the kernel's SCTP defaults (pf_retrans, path_max_retrans, rto_min, hb_interval)");
 }
 ok(sh("tc -n $S qdisc add dev fa0 root netem rate 40mbit && tc -n $S qdisc add dev fb0 root netem rate 40mbit"),
    'netem: the server sends at most 40 Mbit/s on each path');
@@ -185,7 +191,9 @@ for my $name (keys %file) {
 }
 open my $conf, '>', "$dir/httpd.conf" or die;
 print $conf own_httpd_conf(dir => $dir, mpm => $mpm, so => $so,
-                           extra => "SCTPListen $SA:$PORT $SB\nTimeout 60\nKeepAliveTimeout 60\n");
+                           extra => "SCTPListen $SA:$PORT $SB\nTimeout 60\nKeepAliveTimeout 60\n"
+                                    . "SCTPRTOInitial 300ms\nSCTPRTOMin 100\nSCTPRTOMax 500\n"
+                                    . "SCTPHeartbeatInterval 400\nSCTPPathMaxRetransmissions 1\nSCTPMaxRetransmissions 8\n");
 close $conf;
 ok(sh("ip netns exec $S /usr/sbin/apache2 -f $dir/httpd.conf -k start"), "httpd started in namespace $S");
 is(eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 }), 1, "httpd ($mpm) running");
@@ -258,6 +266,26 @@ my $multihomed = states_become(10, $S => { $CA => 2, $CB => 2 }, $C => { $SA => 
 is($multihomed, 1, 'both ends see two active paths (server: client A and B addresses; client: server A and B)')
     or remaddr_diag();
 
+# The server's association runs with the directives' values. In
+# /proc/net/sctp/assocs, HBINT (in jiffies) and MAXRT are the 11th and 8th
+# fields from the end; the client's association (heartbeat 500 ms) gives the
+# scale, so HZ does not matter. In remaddr, PATH_MAX_RTX is the 5th field.
+sub assoc_tail {
+    my ($ns, $col, $port) = @_;   # the association whose LPORT ($col 11) or RPORT (12) is $port
+    my ($l) = grep { my @c = split; @c > 13 && $c[$col] eq $port } split /\n/, net_file($ns, 'sctp/assocs');
+    my @c = split ' ', $l // '';
+    return { hbint => $c[-11], maxrt => $c[-8] };
+}
+my ($srv, $cli) = (assoc_tail($S, 11, $PORT), assoc_tail($C, 12, $PORT));
+note("server association: HBINT $srv->{hbint} MAXRT $srv->{maxrt}; client's: HBINT $cli->{hbint} MAXRT $cli->{maxrt}");
+ok(($cli->{hbint} // 0) > 0 && ($srv->{hbint} // 0) * 5 == $cli->{hbint} * 4,
+   "SCTPHeartbeatInterval 400: the server's association heartbeats every 4/5 of the client's 500 ms (HBINT $srv->{hbint} vs $cli->{hbint}; the kernel's default would be 60 times the client's)");
+is($srv->{maxrt}, 8, 'SCTPMaxRetransmissions 8: the server association\'s MAXRT (the kernel\'s default is 10)');
+is($cli->{maxrt}, 10, 'the client kept the kernel\'s association_max_retrans 10');
+my %pmr = map { my @c = split; ($c[0] => $c[4]) } grep { /^\d+\.\d+\.\d+\.\d+\s/ } split /\n/, net_file($S, 'sctp/remaddr');
+is(join(' ', map { "$_=$pmr{$_}" } sort keys %pmr), "$CA=1 $CB=1",
+   'SCTPPathMaxRetransmissions 1: PATH_MAX_RTX of both of the server\'s paths (the kernel\'s default is 5)');
+
 # --- the download, and the failure of path A in the middle of it ------------
 my ($a0, $b0) = (rx('fa1'), rx('fb1'));
 my $t0 = time;
@@ -279,9 +307,20 @@ ok(sh("ip -n $S link set fa0 down"), sprintf('path A set down on the server side
 my ($a_down, $b_down) = (rx('fa1'), rx('fb1'));
 my $rest = $SIZE - ($a_down - $a0) - ($b_down - $b0);
 cmp_ok($rest, '>=', $SIZE / 4, "at least a quarter of the file was still to come ($rest bytes)");
-# How long the transfer stalled: until the first 256 KB came over pair B.
-eventually(30, 1, sub { rx('fb1') - $b_down >= 256 << 10 ? 1 : 0 });
-note(sprintf 'failover: 256 KB over pair B %.1f s after path A went down', time - $t_down);
+# How long the server took to declare path A unreachable, and how long the
+# transfer stalled (until the first 256 KB came over pair B); polled every
+# 50 ms, reading /proc through a process in each namespace.
+my ($t_unreachable, $t_moved);
+while (time - $t_down < 30 && !($t_unreachable && $t_moved)) {
+    $t_unreachable //= time if (paths($S)->{$CA} // -1) == 0;
+    $t_moved //= time if rx('fb1') - $b_down >= 256 << 10;
+    sleep 0.05;
+}
+note(sprintf 'failover: 256 KB over pair B %.2f s after path A went down', ($t_moved // time) - $t_down);
+ok(defined $t_unreachable && $t_unreachable - $t_down < 2,
+   sprintf('the server declared path A (%s) unreachable %s after it went down: under 2 s with SCTPRTOMax 500 and SCTPPathMaxRetransmissions 1',
+           $CA, defined $t_unreachable ? sprintf('%.2f s', $t_unreachable - $t_down) : 'not within 30 s'))
+    or remaddr_diag();
 
 my $ans = answer(90);
 my $t_end = time;

@@ -2,6 +2,10 @@
 # Directive values other than the suite's, on an httpd of its own:
 # SCTPMaxMessageSize 4096 bounds every message the server sends,
 # SCTPInStreams 5 / SCTPOutStreams 7 bound the negotiated streams,
+# SCTPHeartbeatInterval 2s / SCTPPathMaxRetransmissions 3 /
+# SCTPMaxRetransmissions 7 are what the server's association runs with, and
+# after a graceful restart without them a new association has the kernel's
+# defaults again (the listener is retained across the restart),
 # SCTPNoDelay Off still serves, and IPv6 listeners ('Listen [::1]:P sctp',
 # 'SCTPListen [::1]:P') serve over SCTP. Runs as root inside the SCTP VM
 # (httpd drops to nobody); MPM from $SCTP_TEST_MPM (default event).
@@ -42,6 +46,7 @@ SCTPNoDelay Off
 SCTPSendBuffer 3M
 SCTPReceiveBuffer 512K
 EOX
+print $c "SCTPHeartbeatInterval 2s\nSCTPPathMaxRetransmissions 3\nSCTPMaxRetransmissions 7\n";
 close $c;
 
 my $t = `/usr/sbin/apache2 -t -f $dir/httpd.conf 2>&1`;
@@ -72,7 +77,50 @@ my ($srv) = grep { (split ' ')[11] eq '8810' } `cat /proc/net/sctp/assocs`;
 my @f = split ' ', $srv // '';
 is($f[-2], 2 * 3 * 1024 * 1024, 'SCTPSendBuffer 3M: the association\'s SO_SNDBUF (above net.core.wmem_max: set as root)');
 is($f[-1], 2 * 512 * 1024, 'SCTPReceiveBuffer 512K: its SO_RCVBUF');
+
+# Failover settings of the server's association: /proc/net/sctp/assocs
+# has HBINT (jiffies) 11th and MAXRT 8th from the end, remaddr has
+# PATH_MAX_RTX 5th. The client's association (same kernel, its defaults:
+# hb_interval 30000 ms) gives the jiffy scale.
+sub failover_of {
+    my ($lport) = @_;
+    my %a = (server => undef, client => undef);
+    for (`cat /proc/net/sctp/assocs`) {
+        my @c = split;
+        next unless @c > 13;
+        $a{server} = { hbint => $c[-11], maxrt => $c[-8], id => $c[6] } if $c[11] eq $lport;
+        $a{client} = { hbint => $c[-11], maxrt => $c[-8], id => $c[6] } if $c[12] eq $lport;
+    }
+    my ($rtx) = map { (split)[4] } grep { my @c = split; @c >= 8 && $c[1] eq ($a{server}{id} // '') } `cat /proc/net/sctp/remaddr`;
+    $a{server}{pmr} = $rtx;
+    return \%a;
+}
+my $sysctl = sub { my $v = `cat /proc/sys/net/sctp/$_[0]`; chomp $v; $v };
+my $fo = failover_of(8810);
+is($fo->{server}{maxrt}, 7, 'SCTPMaxRetransmissions 7: the server association\'s MAXRT');
+is($fo->{server}{pmr}, 3, 'SCTPPathMaxRetransmissions 3: its path\'s PATH_MAX_RTX');
+is($fo->{server}{hbint} * $sysctl->('hb_interval'), $fo->{client}{hbint} * 2000,
+   "SCTPHeartbeatInterval 2s: its HBINT ($fo->{server}{hbint} jiffies; the client's, at the kernel's default, $fo->{client}{hbint})");
 $cl->close;
+
+# A graceful restart without them: the retained listener gets the kernel's
+# defaults back.
+{
+    open my $c2, '>', "$dir/httpd.conf" or die;
+    print $c2 own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => "Listen 127.0.0.1:8810 sctp\n$v6conf");
+    close $c2;
+    my $before = own_httpd_generations($dir);
+    chomp(my $ppid = `cat $dir/httpd.pid`);
+    kill 'USR1', $ppid or die "USR1: $!";
+    is(eventually(60, $before + 1, sub { own_httpd_generations($dir) }), $before + 1, 'graceful restart without the failover directives');
+    my $c3 = SCTPClient->new(port => 8810);
+    is($c3->get('/index.html')->{body}, $page, 'served after the restart');
+    my $fo2 = failover_of(8810);
+    is($fo2->{server}{maxrt}, $sysctl->('association_max_retrans'), 'a new association has the kernel\'s association_max_retrans again');
+    is($fo2->{server}{pmr}, $sysctl->('path_max_retrans'), 'and its path_max_retrans');
+    is($fo2->{server}{hbint}, $fo2->{client}{hbint}, 'and its hb_interval');
+    $c3->close;
+}
 
 SKIP: {
     skip 'no ::1 in this kernel', 4 unless $have_v6;
@@ -93,7 +141,7 @@ system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
                             extra => "Listen 127.0.0.1:8813 sctp\nSCTPSendBuffer 16K\n");
     close $b;
     my $bad = `/usr/sbin/apache2 -t -f $dir/bad.conf 2>&1`;
-    like($bad, qr/SCTPSendBuffer \(16384 bytes\) is smaller than SCTPMaxMessageSize/, 'apache2 -t: SCTPSendBuffer below the message size is refused');
+    like($bad, qr/SCTPSendBuffer 16384 bytes \(line \d+ of \Q$dir\E\/bad.conf\) is smaller than SCTPMaxMessageSize 32768 bytes \(the default\)/, 'apache2 -t: SCTPSendBuffer below the message size is refused');
     like(`/usr/sbin/apache2 -t -f $dir/bad.conf -c 'SCTPSendBuffer 1K' 2>&1`, qr/SCTPSendBuffer: 1024 is outside/, 'apache2 -t: SCTPSendBuffer 1K is out of range');
 }
 eventually(20, 0, sub { scalar(sctp_listening(8810)) ? 1 : 0 });

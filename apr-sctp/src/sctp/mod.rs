@@ -267,6 +267,102 @@ pub fn set_initmsg(fd: BorrowedFd<'_>, m: &InitMsg) -> Result<(), Error> {
     setsockopt(fd, raw::SCTP_INITMSG, &v, "SCTP_INITMSG")
 }
 
+/// Failover timers and counters of a socket's future associations (on a
+/// listening socket: every association it accepts). `None` leaves the
+/// socket's value as it is (the kernel's `net.sctp.*` default unless set
+/// before). Times in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timers {
+    /// `SCTP_RTOINFO` `srto_initial`: RTO before a round trip is measured.
+    pub rto_initial: Option<u32>,
+    /// `srto_min`, `srto_max`: bounds of the RTO (the kernel refuses
+    /// min > max with EINVAL, comparing with the current value of the one
+    /// not given).
+    pub rto_min: Option<u32>,
+    pub rto_max: Option<u32>,
+    /// `SCTP_PEER_ADDR_PARAMS` `spp_hbinterval`: heartbeat interval of
+    /// idle paths (set with SPP_HB_ENABLE: heartbeats on, as by default).
+    pub hb_interval: Option<u32>,
+    /// `spp_pathmaxrxt`: timeouts in a row before a path is unreachable.
+    pub path_max_retrans: Option<u16>,
+    /// `SCTP_ASSOCINFO` `sasoc_asocmaxrxt`: timeouts in a row before the
+    /// association is given up.
+    pub assoc_max_retrans: Option<u16>,
+}
+
+/// Sets `t` on the socket's future associations (assoc id 0, the wildcard
+/// address): `SCTP_RTOINFO`, `SCTP_PEER_ADDR_PARAMS` and `SCTP_ASSOCINFO`,
+/// each only when one of its values is given (0 means "unchanged" to the
+/// kernel, so `None` becomes 0).
+pub fn set_timers(fd: BorrowedFd<'_>, t: &Timers) -> Result<(), Error> {
+    if t.rto_initial.is_some() || t.rto_min.is_some() || t.rto_max.is_some() {
+        let v = raw::sctp_rtoinfo {
+            srto_assoc_id: 0,
+            srto_initial: t.rto_initial.unwrap_or(0),
+            srto_max: t.rto_max.unwrap_or(0),
+            srto_min: t.rto_min.unwrap_or(0),
+        };
+        setsockopt(fd, raw::SCTP_RTOINFO, &v, "SCTP_RTOINFO")?;
+    }
+    if t.hb_interval.is_some() || t.path_max_retrans.is_some() {
+        let v = raw::sctp_paddrparams(raw::sctp_paddrparams_packed {
+            spp_assoc_id: 0,
+            // SAFETY: sockaddr_storage is plain data; all zeroes is
+            // AF_UNSPEC, which the kernel reads as "every address".
+            spp_address: unsafe { std::mem::zeroed() },
+            spp_hbinterval: t.hb_interval.unwrap_or(0),
+            spp_pathmaxrxt: t.path_max_retrans.unwrap_or(0),
+            spp_pathmtu: 0,
+            spp_sackdelay: 0,
+            // The kernel ignores spp_hbinterval without SPP_HB_ENABLE
+            // (heartbeats are on by default: the flag changes nothing else).
+            // PMTU discovery and delayed SACK stay as they are.
+            spp_flags: if t.hb_interval.is_some() {
+                raw::SPP_HB_ENABLE
+            } else {
+                0
+            },
+            spp_ipv6_flowlabel: 0,
+            spp_dscp: 0,
+        });
+        setsockopt(fd, raw::SCTP_PEER_ADDR_PARAMS, &v, "SCTP_PEER_ADDR_PARAMS")?;
+    }
+    if let Some(n) = t.assoc_max_retrans {
+        let v = raw::sctp_assocparams {
+            sasoc_asocmaxrxt: n,
+            ..Default::default()
+        };
+        setsockopt(fd, raw::SCTP_ASSOCINFO, &v, "SCTP_ASSOCINFO")?;
+    }
+    Ok(())
+}
+
+/// The socket's failover timers and counters for its future associations
+/// (on a fresh socket: the kernel's defaults), every value `Some`.
+pub fn timers(fd: BorrowedFd<'_>) -> Result<Timers, Error> {
+    let mut rto = raw::sctp_rtoinfo::default();
+    getsockopt(fd, raw::SCTP_RTOINFO, &mut rto, "SCTP_RTOINFO")?;
+    // SAFETY: plain data; the kernel fills it (assoc id 0, any address).
+    let mut pp: raw::sctp_paddrparams = unsafe { std::mem::zeroed() };
+    getsockopt(
+        fd,
+        raw::SCTP_PEER_ADDR_PARAMS,
+        &mut pp,
+        "SCTP_PEER_ADDR_PARAMS",
+    )?;
+    let mut ap = raw::sctp_assocparams::default();
+    getsockopt(fd, raw::SCTP_ASSOCINFO, &mut ap, "SCTP_ASSOCINFO")?;
+    let pp = pp.0;
+    Ok(Timers {
+        rto_initial: Some(rto.srto_initial),
+        rto_min: Some(rto.srto_min),
+        rto_max: Some(rto.srto_max),
+        hb_interval: Some(pp.spp_hbinterval),
+        path_max_retrans: Some(pp.spp_pathmaxrxt),
+        assoc_max_retrans: Some(ap.sasoc_asocmaxrxt),
+    })
+}
+
 /// `SCTP_RECVRCVINFO`: deliver an SCTP_RCVINFO cmsg with every message.
 pub fn set_recvrcvinfo(fd: BorrowedFd<'_>, on: bool) -> Result<(), Error> {
     setsockopt(

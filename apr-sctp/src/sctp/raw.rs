@@ -7,8 +7,11 @@ pub const IPPROTO_SCTP: libc::c_int = 132;
 pub const SOL_SCTP: libc::c_int = 132;
 
 // Socket options.
+pub const SCTP_RTOINFO: libc::c_int = 0;
+pub const SCTP_ASSOCINFO: libc::c_int = 1;
 pub const SCTP_INITMSG: libc::c_int = 2;
 pub const SCTP_NODELAY: libc::c_int = 3;
+pub const SCTP_PEER_ADDR_PARAMS: libc::c_int = 9;
 pub const SCTP_STATUS: libc::c_int = 14;
 pub const SCTP_DELAYED_SACK: libc::c_int = 16;
 pub const SCTP_GET_PEER_ADDR_INFO: libc::c_int = 15;
@@ -111,13 +114,59 @@ pub struct sctp_status {
     pub sstat_primary: sctp_paddrinfo,
 }
 
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct sctp_rtoinfo {
+    pub srto_assoc_id: i32,
+    pub srto_initial: u32,
+    pub srto_max: u32,
+    pub srto_min: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct sctp_assocparams {
+    pub sasoc_assoc_id: i32,
+    pub sasoc_asocmaxrxt: u16,
+    pub sasoc_number_peer_destinations: u16,
+    pub sasoc_peer_rwnd: u32,
+    pub sasoc_local_rwnd: u32,
+    pub sasoc_cookie_life: u32,
+}
+
+/// `struct sctp_paddrparams` is `packed, aligned(4)` in the header: its
+/// fields after `spp_pathmaxrxt` are at odd offsets, and the struct is
+/// padded to a multiple of 4 (156 bytes). The kernel accepts exactly that
+/// size (or the older one without the last two fields).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+pub struct sctp_paddrparams_packed {
+    pub spp_assoc_id: i32,
+    pub spp_address: libc::sockaddr_storage,
+    pub spp_hbinterval: u32,
+    pub spp_pathmaxrxt: u16,
+    pub spp_pathmtu: u32,
+    pub spp_sackdelay: u32,
+    pub spp_flags: u32,
+    pub spp_ipv6_flowlabel: u32,
+    pub spp_dscp: u8,
+}
+
+#[repr(C, align(4))]
+#[derive(Clone, Copy)]
+pub struct sctp_paddrparams(pub sctp_paddrparams_packed);
+
+// `enum sctp_spp_flags`.
+pub const SPP_HB_ENABLE: u32 = 1 << 0;
+pub const SPP_HB_DISABLE: u32 = 1 << 1;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::mem::size_of;
 
-    /// Sizes as `<linux/sctp.h>` has them on Linux (printed by a C program
-    /// built against the header).
+    /// Sizes and offsets as `<linux/sctp.h>` has them on Linux (printed by a
+    /// C program built against the header, with sizeof / offsetof).
     #[test]
     fn layouts_match_linux_sctp_h() {
         assert_eq!(size_of::<sctp_initmsg>(), 8);
@@ -127,5 +176,26 @@ mod tests {
         assert_eq!(size_of::<sctp_event>(), 8);
         assert_eq!(size_of::<sctp_paddrinfo>(), 152);
         assert_eq!(size_of::<sctp_status>(), 176);
+        assert_eq!(size_of::<sctp_rtoinfo>(), 16);
+        assert_eq!(size_of::<sctp_assocparams>(), 20);
+        assert_eq!(size_of::<sctp_paddrparams>(), 156);
+        assert_eq!(std::mem::align_of::<sctp_paddrparams>(), 4);
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_hbinterval),
+            132
+        );
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_pathmaxrxt),
+            136
+        );
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_pathmtu),
+            138
+        );
+        assert_eq!(
+            std::mem::offset_of!(sctp_paddrparams_packed, spp_flags),
+            146
+        );
+        assert_eq!(std::mem::offset_of!(sctp_paddrparams_packed, spp_dscp), 154);
     }
 }

@@ -7,7 +7,9 @@ package SCTPClient;
 #   my $c = SCTPClient->new(port => 8601, host => '127.0.0.1',   # or '::1'
 #       timeout => 60,          # seconds to wait for data
 #       rcvbuf => 4 << 20,      # SO_RCVBUF before connect (default: kernel's)
-#       ostreams => 100, instreams => 100);   # SCTP_INITMSG before connect
+#       ostreams => 100, instreams => 100,    # SCTP_INITMSG before connect
+#       timers => { rto_initial => 300, rto_min => 100, rto_max => 1000,   # ms
+#                   hb_interval => 500, path_max_retrans => 2 });   # before connect
 use strict;
 use warnings;
 use Socket qw(AF_INET AF_INET6 SOCK_STREAM SOL_SOCKET SO_LINGER SO_RCVBUF inet_aton inet_pton
@@ -17,6 +19,8 @@ use IO::Select;
 use constant IPPROTO_SCTP => 132;
 use constant SCTP_INITMSG => 2;     # linux/sctp.h
 use constant SCTP_STATUS  => 14;
+use constant SCTP_RTOINFO => 0;
+use constant SCTP_PEER_ADDR_PARAMS => 9;
 
 sub new {
     my ($class, %a) = @_;
@@ -31,6 +35,23 @@ sub new {
         # struct sctp_initmsg { u16 num_ostreams, max_instreams, max_attempts, max_init_timeo }
         setsockopt($s, IPPROTO_SCTP, SCTP_INITMSG, pack('S4', $a{ostreams} // 10, $a{instreams} // 10, 0, 0))
             or die "SCTP_INITMSG: $!";
+    }
+    if (my $t = $a{timers}) {
+        # The client's own failover timers (its kernel's defaults otherwise),
+        # in ms; 0 keeps a value. struct sctp_rtoinfo { s32 assoc_id; u32
+        # initial, max, min }.
+        setsockopt($s, IPPROTO_SCTP, SCTP_RTOINFO, pack('l L3', 0, $t->{rto_initial} // 0, $t->{rto_max} // 0, $t->{rto_min} // 0))
+            or die "SCTP_RTOINFO: $!";
+        # struct sctp_paddrparams (packed, 156 bytes): s32 assoc_id; a
+        # 128-byte sockaddr_storage (zero: every address); u32 hbinterval;
+        # u16 pathmaxrxt; u32 pathmtu, sackdelay, flags, ipv6_flowlabel;
+        # u8 dscp; padding. The kernel reads hbinterval only with
+        # SPP_HB_ENABLE (1) in flags.
+        my $pp = pack('l', 0) . ("\0" x 128)
+            . pack('L S L4 C x', $t->{hb_interval} // 0, $t->{path_max_retrans} // 0, 0, 0,
+                   $t->{hb_interval} ? 1 : 0, 0, 0);
+        length($pp) == 156 or die 'sctp_paddrparams: ' . length($pp) . " bytes\n";
+        setsockopt($s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, $pp) or die "SCTP_PEER_ADDR_PARAMS: $!";
     }
     my $to = $v6 ? pack_sockaddr_in6($port, inet_pton(AF_INET6, $host)) : pack_sockaddr_in($port, inet_aton($host));
     connect($s, $to)
