@@ -582,8 +582,13 @@ impl Config {
             .iter()
             .find(|o| o.port == spec.port && (wildcard(o) || wildcard(&spec)))
         {
+            let at = old
+                .place
+                .as_ref()
+                .map(|p| format!(" ({p})"))
+                .unwrap_or_default();
             return Err(format!(
-                "{}: SCTP {spec} cannot be served beside {} {old}: an SCTP listener on a \
+                "{}: SCTP {spec} cannot be served beside {} {old}{at}: an SCTP listener on a \
                  wildcard address takes every address of its port. Keep the wildcard, or \
                  name each address (multihoming: SCTPListen ADDR:PORT ADDR2 ...)",
                 spec.origin, old.origin
@@ -853,17 +858,18 @@ mod tests {
             ("[::1]:80", "80"),
         ] {
             let mut c = Config::default();
-            c.add_sctp_listen(&[a]).unwrap();
-            let e = c.add_listen(b).unwrap_err();
+            c.add_sctp_listen(&[a], None).unwrap();
+            let e = c.add_listen(b, None).unwrap_err();
             assert!(
                 e.contains("takes every address of its port"),
                 "{a} {b}: {e}"
             );
         }
         let mut c = Config::default();
-        c.add_sctp_listen(&["80"]).unwrap();
-        c.add_listen("127.0.0.1:81").unwrap();
-        c.add_sctp_listen(&["127.0.0.2:81", "127.0.0.3"]).unwrap();
+        c.add_sctp_listen(&["80"], None).unwrap();
+        c.add_listen("127.0.0.1:81", None).unwrap();
+        c.add_sctp_listen(&["127.0.0.2:81", "127.0.0.3"], None)
+            .unwrap();
     }
 
     #[test]
