@@ -79,6 +79,16 @@ impl ListenSpec {
     }
 }
 
+impl ListenSpec {
+    /// " (line N of FILE)" where the listener was configured, or nothing.
+    fn place_note(&self) -> String {
+        self.place
+            .as_ref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default()
+    }
+}
+
 impl fmt::Display for ListenSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.host {
@@ -562,11 +572,7 @@ impl Config {
                         .any(|e| a.host.as_deref() == Some(e.as_str())))
         };
         if let Some(old) = self.listeners.iter().find(|o| clash(o, &spec)) {
-            let at = old
-                .place
-                .as_ref()
-                .map(|p| format!(" ({p})"))
-                .unwrap_or_default();
+            let at = old.place_note();
             return Err(format!(
                 "{}: SCTP address {spec} is already configured by {} {old}{at}",
                 spec.origin, old.origin
@@ -582,11 +588,7 @@ impl Config {
             .iter()
             .find(|o| o.port == spec.port && (wildcard(o) || wildcard(&spec)))
         {
-            let at = old
-                .place
-                .as_ref()
-                .map(|p| format!(" ({p})"))
-                .unwrap_or_default();
+            let at = old.place_note();
             return Err(format!(
                 "{}: SCTP {spec} cannot be served beside {} {old}{at}: an SCTP listener on a \
                  wildcard address takes every address of its port. Keep the wildcard, or \
