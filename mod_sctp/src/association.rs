@@ -47,11 +47,21 @@ pub struct Counters {
 pub struct Assoc {
     pub sock: *mut ffi::apr_socket_t,
     /// The connection's id when it was accepted (the event MPM renumbers
-    /// `c->id` as worker threads change), for log lines.
+    /// `c->id` as worker threads change), for the status page.
     pub conn_id: i64,
+    /// The kernel's id of the association: what every mod_sctp log line
+    /// about it names ("association N"), `SCTP_ASSOC_ID` says, apr-sctp's
+    /// notification lines carry and `/proc/net/sctp/assocs` lists. From
+    /// SCTP_STATUS at accept, or, for an association that had already
+    /// ended then, from the first message read (0 until then).
     pub assoc_id: i32,
+    /// Streams negotiated (0/0: unknown, the association had ended).
     pub in_streams: u16,
     pub out_streams: u16,
+    /// Why SCTP_STATUS failed at accept: the association had ended before
+    /// httpd accepted it (the peer aborted or shut it down); the kernel
+    /// still hands over what it sent.
+    pub ended_before_accept: Option<String>,
     pub peers: Vec<SocketAddr>,
     pub demux: StreamDemux,
     /// The SCTP bucket reading the socket (a brigade in the connection pool).
@@ -96,13 +106,14 @@ impl Assoc {
                 as *mut ffi::apr_bucket;
             brigade::append(raw, b);
             let fd = BorrowedFd::borrow_raw(ffi::socket_fd(sock));
-            let st = sctp::status(fd).ok();
+            let st = sctp::status(fd);
             let a = Box::new(Assoc {
                 sock,
                 conn_id: (*c).id,
-                assoc_id: 0,
-                in_streams: st.map_or(1, |s| s.instrms.max(1)),
-                out_streams: st.map_or(1, |s| s.outstrms.max(1)),
+                assoc_id: st.as_ref().map_or(0, |s| s.assoc_id),
+                in_streams: st.as_ref().map_or(0, |s| s.instrms.max(1)),
+                out_streams: st.as_ref().map_or(0, |s| s.outstrms.max(1)),
+                ended_before_accept: st.err().map(|e| e.to_string()),
                 peers: sctp::peer_addrs(fd).unwrap_or_default(),
                 demux: StreamDemux::new(cfg.stream_queue, cfg.assoc_queue),
                 raw,
@@ -127,6 +138,16 @@ impl Assoc {
                 Some(ffi::apr_pool_cleanup_null),
             );
             a
+        }
+    }
+
+    /// Says, after a failed send or read, that the association had ended
+    /// before httpd accepted it (empty otherwise).
+    pub fn ended_note(&self) -> &'static str {
+        if self.ended_before_accept.is_some() {
+            " (the association had ended before httpd accepted it: the peer aborted or shut it down)"
+        } else {
+            ""
         }
     }
 
@@ -171,7 +192,9 @@ impl Assoc {
             let known = apr_sctp::bucket::apr_bucket_sctp_rcvinfo(next as *const _, &mut info) == 0;
             let sid = if known { info.stream } else { 0 };
             if known {
-                self.assoc_id = info.assoc_id;
+                if self.assoc_id == 0 {
+                    self.assoc_id = info.assoc_id;
+                }
                 if info.eor != 0 {
                     self.counters.messages_in += 1;
                 }
@@ -190,13 +213,13 @@ impl Assoc {
         );
         match o {
             Overflow::Stream(s) => tracing::error!(
-                "connection {}: stream {s} sent more than SCTPMaxStreamQueue ({} bytes) ahead of what is being read; failing {serving} and closing the association",
-                self.conn_id,
+                "association {}: stream {s} sent more than SCTPMaxStreamQueue ({} bytes) ahead of what is being read; failing {serving} and closing the association",
+                self.assoc_id,
                 self.demux.stream_max()
             ),
             Overflow::Association => tracing::error!(
-                "connection {}: {} bytes queued on other streams while {serving} waits for its own (SCTPMaxAssociationQueue {}); failing it and closing the association",
-                self.conn_id,
+                "association {}: {} bytes queued on other streams while {serving} waits for its own (SCTPMaxAssociationQueue {}); failing it and closing the association",
+                self.assoc_id,
                 self.demux.queued(),
                 self.demux.assoc_max()
             ),
@@ -209,15 +232,17 @@ impl Assoc {
     /// stream we cannot answer on.
     pub fn response_stream(&mut self) -> u16 {
         let sid = self.demux.pinned().unwrap_or(self.response_sid);
-        if sid < self.out_streams {
+        // Unknown streams (0): the association had ended before it was
+        // accepted, nothing reaches the peer whatever the stream.
+        if sid < self.out_streams || self.out_streams == 0 {
             return sid;
         }
         let mapped = sid % self.out_streams;
         if !self.warned_range {
             self.warned_range = true;
             tracing::info!(
-                "connection {}: request on stream {sid}, but only {} outbound stream(s) were negotiated; answering on stream {mapped} (SCTPOutStreams, or the peer's inbound streams)",
-                self.conn_id,
+                "association {}: request on stream {sid}, but only {} outbound stream(s) were negotiated; answering on stream {mapped} (SCTPOutStreams, or the peer's inbound streams)",
+                self.assoc_id,
                 self.out_streams
             );
         }

@@ -70,14 +70,21 @@ pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut 
         );
         &*a
     };
-    tracing::debug!(
-        "connection {}: SCTP association from {} accepted, streams in/out {}/{}; SCTP_IN and SCTP_OUT added (max message {} bytes)",
-        a.conn_id,
-        a.peers_text(),
-        a.in_streams,
-        a.out_streams,
-        cfg.max_message
-    );
+    match &a.ended_before_accept {
+        None => tracing::debug!(
+            "association {}: accepted from {}, streams in/out {}/{}; SCTP_IN and SCTP_OUT added (max message {} bytes)",
+            a.assoc_id,
+            a.peers_text(),
+            a.in_streams,
+            a.out_streams,
+            cfg.max_message
+        ),
+        // Its id, peer and streams are gone with it (SCTP_STATUS fails):
+        // say what happened rather than log blanks.
+        Some(e) => tracing::debug!(
+            "an SCTP association had ended before httpd accepted it (the peer aborted or shut it down; SCTP_STATUS: {e}); what it sent is still read, under its id once known"
+        ),
+    }
     ffi::OK as c_int
 }
 

@@ -177,10 +177,11 @@ unsafe fn filter(
         Err(rv) => {
             if !is(rv, ffi::APR_EAGAIN) && !is(rv, ffi::APR_EOF) {
                 tracing::debug!(
-                    "connection {}: read on stream {:?} failed: {}",
-                    a.conn_id,
+                    "association {}: read on stream {:?} failed: {}{}",
+                    a.assoc_id,
                     a.demux.pinned(),
-                    crate::apr_error(rv)
+                    crate::apr_error(rv),
+                    a.ended_note()
                 );
             }
             rv

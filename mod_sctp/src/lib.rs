@@ -514,8 +514,6 @@ unsafe extern "C" fn open_logs(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    // Logging to this generation's error log starts here (it is open now).
-    log::set_server(s);
     // SAFETY: live main server; its process pool outlives generations.
     let pool = unsafe { (*(*s).process).pool };
     // SAFETY: single-threaded parent, before the MPM's open_logs.
@@ -529,12 +527,15 @@ unsafe extern "C" fn open_logs(
 }
 
 unsafe extern "C" fn post_config(
-    _pconf: *mut ffi::apr_pool_t,
+    pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    log::set_server(s);
+    // Logging to this generation's error log starts here: core's open_logs
+    // (which runs after ours) has opened it.
+    // SAFETY: the live main server of the generation of `pconf`.
+    unsafe { log::set_server(s, pconf) };
     listeners::log_report();
     // SAFETY: single-threaded parent; the process pool outlives generations.
     if let Err(e) = unsafe { status_handler::init((*(*s).process).pool) } {

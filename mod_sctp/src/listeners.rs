@@ -248,12 +248,20 @@ fn report(level: tracing::Level, line: String) {
 
 /// Logs what `install` did (post_config, once the error log is open).
 pub fn log_report() {
-    let lines = std::mem::take(&mut *REPORT.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut lines = std::mem::take(&mut *REPORT.lock().unwrap_or_else(|p| p.into_inner()));
+    // install applies the options to a new socket twice (at creation and
+    // with every retained one): say each thing once.
+    let mut seen = std::collections::HashSet::new();
+    lines.retain(|l| seen.insert(l.clone()));
     for (level, line) in lines {
-        if level == tracing::Level::INFO {
-            tracing::info!("{line}");
-        } else {
-            tracing::debug!("{line}");
+        // Each line at the level `report` was given (tracing's macros want
+        // the level as a constant).
+        match level {
+            tracing::Level::ERROR => tracing::error!("{line}"),
+            tracing::Level::WARN => tracing::warn!("{line}"),
+            tracing::Level::INFO => tracing::info!("{line}"),
+            tracing::Level::DEBUG => tracing::debug!("{line}"),
+            _ => tracing::trace!("{line}"),
         }
     }
 }

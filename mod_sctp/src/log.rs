@@ -7,20 +7,51 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicPtr, Ordering};
 use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::subscriber::Interest;
 use tracing_core::{Event, Level, Metadata, Subscriber};
 
 /// The server whose log level and error log apply: the main server of the
-/// current generation (set in post_config, before any connection).
+/// current generation, from post_config (core's open_logs has opened its
+/// error log by then) until its configuration pool is cleared. Null outside
+/// that window: lines then go to httpd's startup log (stderr), as httpd's
+/// own do, never through a server_rec whose error log is not open yet
+/// (httpd would send them to syslog) or whose pool is gone.
 static SERVER: AtomicPtr<ffi::server_rec> = AtomicPtr::new(std::ptr::null_mut());
 
-pub fn set_server(s: *mut ffi::server_rec) {
+/// post_config: log through `s` from now on, until `pconf` is cleared.
+///
+/// # Safety
+/// `s` is the main server of the generation whose configuration pool is
+/// `pconf`, and core has opened its logs.
+pub unsafe fn set_server(s: *mut ffi::server_rec, pconf: *mut ffi::apr_pool_t) {
     SERVER.store(s, Ordering::Release);
+    // SAFETY: a cleanup with a null argument on a live pool. httpd unloads
+    // this DSO in a cleanup of the same pool registered earlier (at
+    // LoadModule), which runs after this one, so the function is mapped.
+    unsafe {
+        ffi::apr_pool_cleanup_register(
+            pconf,
+            std::ptr::null(),
+            Some(forget_server),
+            Some(ffi::apr_pool_cleanup_null),
+        )
+    };
 }
 
-/// Installs the subscriber once per process. Later generations reuse it: it
-/// holds no pointer into a configuration pool, only the atomic above.
+unsafe extern "C" fn forget_server(_: *mut std::ffi::c_void) -> ffi::apr_status_t {
+    SERVER.store(std::ptr::null_mut(), Ordering::Release);
+    0
+}
+
+/// Installs the subscriber, once per mapping of this DSO (httpd unloads and
+/// reloads it with every configuration pass, which resets every static
+/// here, tracing's own included; if it stays mapped, the first subscriber
+/// stays: it holds no pointer into a configuration pool).
 pub fn init() {
-    let _ = tracing::dispatcher::set_global_default(tracing::Dispatch::new(ErrorLog));
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing::dispatcher::set_global_default(tracing::Dispatch::new(ErrorLog));
+    });
 }
 
 fn aplog_level(l: &Level) -> i32 {
@@ -45,8 +76,8 @@ fn configured_level() -> Option<i32> {
     if s.is_null() {
         return None;
     }
-    // SAFETY: `s` is the live main server_rec of this generation (set in
-    // post_config; replaced before the old one's pool is gone).
+    // SAFETY: `s` is the live main server_rec of this generation (see
+    // SERVER: reset to null when its pool is cleared).
     Some(unsafe { ffi::ap_get_server_module_loglevel(s, module_index()) })
 }
 
@@ -97,6 +128,12 @@ impl Visit for Line {
 }
 
 impl Subscriber for ErrorLog {
+    /// Never cached: whether a line is written depends on the LogLevel of
+    /// the moment (none before post_config, another one after a graceful
+    /// restart), not on the level when its callsite was first reached.
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
     fn enabled(&self, meta: &Metadata<'_>) -> bool {
         match configured_level() {
             // Before post_config (e.g. while reading the config) let warnings
@@ -120,7 +157,7 @@ impl Subscriber for ErrorLog {
             line.0.insert_str(0, "apr-sctp: ");
         }
         // SAFETY: SERVER is null or the live main server of this
-        // generation (set in open_logs/post_config).
+        // generation (see SERVER).
         unsafe {
             write_line(
                 aplog_level(meta.level()),

@@ -238,8 +238,8 @@ impl Writer<'_> {
         }
         let k = &self.a.counters;
         tracing::debug!(
-            "connection {}: closing the association after {} response(s), {} message(s), {} byte(s) sent; {} queued and {} unread byte(s) discarded",
-            self.a.conn_id,
+            "association {}: closing the association after {} response(s), {} message(s), {} byte(s) sent; {} queued and {} unread byte(s) discarded",
+            self.a.assoc_id,
             k.responses.values().sum::<u64>(),
             k.messages_out,
             k.bytes_out,
@@ -423,12 +423,13 @@ unsafe fn write_brigade(
         Ok(()) => 0,
         Err(rv) => {
             tracing::debug!(
-                "connection {}: SCTP send on stream {} failed after {} message(s), {} byte(s): {}",
-                w.a.conn_id,
+                "association {}: SCTP send on stream {} failed after {} message(s), {} byte(s): {}{}",
+                w.a.assoc_id,
                 w.sid,
                 w.a.counters.messages_out,
                 w.a.counters.bytes_out,
-                crate::apr_error(rv)
+                crate::apr_error(rv),
+                w.a.ended_note()
             );
             let why = if rv == ffi::APR_TIMEUP as ffi::apr_status_t {
                 // SAFETY: live connection.

@@ -121,6 +121,9 @@ pub struct PeerAddrInfo {
 /// An association's state (`SCTP_STATUS`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Status {
+    /// The association's id (as in notifications, SCTP_RCVINFO and
+    /// `/proc/net/sctp/assocs`).
+    pub assoc_id: i32,
     pub state: i32,
     pub rwnd: u32,
     pub unackdata: u16,
@@ -534,6 +537,7 @@ pub fn status(fd: BorrowedFd<'_>) -> Result<Status, Error> {
     let mut s: raw::sctp_status = unsafe { std::mem::zeroed() };
     getsockopt(fd, raw::SCTP_STATUS, &mut s, "SCTP_STATUS")?;
     Ok(Status {
+        assoc_id: s.sstat_assoc_id,
         state: s.sstat_state,
         rwnd: s.sstat_rwnd,
         unackdata: s.sstat_unackdata,
