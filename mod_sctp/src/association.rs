@@ -157,10 +157,14 @@ impl Assoc {
         v.join(" ")
     }
 
-    /// The socket's descriptor.
-    pub fn fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the socket lives as long as the connection, and so do we.
-        unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(self.sock)) }
+    /// The socket's descriptor; None once httpd has closed the socket (an
+    /// EOC can reach the output filter after that).
+    pub fn fd(&self) -> Option<BorrowedFd<'_>> {
+        // SAFETY: the APR socket lives as long as the connection, and so do we.
+        let raw = unsafe { ffi::socket_fd(self.sock) };
+        // SAFETY: a descriptor APR still holds open stays open while it is
+        // borrowed from `self`.
+        (raw >= 0).then(|| unsafe { BorrowedFd::borrow_raw(raw) })
     }
 
     /// Reads one piece of one message into its stream's queue.
@@ -278,7 +282,9 @@ impl Assoc {
             return;
         }
         self.paths_at = Some(Instant::now());
-        let fd = self.fd();
+        let Some(fd) = self.fd() else {
+            return;
+        };
         let primary = sctp::status(fd).ok().and_then(|s| s.primary.addr);
         self.paths = self
             .peers

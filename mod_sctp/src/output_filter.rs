@@ -188,7 +188,13 @@ impl Writer<'_> {
 
     /// See "End of connection" in docs/architecture.md.
     fn end_of_connection(&mut self, c: *mut ffi::conn_rec) {
-        let fd = self.a.fd();
+        let Some(fd) = self.a.fd() else {
+            // httpd closed the socket already: the kernel has the
+            // association's fate in hand, nothing is left to drain.
+            // SAFETY: live connection; see the module docs for why.
+            unsafe { (*c).aborted = 1 };
+            return;
+        };
         // Start the graceful SHUTDOWN now (it follows the queued response):
         // the peer stops sending once it sees it. Closing while its data is
         // unread would make the kernel ABORT and drop the response.
@@ -275,14 +281,16 @@ unsafe fn server_timeout(c: *mut ffi::conn_rec) -> Duration {
 /// and its send queue after httpd closes it. Logged at info with the peer
 /// and what was left unsent.
 fn abort_association(a: &Assoc, why: &str) {
-    let fd = a.fd();
+    let Some(fd) = a.fd() else {
+        return; // closed: nothing is kept
+    };
     let Ok(st) = apr_sctp::sctp::status(fd) else {
         return; // already gone: nothing is kept
     };
     let set = apr_sctp::sctp::set_abort_on_close(fd);
     tracing::info!(
-        "connection {}: peer {} {why}: aborting the association ({} DATA chunk(s) of at most {} bytes unacknowledged or unsent, {} byte(s) sent){}",
-        a.conn_id,
+        "association {}: peer {} {why}: aborting the association ({} DATA chunk(s) of at most {} bytes unacknowledged or unsent, {} byte(s) sent){}",
+        a.assoc_id,
         a.peers_text(),
         u32::from(st.unackdata) + u32::from(st.penddata),
         st.fragmentation_point,
