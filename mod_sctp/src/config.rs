@@ -342,19 +342,10 @@ fn atoi(s: &str) -> i32 {
     (if neg { -n } else { n }) as i32
 }
 
-/// SCTP's failover timers and counters (`SCTP_RTOINFO`,
-/// `SCTP_PEER_ADDR_PARAMS`, `SCTP_ASSOCINFO`). `None`: not set by a
-/// directive (in `Config::failover`) or not known (in `Config::kernel`).
-/// Times in milliseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Failover {
-    pub rto_initial: Option<u32>,
-    pub rto_min: Option<u32>,
-    pub rto_max: Option<u32>,
-    pub hb_interval: Option<u32>,
-    pub path_max_retrans: Option<u16>,
-    pub assoc_max_retrans: Option<u16>,
-}
+/// SCTP's failover timers and counters: apr-sctp's [`Timers`](apr_sctp::sctp::Timers).
+/// In `Config::failover`, `None` is "not set by a directive"; in
+/// `Config::kernel`, "not known".
+pub use apr_sctp::sctp::Timers as Failover;
 
 /// The failover settings, their directives and the `net.sctp.*` sysctls
 /// that give their defaults, in one table for messages and `from_sysctls`.
@@ -366,59 +357,6 @@ pub const FAILOVER_NAMES: [(&str, &str); 6] = [
     ("SCTPPathMaxRetransmissions", "path_max_retrans"),
     ("SCTPMaxRetransmissions", "association_max_retrans"),
 ];
-
-impl Failover {
-    /// The kernel's defaults for new sockets, from `net.sctp.*`: `read` gets
-    /// a sysctl's name (as in `FAILOVER_NAMES`) and returns its text.
-    pub fn from_sysctls(read: impl Fn(&str) -> Option<String>) -> Failover {
-        let num = |name: &str| read(name).and_then(|t| t.trim().parse::<u64>().ok());
-        let ms = |name: &str| num(name).and_then(|n| u32::try_from(n).ok());
-        let count = |name: &str| num(name).map(|n| n.min(u64::from(u16::MAX)) as u16);
-        Failover {
-            rto_initial: ms("rto_initial"),
-            rto_min: ms("rto_min"),
-            rto_max: ms("rto_max"),
-            hb_interval: ms("hb_interval"),
-            path_max_retrans: count("path_max_retrans"),
-            assoc_max_retrans: count("association_max_retrans"),
-        }
-    }
-
-    /// Each value, or `other`'s where this one has none.
-    pub fn or(&self, other: &Failover) -> Failover {
-        Failover {
-            rto_initial: self.rto_initial.or(other.rto_initial),
-            rto_min: self.rto_min.or(other.rto_min),
-            rto_max: self.rto_max.or(other.rto_max),
-            hb_interval: self.hb_interval.or(other.hb_interval),
-            path_max_retrans: self.path_max_retrans.or(other.path_max_retrans),
-            assoc_max_retrans: self.assoc_max_retrans.or(other.assoc_max_retrans),
-        }
-    }
-
-    /// Whether any value is set.
-    pub fn any(&self) -> bool {
-        *self != Failover::default()
-    }
-
-    /// How long a path that stops answering takes to be declared
-    /// unreachable when its RTO is at its minimum (a short round trip):
-    /// `path_max_retrans + 1` timeouts in a row, the RTO doubling after
-    /// each up to `rto_max` (RFC 9260 6.3.3, 8.2). A longer round trip
-    /// means a larger starting RTO; an idle path is probed only every
-    /// heartbeat interval, which adds up to that much. None when a value
-    /// is unknown.
-    pub fn path_failure_ms(&self) -> Option<u64> {
-        let (min, max, pmr) = (self.rto_min?, self.rto_max?, self.path_max_retrans?);
-        let mut rto = u64::from(min).min(u64::from(max));
-        let mut total = 0u64;
-        for _ in 0..=pmr {
-            total += rto;
-            rto = (rto * 2).min(u64::from(max));
-        }
-        Some(total)
-    }
-}
 
 /// Parses `SCTPMaxMessageSize`.
 pub fn parse_message_size(s: &str) -> Result<usize, String> {

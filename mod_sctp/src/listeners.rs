@@ -298,19 +298,7 @@ fn apply_options(fd: BorrowedFd<'_>, cfg: &Config) -> Result<(), String> {
     // The failover directives, and the kernel's defaults for those unset:
     // a retained socket that had a value from the last generation gets the
     // default back when its directive is removed.
-    let f = cfg.effective_failover();
-    sctp::set_timers(
-        fd,
-        &sctp::Timers {
-            rto_initial: f.rto_initial,
-            rto_min: f.rto_min,
-            rto_max: f.rto_max,
-            hb_interval: f.hb_interval,
-            path_max_retrans: f.path_max_retrans,
-            assoc_max_retrans: f.assoc_max_retrans,
-        },
-    )
-    .map_err(|e| {
+    sctp::set_timers(fd, &cfg.effective_failover()).map_err(|e| {
         format!("failover settings (SCTPRTO*, SCTPHeartbeatInterval, SCTP*MaxRetransmissions): {e}")
     })?;
     Ok(())

@@ -293,6 +293,60 @@ pub struct Timers {
     pub assoc_max_retrans: Option<u16>,
 }
 
+impl Timers {
+    /// The kernel's defaults for new sockets, from `net.sctp.*`: `read` gets
+    /// a sysctl's name under net.sctp (`rto_initial`, `rto_min`, `rto_max`,
+    /// `hb_interval`, `path_max_retrans`, `association_max_retrans`) and returns its text.
+    pub fn from_sysctls(read: impl Fn(&str) -> Option<String>) -> Timers {
+        let num = |name: &str| read(name).and_then(|t| t.trim().parse::<u64>().ok());
+        let ms = |name: &str| num(name).and_then(|n| u32::try_from(n).ok());
+        let count = |name: &str| num(name).map(|n| n.min(u64::from(u16::MAX)) as u16);
+        Timers {
+            rto_initial: ms("rto_initial"),
+            rto_min: ms("rto_min"),
+            rto_max: ms("rto_max"),
+            hb_interval: ms("hb_interval"),
+            path_max_retrans: count("path_max_retrans"),
+            assoc_max_retrans: count("association_max_retrans"),
+        }
+    }
+
+    /// Each value, or `other`'s where this one has none.
+    pub fn or(&self, other: &Timers) -> Timers {
+        Timers {
+            rto_initial: self.rto_initial.or(other.rto_initial),
+            rto_min: self.rto_min.or(other.rto_min),
+            rto_max: self.rto_max.or(other.rto_max),
+            hb_interval: self.hb_interval.or(other.hb_interval),
+            path_max_retrans: self.path_max_retrans.or(other.path_max_retrans),
+            assoc_max_retrans: self.assoc_max_retrans.or(other.assoc_max_retrans),
+        }
+    }
+
+    /// Whether any value is set.
+    pub fn any(&self) -> bool {
+        *self != Timers::default()
+    }
+
+    /// How long a path that stops answering takes to be declared
+    /// unreachable when its RTO is at its minimum (a short round trip):
+    /// `path_max_retrans + 1` timeouts in a row, the RTO doubling after
+    /// each up to `rto_max` (RFC 9260 6.3.3, 8.2). A longer round trip
+    /// means a larger starting RTO; an idle path is probed only every
+    /// heartbeat interval, which adds up to that much. None when a value
+    /// is unknown.
+    pub fn path_failure_ms(&self) -> Option<u64> {
+        let (min, max, pmr) = (self.rto_min?, self.rto_max?, self.path_max_retrans?);
+        let mut rto = u64::from(min).min(u64::from(max));
+        let mut total = 0u64;
+        for _ in 0..=pmr {
+            total += rto;
+            rto = (rto * 2).min(u64::from(max));
+        }
+        Some(total)
+    }
+}
+
 /// Sets `t` on the socket's future associations (assoc id 0, the wildcard
 /// address): `SCTP_RTOINFO`, `SCTP_PEER_ADDR_PARAMS` and `SCTP_ASSOCINFO`,
 /// each only when one of its values is given (0 means "unchanged" to the
