@@ -41,6 +41,10 @@ END {
     }
 }
 
+# fcgiwrap runs as nobody, who may not be able to read the checkout (a
+# clone in /root, mode 0700): it loads a copy of the patched library.
+mkdir "$dir/lib";
+system('cp', '-a', glob("$lib/libfcgi.so*"), "$dir/lib") == 0 or BAIL_OUT("cannot copy $lib to $dir/lib");
 mkdir "$dir/htdocs";
 {
     open my $ix, '>', "$dir/htdocs/index.html" or die;
@@ -88,7 +92,7 @@ my @nobody = ('setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups');
 spawn("$dir/fcgiwrap-tcp.log", @nobody, '/usr/sbin/fcgiwrap', '-f', '-c', '4', '-s', "tcp:127.0.0.1:$TCP");
 ok(eventually(30, 1, sub { tcp_listening($TCP) }), "fcgiwrap (Debian's libfcgi) listens on TCP $TCP");
 # The same binary on the patched libfcgi, SCTP.
-spawn("$dir/fcgiwrap-sctp.log", 'env', "LD_LIBRARY_PATH=$lib", "FCGI_SCTP_LISTEN=127.0.0.1:$SCTP",
+spawn("$dir/fcgiwrap-sctp.log", 'env', "LD_LIBRARY_PATH=$dir/lib", "FCGI_SCTP_LISTEN=127.0.0.1:$SCTP",
       'FCGI_SCTP_REUSEPORT=1', @nobody, '/usr/sbin/fcgiwrap', '-f', '-c', '4');
 ok(eventually(30, 1, sub { sctp_port_listening($SCTP) }), "fcgiwrap on the patched libfcgi listens on SCTP $SCTP");
 
