@@ -94,7 +94,7 @@ pub enum AssocEnd {
     Lost,
     /// The peer sent an ABORT.
     Aborted,
-    /// The peer sent a SHUTDOWN: Linux accepts no new data to send.
+    /// The peer sent a SHUTDOWN: no new data may be sent (RFC 4960 9.2).
     Shutdown,
 }
 
