@@ -7,7 +7,10 @@
 //! * `connection`: what happens on each accepted association;
 //! * `association`: the state of one association that both filters share;
 //! * `input_filter`: SCTP_IN, which reads requests one stream at a time;
-//! * `stream_demux`: per-stream input queues (sans-I/O);
+//! * `stream_demux`: which stream's request is read, one at a time
+//!   (sans-I/O);
+//! * `session`: the concurrent association session of issue 14 (sans-I/O,
+//!   not wired in yet) and the per-stream input queues both use;
 //! * `output_filter`: SCTP_OUT, which writes each response as SCTP messages
 //!   on its request's stream;
 //! * `messages`: cutting bytes into bounded messages (sans-I/O);
@@ -26,6 +29,7 @@ pub mod log;
 pub mod messages;
 pub mod output_filter;
 pub mod registry;
+pub mod session;
 pub mod status;
 pub mod status_handler;
 pub mod stream_demux;

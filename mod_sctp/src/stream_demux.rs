@@ -10,62 +10,37 @@
 //! This is the building block of the stream-aware input filter (issue 3);
 //! it never touches a socket, so every rule is unit-tested on the host.
 
-use std::collections::{BTreeMap, VecDeque};
+//! The queues themselves (and their bounds) are `session::queues`, shared
+//! with the concurrent session of issue 14; this file adds the pin.
 
-/// Which bound a push exceeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Overflow {
-    /// The stream's queue would exceed the per-stream bound.
-    Stream(u16),
-    /// All queues together would exceed the per-association bound.
-    Association,
-}
-
-#[derive(Default)]
-struct Queue {
-    bytes: VecDeque<u8>,
-}
+pub use crate::session::queues::Overflow;
+use crate::session::queues::{Queues, StreamQueue};
+use std::collections::VecDeque;
 
 /// The demultiplexer of one association.
 pub struct StreamDemux {
-    queues: BTreeMap<u16, Queue>,
+    queues: Queues,
     /// Streams with queued data, in the order their data first arrived.
     ready: VecDeque<u16>,
     pinned: Option<u16>,
-    queued: usize,
-    per_stream_max: usize,
-    per_assoc_max: usize,
 }
 
 impl StreamDemux {
     pub fn new(per_stream_max: usize, per_assoc_max: usize) -> Self {
         StreamDemux {
-            queues: BTreeMap::new(),
+            queues: Queues::new(per_stream_max, per_assoc_max),
             ready: VecDeque::new(),
             pinned: None,
-            queued: 0,
-            per_stream_max,
-            per_assoc_max,
         }
     }
 
     /// Queues bytes that arrived on `sid`. Nothing is queued on overflow.
     pub fn push(&mut self, sid: u16, data: &[u8]) -> Result<(), Overflow> {
-        if data.is_empty() {
-            return Ok(());
-        }
-        let q = self.queues.entry(sid).or_default();
-        if q.bytes.len() + data.len() > self.per_stream_max {
-            return Err(Overflow::Stream(sid));
-        }
-        if self.queued + data.len() > self.per_assoc_max {
-            return Err(Overflow::Association);
-        }
-        if q.bytes.is_empty() && !self.ready.contains(&sid) {
+        let was_empty = self.queues.len(sid) == 0;
+        self.queues.push(sid, data)?;
+        if !data.is_empty() && was_empty && !self.ready.contains(&sid) {
             self.ready.push_back(sid);
         }
-        q.bytes.extend(data);
-        self.queued += data.len();
         Ok(())
     }
 
@@ -89,7 +64,7 @@ impl StreamDemux {
             // The stream keeps its place only if it still has data; it goes
             // to the back so that waiting streams are served first.
             self.ready.retain(|&s| s != sid);
-            if self.queues.get(&sid).is_some_and(|q| !q.bytes.is_empty()) {
+            if self.queues.len(sid) > 0 {
                 self.ready.push_back(sid);
             }
         }
@@ -97,67 +72,57 @@ impl StreamDemux {
 
     /// The per-stream bound.
     pub fn stream_max(&self) -> usize {
-        self.per_stream_max
+        self.queues.stream_max()
     }
 
     /// The per-association bound.
     pub fn assoc_max(&self) -> usize {
-        self.per_assoc_max
+        self.queues.assoc_max()
     }
 
     /// Bytes queued per stream (streams with nothing queued are left out).
     pub fn queued_per_stream(&self) -> Vec<(u16, usize)> {
-        self.queues
-            .iter()
-            .filter(|(_, q)| !q.bytes.is_empty())
-            .map(|(&s, q)| (s, q.bytes.len()))
-            .collect()
+        self.queues.per_stream()
     }
 
     /// Bytes queued on all streams.
     pub fn queued(&self) -> usize {
-        self.queued
+        self.queues.queued()
     }
 
     /// Bytes queued on the pinned stream (0 if none is pinned).
     pub fn pinned_len(&self) -> usize {
-        self.pinned
-            .and_then(|s| self.queues.get(&s))
-            .map_or(0, |q| q.bytes.len())
+        self.pinned.map_or(0, |s| self.queues.len(s))
     }
 
     /// Whether any stream has data (what a SPECULATIVE read must report
     /// between requests).
     pub fn has_data(&self) -> bool {
-        self.queued > 0
+        self.queues.queued() > 0
     }
 
-    fn take(&mut self, n: usize) -> Vec<u8> {
-        let Some(sid) = self.pinned else {
-            return Vec::new();
-        };
-        let Some(q) = self.queues.get_mut(&sid) else {
-            return Vec::new();
-        };
-        let n = n.min(q.bytes.len());
-        let out: Vec<u8> = q.bytes.drain(..n).collect();
-        self.queued -= out.len();
-        if q.bytes.is_empty() {
+    /// Runs `f` on the pinned stream's queue (None if nothing is pinned or
+    /// the stream never had data); a stream emptied by it leaves the line of
+    /// streams with data.
+    fn on_pinned<R>(&mut self, f: impl FnOnce(&mut StreamQueue) -> R) -> Option<R> {
+        let sid = self.pinned?;
+        let r = self.queues.with(sid, f)?;
+        if self.queues.len(sid) == 0 {
             self.ready.retain(|&s| s != sid);
         }
-        out
+        Some(r)
     }
 
     /// READBYTES: up to `max` bytes of the pinned stream.
     pub fn read_bytes(&mut self, max: usize) -> Vec<u8> {
-        self.take(max)
+        self.on_pinned(|q| q.take(max)).unwrap_or_default()
     }
 
     /// SPECULATIVE: up to `max` bytes of the pinned stream, left queued.
     pub fn peek(&self, max: usize) -> Vec<u8> {
         self.pinned
-            .and_then(|s| self.queues.get(&s))
-            .map_or_else(Vec::new, |q| q.bytes.iter().take(max).copied().collect())
+            .and_then(|s| self.queues.get(s))
+            .map_or_else(Vec::new, |q| q.peek(max))
     }
 
     /// GETLINE: the pinned stream's bytes up to and including the first LF,
@@ -165,29 +130,13 @@ impl StreamDemux {
     /// more data is needed; `Err(())` when no LF is within `max` bytes.
     #[allow(clippy::result_unit_err)]
     pub fn read_line(&mut self, max: usize) -> Result<Option<Vec<u8>>, ()> {
-        let Some(q) = self.pinned.and_then(|s| self.queues.get(&s)) else {
-            return Ok(None);
-        };
-        match q.bytes.iter().take(max).position(|&b| b == b'\n') {
-            Some(i) => Ok(Some(self.take(i + 1))),
-            None if q.bytes.len() >= max => Err(()),
-            None => Ok(None),
-        }
+        self.on_pinned(|q| q.read_line(max)).unwrap_or(Ok(None))
     }
 
     /// EATCRLF: drops CR and LF bytes at the head of the pinned stream
     /// (between pipelined requests); returns how many.
     pub fn eat_crlf(&mut self) -> usize {
-        let n = self
-            .pinned
-            .and_then(|s| self.queues.get(&s))
-            .map_or(0, |q| {
-                q.bytes
-                    .iter()
-                    .take_while(|&&b| b == b'\r' || b == b'\n')
-                    .count()
-            });
-        self.take(n).len()
+        self.on_pinned(|q| q.eat_crlf()).unwrap_or(0)
     }
 }
 
