@@ -300,18 +300,24 @@ fn a_running_stream_with_a_full_queue_pauses_reading_instead_of_failing() {
     );
 }
 
-#[test]
-fn a_starving_running_stream_resumes_reading_when_a_read_fits() {
-    let l = Limits {
+/// A session with 16 KB per stream and 4 KB reads, and stream 2 holding
+/// 16 000 bytes (reading is paused: no room for another read).
+fn stream_2_full() -> (Session, Instant) {
+    let (mut s, now) = session(Limits {
         stream_queue: 16 * 1024,
         assoc_queue: 64 * 1024,
         read_chunk: 4000,
         ..limits()
-    };
-    let (mut s, now) = session(l);
+    });
     for _ in 0..4 {
         s.on_message(2, &vec![b'x'; 4000], now);
     }
+    (s, now)
+}
+
+#[test]
+fn a_starving_running_stream_resumes_reading_when_a_read_fits() {
+    let (mut s, now) = stream_2_full();
     s.on_message(1, b"POST / HTTP/1.1\r\n", now);
     assert!(s.reading_paused(), "stream 2 has no room for a read");
     consume(&mut s, 1);
@@ -330,16 +336,7 @@ fn a_starving_running_stream_resumes_reading_when_a_read_fits() {
 
 #[test]
 fn without_a_starving_stream_hysteresis_waits_for_half_empty() {
-    let l = Limits {
-        stream_queue: 16 * 1024,
-        assoc_queue: 64 * 1024,
-        read_chunk: 4000,
-        ..limits()
-    };
-    let (mut s, now) = session(l);
-    for _ in 0..4 {
-        s.on_message(2, &vec![b'x'; 4000], now);
-    }
+    let (mut s, now) = stream_2_full();
     s.read(2, |q| q.take(4000)).unwrap();
     assert!(s.reading_paused());
     s.read(2, |q| q.take(4000)).unwrap();
