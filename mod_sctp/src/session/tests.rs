@@ -336,7 +336,7 @@ fn a_starving_running_stream_resumes_reading_when_a_read_fits() {
 
 #[test]
 fn without_a_starving_stream_hysteresis_waits_for_half_empty() {
-    let (mut s, now) = stream_2_full();
+    let (mut s, _) = stream_2_full();
     s.read(2, |q| q.take(4000)).unwrap();
     assert!(s.reading_paused());
     s.read(2, |q| q.take(4000)).unwrap();
