@@ -14,6 +14,7 @@
 
 use crate::brigade;
 use crate::ffi;
+use crate::session::FailReason;
 use crate::stream_demux::{Overflow, StreamDemux};
 use apr_sctp::apr_socket::apr_sctp_rcvinfo_t;
 use apr_sctp::sctp;
@@ -42,6 +43,10 @@ pub struct Counters {
     pub bytes_out: u64,
     /// Responses finished (EOR) per stream.
     pub responses: BTreeMap<u16, u64>,
+    /// Messages and bytes dropped because a TLS association sent them on a
+    /// stream other than its TLS stream.
+    pub tls_refused_messages: u64,
+    pub tls_refused_bytes: u64,
 }
 
 pub struct Assoc {
@@ -204,9 +209,35 @@ impl Assoc {
                 }
             }
             self.counters.bytes_in += data.len() as u64;
+            if let Some(tls) = self.demux.tls_refusal(sid, data) {
+                let len = data.len();
+                brigade::delete(b);
+                self.refuse(sid, tls, len, known && info.eor != 0);
+                return Ok(());
+            }
             let pushed = self.demux.push(sid, data);
             brigade::delete(b);
             pushed.map_err(|o| self.overflow(o))
+        }
+    }
+
+    /// Drops a piece that came on `sid` beside the TLS session on stream
+    /// `tls`: TLS is one ordered byte stream, and a clear-text answer beside
+    /// it would be unauthenticated, so nothing is answered. Counted; logged
+    /// once per association.
+    fn refuse(&mut self, sid: u16, tls: u16, len: usize, end_of_message: bool) {
+        let k = &mut self.counters;
+        let first = k.tls_refused_bytes == 0;
+        k.tls_refused_bytes += len as u64;
+        if end_of_message {
+            k.tls_refused_messages += 1;
+        }
+        if first {
+            tracing::info!(
+                "association {}: message on stream {sid} dropped, unanswered: {} (further ones are dropped without a log line)",
+                self.assoc_id,
+                FailReason::TlsPinned { stream: tls }
+            );
         }
     }
 
@@ -334,6 +365,15 @@ impl Assoc {
 
 impl Drop for Assoc {
     fn drop(&mut self) {
+        if let Some(tls) = self.demux.tls_stream() {
+            let k = &self.counters;
+            tracing::debug!(
+                "association {}: TLS on stream {tls} ended; {} message(s), {} byte(s) on other streams dropped",
+                self.assoc_id,
+                k.tls_refused_messages,
+                k.tls_refused_bytes
+            );
+        }
         match (status_handler::table(), self.slot) {
             (Some(t), Some(i)) => t.release(i),
             (Some(_), None) => status_handler::count_unlisted(-1),

@@ -12,8 +12,15 @@
 
 //! The queues themselves (and their bounds) are `session::queues`, shared
 //! with the concurrent session of issue 14; this file adds the pin.
+//!
+//! TLS: an association whose first message is a TLS ClientHello record
+//! (`session::looks_like_tls`) is one ordered byte stream on that message's
+//! stream for its whole life; [`StreamDemux::tls_refusal`] says which later
+//! pieces come on another stream and must be dropped, never handed to
+//! mod_ssl.
 
 pub use crate::session::queues::Overflow;
+use crate::session::looks_like_tls;
 use crate::session::queues::{Queues, StreamQueue};
 use std::collections::VecDeque;
 
@@ -23,6 +30,10 @@ pub struct StreamDemux {
     /// Streams with queued data, in the order their data first arrived.
     ready: VecDeque<u16>,
     pinned: Option<u16>,
+    /// The association's first piece has been seen (by `tls_refusal`).
+    started: bool,
+    /// The stream a TLS association is pinned to for its whole life.
+    tls: Option<u16>,
 }
 
 impl StreamDemux {
@@ -31,7 +42,29 @@ impl StreamDemux {
             queues: Queues::new(per_stream_max, per_assoc_max),
             ready: VecDeque::new(),
             pinned: None,
+            started: false,
+            tls: None,
         }
+    }
+
+    /// Called with every piece read, before it is queued: `Some(tls_stream)`
+    /// when the piece must be dropped because the association speaks TLS on
+    /// `tls_stream` and the piece came on another stream. The first piece of
+    /// the association decides: if it looks like a TLS ClientHello record,
+    /// its stream is the TLS stream from then on.
+    pub fn tls_refusal(&mut self, sid: u16, data: &[u8]) -> Option<u16> {
+        if !self.started && !data.is_empty() {
+            self.started = true;
+            if looks_like_tls(data) {
+                self.tls = Some(sid);
+            }
+        }
+        self.tls.filter(|&s| s != sid)
+    }
+
+    /// The stream a TLS association is pinned to (None: not TLS).
+    pub fn tls_stream(&self) -> Option<u16> {
+        self.tls
     }
 
     /// Queues bytes that arrived on `sid`. Nothing is queued on overflow.
@@ -143,6 +176,36 @@ impl StreamDemux {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A TLS record header carrying a ClientHello (type 22, TLS 1.0 record
+    /// version, length, handshake type 1).
+    const CLIENT_HELLO: &[u8] = &[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
+
+    #[test]
+    fn tls_association_is_pinned_to_its_first_stream() {
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        assert_eq!(d.tls_refusal(2, CLIENT_HELLO), None, "the first piece is kept");
+        assert_eq!(d.tls_stream(), Some(2));
+        assert_eq!(d.tls_refusal(2, b"more TLS records"), None);
+        assert_eq!(d.tls_refusal(0, b"GET / HTTP/1.1\r\n\r\n"), Some(2));
+        assert_eq!(d.tls_refusal(3, CLIENT_HELLO), Some(2), "a second hello too");
+        assert_eq!(d.tls_refusal(2, b"\x17\x03\x03"), None, "for its whole life");
+    }
+
+    #[test]
+    fn plain_http_is_never_pinned() {
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        assert_eq!(d.tls_refusal(1, b"GET / HTTP/1.1\r\n"), None);
+        // A ClientHello after the first message does not pin: only the
+        // association's first message decides.
+        assert_eq!(d.tls_refusal(2, CLIENT_HELLO), None);
+        assert_eq!(d.tls_refusal(3, b"GET /x HTTP/1.1\r\n"), None);
+        assert_eq!(d.tls_stream(), None);
+        // Not a handshake record (application data, 0x17) nor a ClientHello.
+        let mut d = StreamDemux::new(1 << 16, 1 << 20);
+        assert_eq!(d.tls_refusal(0, &[0x17, 0x03, 0x03, 0, 1, 0]), None);
+        assert_eq!(d.tls_stream(), None);
+    }
 
     #[test]
     fn interleaved_requests_are_each_parsed_intact() {
