@@ -19,8 +19,8 @@
 //! pieces come on another stream and must be dropped, never handed to
 //! mod_ssl.
 
-pub use crate::session::queues::Overflow;
 use crate::session::looks_like_tls;
+pub use crate::session::queues::Overflow;
 use crate::session::queues::{Queues, StreamQueue};
 use std::collections::VecDeque;
 
@@ -184,12 +184,24 @@ mod tests {
     #[test]
     fn tls_association_is_pinned_to_its_first_stream() {
         let mut d = StreamDemux::new(1 << 16, 1 << 20);
-        assert_eq!(d.tls_refusal(2, CLIENT_HELLO), None, "the first piece is kept");
+        assert_eq!(
+            d.tls_refusal(2, CLIENT_HELLO),
+            None,
+            "the first piece is kept"
+        );
         assert_eq!(d.tls_stream(), Some(2));
         assert_eq!(d.tls_refusal(2, b"more TLS records"), None);
         assert_eq!(d.tls_refusal(0, b"GET / HTTP/1.1\r\n\r\n"), Some(2));
-        assert_eq!(d.tls_refusal(3, CLIENT_HELLO), Some(2), "a second hello too");
-        assert_eq!(d.tls_refusal(2, b"\x17\x03\x03"), None, "for its whole life");
+        assert_eq!(
+            d.tls_refusal(3, CLIENT_HELLO),
+            Some(2),
+            "a second hello too"
+        );
+        assert_eq!(
+            d.tls_refusal(2, b"\x17\x03\x03"),
+            None,
+            "for its whole life"
+        );
     }
 
     #[test]
