@@ -193,10 +193,24 @@ impl TestApp {
     }
 }
 
-struct InFlight<'a>(&'a AppStats);
+/// A request the app is working on, counted in `in_flight` until it is
+/// released: just before its END_REQUEST goes out (once the bridge sees it,
+/// the next request may start at once, before this thread ends), or when
+/// the app stops without one.
+struct InFlight<'a> {
+    st: &'a AppStats,
+    released: std::cell::Cell<bool>,
+}
+impl InFlight<'_> {
+    fn release(&self) {
+        if !self.released.replace(true) {
+            self.st.in_flight.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.release();
     }
 }
 
@@ -229,7 +243,10 @@ fn serve_app(mut c: TcpStream, st: &AppStats) {
     }
     let now = st.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     st.max_in_flight.fetch_max(now, Ordering::SeqCst);
-    let _g = InFlight(st);
+    let in_flight = InFlight {
+        st,
+        released: std::cell::Cell::new(false),
+    };
     let p: HashMap<String, String> = decode_pairs(&params, &Limits::default())
         .unwrap()
         .into_iter()
@@ -252,6 +269,7 @@ fn serve_app(mut c: TcpStream, st: &AppStats) {
         }
         .encode(&mut b)
         .unwrap();
+        in_flight.release();
         let _ = c.write_all(&b);
     };
     match get("MODE").as_str() {
