@@ -595,11 +595,7 @@ impl Config {
         }
         if self.buckets_ratio > 0 && !self.listeners.is_empty() {
             let l = &self.listeners[0];
-            let at = l
-                .place
-                .as_ref()
-                .map(|p| format!(" ({p})"))
-                .unwrap_or_default();
+            let at = l.place_note();
             return Err(format!(
                 "ListenCoresBucketsRatio {}{} cannot be used with SCTP listeners ({} {l}{at}): \
                  httpd would duplicate them as TCP sockets. Remove ListenCoresBucketsRatio or set it to 0.",

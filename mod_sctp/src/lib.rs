@@ -282,20 +282,14 @@ unsafe extern "C" fn cmd_streams(
     }
     let which = number_of(cmd);
     let inbound = which == Number::InStreams;
-    match config::parse_streams(which.directive(), cstr_arg(arg)) {
-        Ok(n) => {
-            note_place(cmd, which);
-            with_config(|c| {
-                if inbound {
-                    c.in_streams = n
-                } else {
-                    c.out_streams = n
-                }
-            });
-            ptr::null()
+    let parsed = config::parse_streams(which.directive(), cstr_arg(arg));
+    store(cmd, which, parsed, |c, n| {
+        if inbound {
+            c.in_streams = n
+        } else {
+            c.out_streams = n
         }
-        Err(e) => cmd_error(cmd, &e),
-    }
+    })
 }
 
 unsafe extern "C" fn cmd_nodelay(
@@ -329,16 +323,27 @@ unsafe extern "C" fn cmd_size(
         Number::ReceiveBuffer => config::parse_buffer("SCTPReceiveBuffer", arg),
         _ => config::parse_message_size(arg),
     };
+    store(cmd, which, parsed, |c, n| match which {
+        Number::StreamQueue => c.stream_queue = n,
+        Number::AssocQueue => c.assoc_queue = n,
+        Number::SendBuffer => c.send_buffer = n,
+        Number::ReceiveBuffer => c.receive_buffer = n,
+        _ => c.max_message = n,
+    })
+}
+
+/// What a value directive ends with: the parsed value stored (and where it
+/// was written noted), or the parse error returned to httpd.
+fn store<T>(
+    cmd: *mut ffi::cmd_parms,
+    which: Number,
+    parsed: Result<T, String>,
+    set: impl FnOnce(&mut Config, T),
+) -> *const c_char {
     match parsed {
         Ok(n) => {
             note_place(cmd, which);
-            with_config(|c| match which {
-                Number::StreamQueue => c.stream_queue = n,
-                Number::AssocQueue => c.assoc_queue = n,
-                Number::SendBuffer => c.send_buffer = n,
-                Number::ReceiveBuffer => c.receive_buffer = n,
-                _ => c.max_message = n,
-            });
+            with_config(|c| set(c, n));
             ptr::null()
         }
         Err(e) => cmd_error(cmd, &e),
@@ -366,24 +371,17 @@ unsafe extern "C" fn cmd_failover(
         }
         _ => config::parse_millis(name, arg),
     };
-    match parsed {
-        Ok(n) => {
-            note_place(cmd, which);
-            with_config(|c| {
-                let f = &mut c.failover;
-                match which {
-                    Number::RtoInitial => f.rto_initial = Some(n),
-                    Number::RtoMin => f.rto_min = Some(n),
-                    Number::RtoMax => f.rto_max = Some(n),
-                    Number::HbInterval => f.hb_interval = Some(n),
-                    Number::PathMaxRetrans => f.path_max_retrans = Some(n as u16),
-                    _ => f.assoc_max_retrans = Some(n as u16),
-                }
-            });
-            ptr::null()
+    store(cmd, which, parsed, |c, n| {
+        let f = &mut c.failover;
+        match which {
+            Number::RtoInitial => f.rto_initial = Some(n),
+            Number::RtoMin => f.rto_min = Some(n),
+            Number::RtoMax => f.rto_max = Some(n),
+            Number::HbInterval => f.hb_interval = Some(n),
+            Number::PathMaxRetrans => f.path_max_retrans = Some(n as u16),
+            _ => f.assoc_max_retrans = Some(n as u16),
         }
-        Err(e) => cmd_error(cmd, &e),
-    }
+    })
 }
 
 #[repr(transparent)]
