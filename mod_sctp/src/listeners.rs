@@ -248,11 +248,7 @@ fn report(level: tracing::Level, line: String) {
 
 /// Logs what `install` did (post_config, once the error log is open).
 pub fn log_report() {
-    let mut lines = std::mem::take(&mut *REPORT.lock().unwrap_or_else(|p| p.into_inner()));
-    // install applies the options to a new socket twice (at creation and
-    // with every retained one): say each thing once.
-    let mut seen = std::collections::HashSet::new();
-    lines.retain(|l| seen.insert(l.clone()));
+    let lines = std::mem::take(&mut *REPORT.lock().unwrap_or_else(|p| p.into_inner()));
     for (level, line) in lines {
         // Each line at the level `report` was given (tracing's macros want
         // the level as a constant).
@@ -454,7 +450,9 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
         format!("dropped {dropped} record(s) that core made for 'Listen ... sctp'"),
     );
 
-    // 1. Match configured listeners with retained open sockets.
+    // 1. Match configured listeners with retained open sockets, and give
+    //    those this generation's options (new sockets get them in
+    //    open_socket, before they listen).
     each(|l| l.wanted = 0);
     let mut to_create = Vec::new();
     for spec in &cfg.listeners {
@@ -463,7 +461,13 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
         each(|l| {
             if found.is_none() && l.open != 0 && l.wanted == 0 && l.key == key {
                 l.wanted = 1;
-                found = Some(update_extra(l, spec));
+                // SAFETY: open socket of ours.
+                let fd = unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(l.rec.sd)) };
+                found = Some(
+                    apply_options(fd, cfg)
+                        .map_err(|e| format!("{spec}: {e}"))
+                        .and_then(|()| update_extra(l, spec)),
+                );
             }
         });
         match found {
@@ -532,19 +536,12 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
             format!("listening for SCTP on {spec}"),
         );
     }
-    // 4. Refresh options on every wanted socket and put them, in order, at
-    //    the head (module comment: why not the tail).
+    // 4. Put every wanted socket, in order, at the head (module comment:
+    //    why not the tail).
     let mut head: *mut ffi::ap_listen_rec = ptr::null_mut();
     let mut tail: *mut *mut ffi::ap_listen_rec = &mut head;
-    let mut err = None;
     each(|l| {
-        if l.wanted == 0 || err.is_some() {
-            return;
-        }
-        // SAFETY: open socket of ours.
-        let fd = unsafe { BorrowedFd::borrow_raw(ffi::socket_fd(l.rec.sd)) };
-        if let Err(e) = apply_options(fd, cfg) {
-            err = Some(e);
+        if l.wanted == 0 {
             return;
         }
         l.rec.active = 1;
@@ -562,7 +559,7 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
         *tail = ffi::ap_listeners;
         ffi::ap_listeners = head;
     }
-    err.map_or(Ok(()), Err)
+    Ok(())
 }
 
 /// The number of SCTP listeners installed (for post_config checks).
