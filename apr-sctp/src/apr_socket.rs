@@ -145,6 +145,12 @@ fn wait(
     }
 }
 
+/// Waits until `fd` is readable or `timeout` passes (APR's terms:
+/// microseconds, negative: for ever; APR_TIMEUP when it passes).
+pub fn wait_readable(fd: BorrowedFd<'_>, timeout: i64) -> Result<(), sys::apr_status_t> {
+    wait(fd, libc::POLLIN, deadline(timeout))
+}
+
 fn would_block(errno: i32) -> bool {
     errno == libc::EAGAIN || errno == libc::EWOULDBLOCK
 }
@@ -163,6 +169,19 @@ pub unsafe fn send(
     let (raw, timeout) = unsafe { fd_and_timeout(sock) };
     // SAFETY: the descriptor stays open while the APR socket is live.
     let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+    send_fd(fd, bufs, info, timeout)
+}
+
+/// [`send`] on a descriptor, with `timeout` in APR's terms (microseconds;
+/// negative: wait for ever, 0: never wait), for senders that do not own the
+/// APR socket and must not read or change its timeout (mod_sctp's stream
+/// connections share an association's socket with its one reader).
+pub fn send_fd(
+    fd: BorrowedFd<'_>,
+    bufs: &[IoSlice<'_>],
+    info: &SndInfo,
+    timeout: i64,
+) -> Result<usize, sys::apr_status_t> {
     let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
     let mut until = Deadline::new(timeout);
     loop {

@@ -91,6 +91,27 @@ pub struct Assoc {
     started: i64,
     paths: Vec<PathView>,
     paths_at: Option<Instant>,
+    /// How the association's requests are served.
+    pub service: Service,
+    /// `SCTPMaxConcurrentStreams` and `SCTPStreamWorkers` of the generation
+    /// that accepted it.
+    pub max_concurrent: usize,
+    pub stream_workers: Option<usize>,
+}
+
+/// How an association's requests are served (see docs/architecture.md,
+/// "Concurrent streams").
+pub enum Service {
+    /// Nothing read yet: under a threaded MPM the first message decides.
+    Undecided,
+    /// One request at a time on the association's own connection, through
+    /// SCTP_IN and SCTP_OUT: under prefork (no threads to spare), and for
+    /// TLS (one ordered byte stream).
+    Serial,
+    /// Each stream on a connection of its own (`stream_connection`), the
+    /// association's connection being the one reader
+    /// (`association_connection`).
+    Concurrent(std::sync::Arc<crate::shared_session::Shared>),
 }
 
 impl Assoc {
@@ -134,6 +155,10 @@ impl Assoc {
                 started: status_handler::now(),
                 paths: Vec::new(),
                 paths_at: None,
+                service: Service::Undecided,
+                // TODO(i14-config): the directives' values.
+                max_concurrent: crate::session::DEFAULT_MAX_CONCURRENT,
+                stream_workers: None,
             });
             let a = Box::into_raw(a);
             ffi::apr_pool_cleanup_register(
@@ -172,15 +197,16 @@ impl Assoc {
         (raw >= 0).then(|| unsafe { BorrowedFd::borrow_raw(raw) })
     }
 
-    /// Reads one piece of one message into its stream's queue.
-    /// APR_EOF at the end of the association; APR_EAGAIN / APR_TIMEUP from
-    /// the socket; APR_ENOSPC when a queue bound would be exceeded.
-    pub fn fill(&mut self, block: ffi::apr_read_type_e) -> Result<(), ffi::apr_status_t> {
+    /// Reads one piece of one message and hands it to `f` with its stream
+    /// and whether it ends its message. APR_EOF at the end of the
+    /// association; APR_EAGAIN / APR_TIMEUP from the socket.
+    pub fn read_piece<R>(
+        &mut self,
+        block: ffi::apr_read_type_e,
+        f: impl FnOnce(&mut Self, u16, &[u8], bool) -> R,
+    ) -> Result<R, ffi::apr_status_t> {
         if self.eof {
             return Err(ffi::APR_EOF as ffi::apr_status_t);
-        }
-        if self.demux.queued() + READ_CHUNK > self.demux.assoc_max() {
-            return Err(self.overflow(Overflow::Association));
         }
         // SAFETY: `raw` is our brigade; its first bucket is the SCTP bucket
         // (the read morphs it into a heap bucket followed by a new SCTP
@@ -200,25 +226,40 @@ impl Assoc {
             let next = (*b).link.next;
             let known = apr_sctp::bucket::apr_bucket_sctp_rcvinfo(next as *const _, &mut info) == 0;
             let sid = if known { info.stream } else { 0 };
+            let eor = known && info.eor != 0;
             if known {
                 if self.assoc_id == 0 {
                     self.assoc_id = info.assoc_id;
                 }
-                if info.eor != 0 {
+                if eor {
                     self.counters.messages_in += 1;
                 }
             }
             self.counters.bytes_in += data.len() as u64;
-            if let Some(tls) = self.demux.tls_refusal(sid, data) {
-                let len = data.len();
-                brigade::delete(b);
-                self.refuse(sid, tls, len, known && info.eor != 0);
-                return Ok(());
-            }
-            let pushed = self.demux.push(sid, data);
+            let r = f(self, sid, data, eor);
             brigade::delete(b);
-            pushed.map_err(|o| self.overflow(o))
+            Ok(r)
         }
+    }
+
+    /// Reads one piece of one message into its stream's queue (serial
+    /// service). APR_EOF at the end of the association; APR_EAGAIN /
+    /// APR_TIMEUP from the socket; APR_ENOSPC when a queue bound would be
+    /// exceeded.
+    pub fn fill(&mut self, block: ffi::apr_read_type_e) -> Result<(), ffi::apr_status_t> {
+        if self.demux.queued() + READ_CHUNK > self.demux.assoc_max() {
+            return Err(self.overflow(Overflow::Association));
+        }
+        self.read_piece(block, |a, sid, data, eor| a.queue_serial(sid, data, eor))?
+    }
+
+    /// Queues a piece read for serial service (TLS rule first).
+    pub fn queue_serial(&mut self, sid: u16, data: &[u8], eor: bool) -> Result<(), ffi::apr_status_t> {
+        if let Some(tls) = self.demux.tls_refusal(sid, data) {
+            self.refuse(sid, tls, data.len(), eor);
+            return Ok(());
+        }
+        self.demux.push(sid, data).map_err(|o| self.overflow(o))
     }
 
     /// Drops a piece that came on `sid` beside the TLS session on stream
@@ -267,6 +308,21 @@ impl Assoc {
     /// stream we cannot answer on.
     pub fn response_stream(&mut self) -> u16 {
         let sid = self.demux.pinned().unwrap_or(self.response_sid);
+        self.map_stream(sid)
+    }
+
+    /// Responses the association's stream connections finished.
+    pub fn stream_responses(&self) -> u64 {
+        match &self.service {
+            Service::Concurrent(sh) => sh.lock().responses,
+            _ => 0,
+        }
+    }
+
+    /// The stream a response to a request on `sid` goes on: `sid`, or,
+    /// when the peer sent on a stream we cannot answer on, `sid` mapped
+    /// into our outbound streams (logged once).
+    pub fn map_stream(&mut self, sid: u16) -> u16 {
         // Unknown streams (0): the association had ended before it was
         // accepted, nothing reaches the peer whatever the stream.
         if sid < self.out_streams || self.out_streams == 0 {

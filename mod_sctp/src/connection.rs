@@ -36,9 +36,13 @@ fn module_index() -> usize {
 /// `c` is a live connection.
 pub unsafe fn assoc_of(c: *mut ffi::conn_rec) -> Option<&'static mut Assoc> {
     // SAFETY: conn_config is an array of one pointer per module
-    // (ap_get_module_config); ours is null or the Assoc set in
-    // pre_connection, which lives as long as the connection.
+    // (ap_get_module_config); on a connection without a master ours is
+    // null or the Assoc set in pre_connection, which lives as long as the
+    // connection (a stream connection's is its StreamCtx).
     unsafe {
+        if !(*c).master.is_null() {
+            return None;
+        }
         let v = (*c).conn_config as *mut *mut c_void;
         let a = *v.add(module_index()) as *mut Assoc;
         a.as_mut()
@@ -102,19 +106,62 @@ unsafe fn setenv(r: *mut ffi::request_rec, name: &str, value: &str) {
 
 pub(crate) unsafe extern "C" fn post_read_request(r: *mut ffi::request_rec) -> c_int {
     // SAFETY: live request and connection.
-    let Some(a) = (unsafe { assoc_of((*r).connection) }) else {
+    let c = unsafe { (*r).connection };
+    // SAFETY: live connection.
+    if let Some(s) = unsafe { crate::stream_connection::stream_of(c) } {
+        let id = s.identity();
+        // SAFETY: live request.
+        unsafe {
+            set_vars(
+                r,
+                s.sid,
+                id.assoc_id,
+                &id.peers,
+                id.in_streams,
+                id.out_streams,
+            )
+        };
+        return ffi::DECLINED;
+    }
+    // SAFETY: live connection.
+    let Some(a) = (unsafe { assoc_of(c) }) else {
         return ffi::DECLINED;
     };
     let stream = a.demux.pinned().unwrap_or(a.response_sid);
     // SAFETY: live request.
     unsafe {
+        set_vars(
+            r,
+            stream,
+            a.assoc_id,
+            &a.peers_text(),
+            a.in_streams,
+            a.out_streams,
+        )
+    };
+    ffi::DECLINED
+}
+
+/// The request's SCTP variables (SCTP_STREAM and the association's).
+///
+/// # Safety
+/// `r` is a live request.
+unsafe fn set_vars(
+    r: *mut ffi::request_rec,
+    stream: u16,
+    assoc_id: i32,
+    peers: &str,
+    in_streams: u16,
+    out_streams: u16,
+) {
+    // SAFETY: live request (caller's contract).
+    unsafe {
         setenv(r, "SCTP", "on");
         setenv(r, "TRANSPORT", "sctp");
         setenv(r, "SCTP_STREAM", &stream.to_string());
-        setenv(r, "SCTP_ASSOC_ID", &a.assoc_id.to_string());
-        setenv(r, "SCTP_PEER_ADDRS", &a.peers_text());
-        setenv(r, "SCTP_STREAMS_IN", &a.in_streams.to_string());
-        setenv(r, "SCTP_STREAMS_OUT", &a.out_streams.to_string());
+        setenv(r, "SCTP_ASSOC_ID", &assoc_id.to_string());
+        setenv(r, "SCTP_PEER_ADDRS", peers);
+        setenv(r, "SCTP_STREAMS_IN", &in_streams.to_string());
+        setenv(r, "SCTP_STREAMS_OUT", &out_streams.to_string());
     }
-    ffi::DECLINED
 }

@@ -27,12 +27,16 @@ pub mod input_filter;
 pub mod listeners;
 pub mod log;
 pub mod messages;
+pub mod association_connection;
 pub mod output_filter;
 pub mod registry;
 pub mod session;
 pub mod status;
 pub mod status_handler;
+pub mod shared_session;
+pub mod stream_connection;
 pub mod stream_demux;
+pub mod stream_workers;
 
 use config::Config;
 use std::ffi::CStr;
@@ -583,6 +587,29 @@ unsafe extern "C" fn post_config(
     ffi::OK as c_int
 }
 
+/// The child's stream workers stop with the child (see stream_workers.rs).
+unsafe extern "C" fn stop_stream_workers(_: *mut c_void) -> ffi::apr_status_t {
+    if let Some(w) = stream_workers::existing() {
+        let left = w.stop();
+        if left > 0 {
+            tracing::warn!("{left} stream connection(s) still running as the child exits");
+        }
+    }
+    0
+}
+
+unsafe extern "C" fn child_init(pchild: *mut ffi::apr_pool_t, _s: *mut ffi::server_rec) {
+    // SAFETY: the child's pool, live until the child exits.
+    unsafe {
+        ffi::apr_pool_cleanup_register(
+            pchild,
+            ptr::null(),
+            Some(stop_stream_workers),
+            Some(ffi::apr_pool_cleanup_null),
+        )
+    };
+}
+
 unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
     // Before the MPMs' hooks (APR_HOOK_REALLY_FIRST): see listeners.rs.
     let before_mpm = ffi::APR_HOOK_REALLY_FIRST - 1;
@@ -608,6 +635,16 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,
         );
+        // Before every other module's (mod_http2's is APR_HOOK_FIRST): an
+        // SCTP association's connection is served by its streams' own
+        // connections under a threaded MPM (association_connection.rs).
+        ffi::ap_hook_process_connection(
+            Some(association_connection::process_connection),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_REALLY_FIRST as c_int,
+        );
+        ffi::ap_hook_child_init(Some(child_init), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
         // mod_logio's byte counter, for %O (output_filter.rs).
         ffi::ap_hook_optional_fn_retrieve(
             Some(output_filter::retrieve_optional_fns),
@@ -636,6 +673,18 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
         output_filter::HANDLE = ffi::ap_register_output_filter(
             c"SCTP_OUT".as_ptr(),
             Some(output_filter::sctp_out),
+            None,
+            ffi::ap_filter_type_AP_FTYPE_NETWORK,
+        );
+        stream_connection::IN_HANDLE = ffi::ap_register_input_filter(
+            c"SCTP_STREAM_IN".as_ptr(),
+            Some(stream_connection::stream_in),
+            None,
+            ffi::ap_filter_type_AP_FTYPE_NETWORK,
+        );
+        stream_connection::OUT_HANDLE = ffi::ap_register_output_filter(
+            c"SCTP_STREAM_OUT".as_ptr(),
+            Some(stream_connection::stream_out),
             None,
             ffi::ap_filter_type_AP_FTYPE_NETWORK,
         );

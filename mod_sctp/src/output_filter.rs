@@ -53,7 +53,7 @@ use crate::messages::Coalescer;
 use apr_sctp::sctp::SndInfo;
 use std::cell::RefCell;
 use std::io::IoSlice;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -120,51 +120,76 @@ fn with_buffer<T>(cap: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
     })
 }
 
-/// One call's writer: the association, the buffer and what is pending in it.
-struct Writer<'a> {
+/// Where SCTP_OUT's bytes go: the whole association, its streams served
+/// one request at a time (the association connection, `Assoc`), or one
+/// stream (a stream connection, `stream_connection::StreamCtx`).
+pub(crate) trait Outlet {
+    /// The kernel's id of the association, for log lines.
+    fn assoc_id(&self) -> i32;
+    /// The stream the next response bytes go on.
+    fn stream(&mut self) -> u16;
+    /// `SCTPMaxMessageSize`.
+    fn max_message(&self) -> usize;
+    /// Bytes kept between calls (at most [`HOLD_MAX`]) and their stream.
+    fn held(&mut self) -> (&mut Vec<u8>, &mut u16);
+    /// Sends one message on `sid` with PPID 63 and counts it.
+    fn send(&mut self, sid: u16, data: &[u8]) -> Result<usize, ffi::apr_status_t>;
+    /// Messages and bytes sent so far (for log lines).
+    fn sent(&self) -> (u64, u64);
+    /// A response ended (EOR), all of it sent.
+    fn end_response(&mut self);
+    /// The connection ends (EOC), everything sent.
+    fn end_of_connection(&mut self, c: *mut ffi::conn_rec);
+    /// A send failed with `rv` (logged by the caller): what the outlet must
+    /// do about the association.
+    fn send_failed(&mut self, c: *mut ffi::conn_rec, rv: ffi::apr_status_t);
+    /// Why a failed send may have failed, for its log line ("" if nothing
+    /// is known).
+    fn failure_note(&self) -> &'static str {
+        ""
+    }
+}
+
+/// One call's writer: the outlet, the buffer and what is pending in it.
+struct Writer<'a, O: Outlet> {
     c: *mut ffi::conn_rec,
-    a: &'a mut Assoc,
+    a: &'a mut O,
     mem: &'a mut [u8],
     len: usize,
     /// Stream of the pending bytes.
     sid: u16,
 }
 
-/// Sends one message on `sid` with PPID 63.
-fn send(
-    c: *mut ffi::conn_rec,
-    a: &mut Assoc,
-    sid: u16,
-    data: &[u8],
-) -> Result<(), ffi::apr_status_t> {
-    let info = SndInfo {
+/// The SCTP_SNDINFO of a message of an HTTP response on `sid`.
+pub fn http_sndinfo(sid: u16) -> SndInfo {
+    SndInfo {
         sid,
         flags: 0,
         ppid: PPID_HTTP,
         context: 0,
-    };
-    // SAFETY: `sock` is the connection's live socket (the two crates'
-    // bindgen types are the same C type).
-    unsafe { apr_sctp::apr_socket::send(a.sock as *mut _, &[IoSlice::new(data)], &info) }
-        .map(|n| {
-            a.counters.messages_out += 1;
-            a.counters.bytes_out += n as u64;
-            count_bytes_out(c, n);
-        })
-        .map_err(|rv| rv as ffi::apr_status_t)
+    }
 }
 
-impl Writer<'_> {
+/// Sends `data` as one message through `a` and counts it for mod_logio.
+fn send<O: Outlet>(
+    c: *mut ffi::conn_rec,
+    a: &mut O,
+    sid: u16,
+    data: &[u8],
+) -> Result<(), ffi::apr_status_t> {
+    a.send(sid, data).map(|n| count_bytes_out(c, n))
+}
+
+impl<O: Outlet> Writer<'_, O> {
     /// Queues response bytes on the stream of the request being answered;
     /// what is pending for another stream is sent first, so no byte of one
     /// response leaves on the stream of another.
     fn push(&mut self, data: &[u8]) -> Result<(), ffi::apr_status_t> {
-        let sid = self.a.response_stream();
+        let sid = self.a.stream();
         if self.len > 0 && sid != self.sid {
             self.flush()?;
         }
         self.sid = sid;
-        self.a.response_sid = sid;
         let Writer {
             c,
             a,
@@ -172,7 +197,7 @@ impl Writer<'_> {
             len,
             sid,
         } = self;
-        Coalescer::new(mem, len).push(data, &mut |m| send(*c, a, *sid, m))
+        Coalescer::new(mem, len).push(data, &mut |m| send(*c, *a, *sid, m))
     }
 
     fn flush(&mut self) -> Result<(), ffi::apr_status_t> {
@@ -183,12 +208,82 @@ impl Writer<'_> {
             len,
             sid,
         } = self;
-        Coalescer::new(mem, len).flush(&mut |m| send(*c, a, *sid, m))
+        Coalescer::new(mem, len).flush(&mut |m| send(*c, *a, *sid, m))
+    }
+}
+
+impl Outlet for Assoc {
+    fn assoc_id(&self) -> i32 {
+        self.assoc_id
     }
 
-    /// See "End of connection" in docs/architecture.md.
+    fn stream(&mut self) -> u16 {
+        let sid = self.response_stream();
+        self.response_sid = sid;
+        sid
+    }
+
+    fn max_message(&self) -> usize {
+        self.max_message
+    }
+
+    fn held(&mut self) -> (&mut Vec<u8>, &mut u16) {
+        (&mut self.held, &mut self.held_sid)
+    }
+
+    fn send(&mut self, sid: u16, data: &[u8]) -> Result<usize, ffi::apr_status_t> {
+        // SAFETY: `sock` is the connection's live socket (the two crates'
+        // bindgen types are the same C type).
+        let n = unsafe {
+            apr_sctp::apr_socket::send(self.sock as *mut _, &[IoSlice::new(data)], &http_sndinfo(sid))
+        }
+        .map_err(|rv| rv as ffi::apr_status_t)?;
+        self.counters.messages_out += 1;
+        self.counters.bytes_out += n as u64;
+        Ok(n)
+    }
+
+    fn sent(&self) -> (u64, u64) {
+        (self.counters.messages_out, self.counters.bytes_out)
+    }
+
+    fn end_response(&mut self) {
+        Assoc::end_response(self)
+    }
+
     fn end_of_connection(&mut self, c: *mut ffi::conn_rec) {
-        let Some(fd) = self.a.fd() else {
+        end_of_connection(self, c)
+    }
+
+    fn send_failed(&mut self, c: *mut ffi::conn_rec, rv: ffi::apr_status_t) {
+        // SAFETY: live connection.
+        let why = unsafe { send_failure(c, rv) };
+        abort_association(self.fd(), self.assoc_id, &self.peers_text(), self.counters.bytes_out, &why);
+    }
+
+    fn failure_note(&self) -> &'static str {
+        self.ended_note()
+    }
+}
+
+/// Why a send failed, for the ABORT's log line.
+///
+/// # Safety
+/// `c` is a live connection.
+pub(crate) unsafe fn send_failure(c: *mut ffi::conn_rec, rv: ffi::apr_status_t) -> String {
+    if rv == ffi::APR_TIMEUP as ffi::apr_status_t {
+        // SAFETY: live connection (caller's contract).
+        let t = unsafe { server_timeout(c) };
+        format!("took no data for {} s (Timeout)", t.as_secs_f64())
+    } else {
+        format!("could not be sent to ({})", crate::apr_error(rv))
+    }
+}
+
+/// See "End of connection" in docs/architecture.md.
+fn end_of_connection(a: &mut Assoc, c: *mut ffi::conn_rec) {
+    {
+        let Some(fd) = a.fd() else {
             // httpd closed the socket already: the kernel has the
             // association's fate in hand, nothing is left to drain.
             // SAFETY: live connection; see the module docs for why.
@@ -242,28 +337,31 @@ impl Writer<'_> {
             // SAFETY: one valid pollfd.
             unsafe { libc::poll(&mut p, 1, 10) };
         }
-        let k = &self.a.counters;
+        let k = &a.counters;
         tracing::debug!(
             "association {}: closing the association after {} response(s), {} message(s), {} byte(s) sent; {} queued and {} unread byte(s) discarded",
-            self.a.assoc_id,
-            k.responses.values().sum::<u64>(),
+            a.assoc_id,
+            k.responses.values().sum::<u64>() + a.stream_responses(),
             k.messages_out,
             k.bytes_out,
-            self.a.demux.queued(),
+            a.demux.queued(),
             discarded
         );
         if unsent > 0 && discarded < DRAIN_LIMIT {
             abort_association(
-                self.a,
+                a.fd(),
+                a.assoc_id,
+                &a.peers_text(),
+                a.counters.bytes_out,
                 &format!(
                     "took none of the response's last data for {} s (Timeout) after the connection ended",
                     timeout.as_secs_f64()
                 ),
             );
         }
-        // SAFETY: live connection; see the module docs for why.
-        unsafe { (*c).aborted = 1 };
     }
+    // SAFETY: live connection; see the module docs for why.
+    unsafe { (*c).aborted = 1 };
 }
 
 /// The server's `Timeout` for connection `c`.
@@ -280,8 +378,14 @@ unsafe fn server_timeout(c: *mut ffi::conn_rec) -> Duration {
 /// data for too long, and the kernel would otherwise keep the association
 /// and its send queue after httpd closes it. Logged at info with the peer
 /// and what was left unsent.
-fn abort_association(a: &Assoc, why: &str) {
-    let Some(fd) = a.fd() else {
+pub(crate) fn abort_association(
+    fd: Option<BorrowedFd<'_>>,
+    assoc_id: i32,
+    peers: &str,
+    bytes_out: u64,
+    why: &str,
+) {
+    let Some(fd) = fd else {
         return; // closed: nothing is kept
     };
     let Ok(st) = apr_sctp::sctp::status(fd) else {
@@ -289,12 +393,9 @@ fn abort_association(a: &Assoc, why: &str) {
     };
     let set = apr_sctp::sctp::set_abort_on_close(fd);
     tracing::info!(
-        "association {}: peer {} {why}: aborting the association ({} DATA chunk(s) of at most {} bytes unacknowledged or unsent, {} byte(s) sent){}",
-        a.assoc_id,
-        a.peers_text(),
+        "association {assoc_id}: peer {peers} {why}: aborting the association ({} DATA chunk(s) of at most {} bytes unacknowledged or unsent, {bytes_out} byte(s) sent){}",
         u32::from(st.unackdata) + u32::from(st.penddata),
         st.fragmentation_point,
-        a.counters.bytes_out,
         set.err().map(|e| format!("; {e}: it may linger")).unwrap_or_default()
     );
 }
@@ -318,19 +419,23 @@ unsafe fn take_out_core(f: *mut ffi::ap_filter_t) {
     }
 }
 
-/// Sends the whole brigade; see the module docs.
+/// Sends the whole brigade through `a`; see the module docs.
 ///
 /// # Safety
-/// Called by httpd as an output filter function.
-unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> ffi::apr_status_t {
-    // SAFETY: httpd passes a live filter whose ctx we set in pre_connection
-    // (the connection's Assoc).
-    let (c, a) = unsafe { ((*f).c, &mut *((*f).ctx as *mut Assoc)) };
+/// Called by httpd as an output filter function: `f` is the live filter of
+/// connection `c`, `bb` its live brigade or null; `a` is the filter's outlet.
+pub(crate) unsafe fn run_filter<O: Outlet>(
+    f: *mut ffi::ap_filter_t,
+    bb: *mut ffi::apr_bucket_brigade,
+    a: &mut O,
+) -> ffi::apr_status_t {
+    // SAFETY: live filter (caller's contract).
+    let c = unsafe { (*f).c };
     // SAFETY: live filter.
     unsafe { take_out_core(f) };
     // SAFETY: live connection.
     if unsafe { (*c).aborted } != 0 {
-        a.held.clear();
+        a.held().0.clear();
         // SAFETY: live connection and (if any) brigade.
         unsafe {
             (*c).data_in_output_filters = 0;
@@ -340,20 +445,22 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
         }
         return ffi::APR_ECONNABORTED as ffi::apr_status_t;
     }
-    if bb.is_null() && a.held.is_empty() {
+    if bb.is_null() && a.held().0.is_empty() {
         // SAFETY: live connection.
         unsafe { (*c).data_in_output_filters = 0 };
         return 0;
     }
-    let cap = a.max_message;
+    let cap = a.max_message();
     with_buffer(cap, |mem| {
         // What the last call held back: it came from a buffer of this size.
-        let held = std::mem::take(&mut a.held);
+        let (held, held_sid) = a.held();
+        let held_sid = *held_sid;
+        let held = std::mem::take(held);
         mem[..held.len()].copy_from_slice(&held);
         let mut w = Writer {
             c,
             len: held.len(),
-            sid: a.held_sid,
+            sid: held_sid,
             a,
             mem,
         };
@@ -363,12 +470,12 @@ unsafe fn filter(f: *mut ffi::ap_filter_t, bb: *mut ffi::apr_bucket_brigade) -> 
     })
 }
 
-/// The body of [`filter`], with this call's writer.
+/// The body of [`run_filter`], with this call's writer.
 ///
 /// # Safety
 /// `c` is the filter's live connection, `bb` its live brigade or null.
-unsafe fn write_brigade(
-    w: &mut Writer<'_>,
+unsafe fn write_brigade<O: Outlet>(
+    w: &mut Writer<'_, O>,
     c: *mut ffi::conn_rec,
     bb: *mut ffi::apr_bucket_brigade,
 ) -> ffi::apr_status_t {
@@ -391,7 +498,7 @@ unsafe fn write_brigade(
                         w.a.end_response();
                     } else if brigade::is_type(b, &ffi::ap_bucket_type_eoc) {
                         w.flush()?;
-                        w.end_of_connection(c);
+                        w.a.end_of_connection(c);
                     }
                     brigade::delete(b);
                     continue;
@@ -416,38 +523,34 @@ unsafe fn write_brigade(
     // does a call with no brigade.
     let result = result.and_then(|_| {
         if w.len > 0 && w.len <= HOLD_MAX && !bb.is_null() {
-            w.a.held = w.mem[..w.len].to_vec();
-            w.a.held_sid = w.sid;
+            let (held, held_sid) = w.a.held();
+            *held = w.mem[..w.len].to_vec();
+            *held_sid = w.sid;
             w.len = 0;
             Ok(())
         } else {
             w.flush()
         }
     });
+    let holding = !w.a.held().0.is_empty();
     // SAFETY: live connection. (CORE's contract: callers such as mod_proxy's
     // tunnels ask the last filter to send when this is set.)
-    unsafe { (*c).data_in_output_filters = (!w.a.held.is_empty()).into() };
+    unsafe { (*c).data_in_output_filters = holding.into() };
     match result {
         Ok(()) => 0,
         Err(rv) => {
+            let (messages, bytes) = w.a.sent();
             tracing::debug!(
                 "association {}: SCTP send on stream {} failed after {} message(s), {} byte(s): {}{}",
-                w.a.assoc_id,
+                w.a.assoc_id(),
                 w.sid,
-                w.a.counters.messages_out,
-                w.a.counters.bytes_out,
+                messages,
+                bytes,
                 crate::apr_error(rv),
-                w.a.ended_note()
+                w.a.failure_note()
             );
-            let why = if rv == ffi::APR_TIMEUP as ffi::apr_status_t {
-                // SAFETY: live connection.
-                let t = unsafe { server_timeout(c) };
-                format!("took no data for {} s (Timeout)", t.as_secs_f64())
-            } else {
-                format!("could not be sent to ({})", crate::apr_error(rv))
-            };
-            abort_association(w.a, &why);
-            w.a.held.clear();
+            w.a.send_failed(c, rv);
+            w.a.held().0.clear();
             // SAFETY: live connection and brigade.
             unsafe {
                 (*c).aborted = 1;
@@ -466,9 +569,13 @@ pub(crate) unsafe extern "C" fn sctp_out(
     f: *mut ffi::ap_filter_t,
     bb: *mut ffi::apr_bucket_brigade,
 ) -> ffi::apr_status_t {
-    // SAFETY: httpd calls us with a live filter and brigade. The body does
-    // not panic (the workspace aborts on panic rather than unwinding).
-    unsafe { filter(f, bb) }
+    // SAFETY: httpd calls us with a live filter whose ctx we set in
+    // pre_connection (the connection's Assoc), and a live brigade or none.
+    // The body does not panic (a panic cannot unwind out of extern "C").
+    unsafe {
+        let a = &mut *((*f).ctx as *mut Assoc);
+        run_filter(f, bb, a)
+    }
 }
 
 /// Registered filter handle (set in register_hooks).
