@@ -219,6 +219,13 @@ sub exact {
 sub streams_seen { join ',', sort { $a <=> $b } keys %{ $_[0]{s} } }
 sub ppid_63 { (grep { defined $_->{data} && $_->{ppid} != 63 } @{ $_[0]{msgs} }) ? 0 : 1 }
 
+# --- the client itself: --pause holds the next send back, t_ms counts ------
+my $rp = run_raw(steps => ['--send', '5:GET /after.txt HTTP/1.1\r\nHo', '--pause', 1000, '--send', '5:st: localhost\r\n\r\n'],
+                 limit => 10, until => sub { complete($_[0], 5) });
+is(exact($rp, 5, 200, $file{'/after.txt'}), 'ok', 'client: a request sent in two pieces 1 s apart is answered');
+my $tp = $rp->{s}{5} && $rp->{s}{5}{done_t};
+ok(defined $tp && $tp >= 1000 && $tp < 3000, 'client: its response comes after the pause (at ' . ms($tp) . ')');
+
 # --- a. a slow CGI on stream 1 beside statics on streams 2..8 ------------
 my $ra = run_raw(steps => [req(1, '/cgi-bin/slow.cgi?3-a'), map { req($_, "/a/s$_.txt") } 2 .. 8],
                 limit => 20, until => sub { complete($_[0], 1 .. 8) });
