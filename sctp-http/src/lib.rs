@@ -5,10 +5,12 @@
 //!   they arrive, for pipelined responses, with typed errors for bad input.
 //!
 //! * `plan`: which request goes next, on which stream;
-//! * `url`: the URLs it takes and the file names it saves under.
+//! * `url`: the URLs it takes and the file names it saves under;
+//! * `raw`: `raw`'s command line as an ordered script of sends and pauses.
 //!
 //! The binary (`src/main.rs`: `get`, `--tcp`, `raw`) is the I/O around them.
 
 pub mod plan;
+pub mod raw;
 pub mod response;
 pub mod url;

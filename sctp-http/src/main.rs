@@ -3,6 +3,7 @@
 
 use apr_sctp::sctp::{self, Domain, InitMsg, SctpSocket, SndInfo};
 use sctp_http::plan::Plan;
+use sctp_http::raw::{RawOpts, Step};
 use sctp_http::response::{Event, StreamParser};
 use sctp_http::url::Url;
 use std::fs::File;
@@ -31,9 +32,14 @@ const USAGE: &str = "usage:
       --json           one JSON object per URL on stdout, then a summary
       -f, --fail       exit 22 when a status is 400 or more
       -q               no per-object lines on stderr
-  sctp-http raw [--streams N] [--wait-ms N] [--send SID:TEXT]... HOST:PORT
+  sctp-http raw [--streams N] [--wait-ms MS] [--abort-after-ms MS]
+                [--send SID:TEXT | --pause MS]... HOST:PORT
       sends each TEXT (escapes \\r \\n \\\\ \\xHH) as one SCTP message on stream
-      SID, prints every message received as a JSON line
+      SID; --pause MS waits between sends (steps run in the order given);
+      prints every message received, as it arrives, as a JSON line with
+      t_ms (milliseconds since the association was set up); then receives
+      for --wait-ms (default 2000), or with --abort-after-ms ends the
+      association with an ABORT that long after the last send
   sctp-http bench [options] URL
       load mode: each connection sends one request at a time, keep-alive
       -c N             connections (associations), each its own thread (default 16)
@@ -654,110 +660,114 @@ fn deliver(
     Ok(())
 }
 
-/// `\r`, `\n`, `\\`, `\xHH` escapes.
-fn unescape(s: &str) -> Result<Vec<u8>, String> {
-    let b = s.as_bytes();
-    let mut o = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'\\' {
-            o.push(b[i]);
-            i += 1;
-            continue;
-        }
-        match b.get(i + 1) {
-            Some(b'r') => o.push(b'\r'),
-            Some(b'n') => o.push(b'\n'),
-            Some(b'\\') => o.push(b'\\'),
-            Some(b'x') => {
-                let h = s.get(i + 2..i + 4).ok_or("\\x needs two hex digits")?;
-                o.push(u8::from_str_radix(h, 16).map_err(|_| format!("bad \\x{h}"))?);
-                i += 2;
-            }
-            _ => return Err(format!("bad escape in {s:?}")),
-        }
-        i += 2;
-    }
-    Ok(o)
+/// The end of one `raw` receive: the peer closed, or the deadline passed.
+enum RawEnd {
+    Eof,
+    Deadline,
 }
 
-fn raw(args: &[String]) -> Result<u8, Fail> {
-    let mut sends = Vec::new();
-    let mut wait = Duration::from_millis(2000);
-    let mut streams: u16 = 16;
-    let mut target = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--send" => {
-                let v = value(&mut it, a)?;
-                let (sid, text) = v
-                    .split_once(':')
-                    .ok_or_else(|| Fail(2, format!("--send {v}: want SID:TEXT")))?;
-                sends.push((
-                    number::<u16>(sid, "--send")?,
-                    unescape(text).map_err(|e| Fail(2, e))?,
-                ));
-            }
-            "--wait-ms" => wait = Duration::from_millis(number(value(&mut it, a)?, a)?),
-            "--streams" => streams = number(value(&mut it, a)?, a)?,
-            t if !t.starts_with('-') => target = Some(t.to_string()),
-            s => return fail(2, format!("unknown option {s}\n{USAGE}")),
-        }
-    }
-    let target = target.ok_or_else(|| Fail(2, USAGE.to_string()))?;
-    let addr = Url::parse(&format!("http://{target}/"))
-        .map_err(|e| Fail(3, e))
-        .and_then(|u| resolve(&u))?[0];
-    let s = sctp_socket(&addr, streams)?;
-    s.connect(&addr)
-        .map_err(|e| Fail(7, format!("failed to connect to {addr}: {e}")))?;
-    let mut conn = Conn::Sctp(s);
-    for (sid, data) in &sends {
-        // The server may close before everything is sent (after an error
-        // response): say so, and still show what it sent.
-        if let Err(e) = conn.send(*sid, data) {
-            println!(
-                "{{\"send_error\":{},\"stream\":{sid}}}",
-                json_str(&e.to_string())
-            );
-            break;
-        }
-    }
-    let Conn::Sctp(s) = &conn else { unreachable!() };
-    let until = Instant::now() + wait;
-    let mut buf = vec![0u8; 256 * 1024];
+/// Prints each message received on `s` as a JSON line (with its time
+/// since `t0`) until `until` passes or the peer closes.
+fn raw_receive(
+    s: &SctpSocket,
+    buf: &mut [u8],
+    t0: Instant,
+    until: Instant,
+) -> Result<RawEnd, Fail> {
     let sock = socket2::SockRef::from(s);
+    let t_ms = || format!("{:.1}", t0.elapsed().as_secs_f64() * 1000.0);
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            break;
+            return Ok(RawEnd::Deadline);
         }
-        sock.set_read_timeout(Some(left)).ok();
-        match sctp::recv_msg(s.as_fd(), &mut buf, 0) {
+        // At least 1 ms: a timeval of zero would mean no timeout at all.
+        sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .ok();
+        match sctp::recv_msg(s.as_fd(), buf, 0) {
             Ok(r) if r.notification => continue,
             Ok(r) if r.len == 0 => {
-                println!("{{\"eof\":true}}");
-                break;
+                println!("{{\"eof\":true,\"t_ms\":{}}}", t_ms());
+                return Ok(RawEnd::Eof);
             }
             Err(e) if e.errno == libc::ECONNRESET || e.errno == libc::EPIPE => {
-                println!("{{\"eof\":true,\"error\":{}}}", json_str(&e.to_string()));
-                break;
+                println!(
+                    "{{\"eof\":true,\"error\":{},\"t_ms\":{}}}",
+                    json_str(&e.to_string()),
+                    t_ms()
+                );
+                return Ok(RawEnd::Eof);
             }
             Ok(r) => {
                 let info = r.info.unwrap_or_default();
                 println!(
-                    "{{\"stream\":{},\"ppid\":{},\"eor\":{},\"len\":{},\"data\":{}}}",
+                    "{{\"stream\":{},\"ppid\":{},\"eor\":{},\"len\":{},\"data\":{},\"t_ms\":{}}}",
                     info.sid,
                     info.ppid,
                     r.eor,
                     r.len,
-                    json_str(&String::from_utf8_lossy(&buf[..r.len]))
+                    json_str(&String::from_utf8_lossy(&buf[..r.len])),
+                    t_ms()
                 );
             }
-            Err(e) if e.is_would_block() => break,
+            Err(e) if e.is_would_block() => continue,
             Err(e) => return fail(56, format!("receive failed: {e}")),
         }
+    }
+}
+
+fn raw(args: &[String]) -> Result<u8, Fail> {
+    let o = RawOpts::parse(args).map_err(|e| Fail(2, format!("{}\n{USAGE}", e.0)))?;
+    let addr = Url::parse(&format!("http://{}/", o.target))
+        .map_err(|e| Fail(3, e))
+        .and_then(|u| resolve(&u))?[0];
+    let s = sctp_socket(&addr, o.streams)?;
+    s.connect(&addr)
+        .map_err(|e| Fail(7, format!("failed to connect to {addr}: {e}")))?;
+    // Every t_ms counts from here: the association is up.
+    let t0 = Instant::now();
+    let mut conn = Conn::Sctp(s);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut last_send = t0;
+    for step in &o.steps {
+        match step {
+            Step::Send(sid, data) => {
+                // The server may close before everything is sent (after an
+                // error response): say so, and still show what it sent.
+                if let Err(e) = conn.send(*sid, data) {
+                    println!(
+                        "{{\"send_error\":{},\"stream\":{sid},\"t_ms\":{:.1}}}",
+                        json_str(&e.to_string()),
+                        t0.elapsed().as_secs_f64() * 1000.0
+                    );
+                    break;
+                }
+                last_send = Instant::now();
+            }
+            Step::Pause(d) => {
+                let Conn::Sctp(s) = &conn else { unreachable!() };
+                if let RawEnd::Eof = raw_receive(s, &mut buf, t0, Instant::now() + *d)? {
+                    return Ok(0);
+                }
+            }
+        }
+    }
+    let Conn::Sctp(s) = conn else { unreachable!() };
+    let until = match o.abort_after {
+        Some(a) => last_send + a,
+        None => Instant::now() + o.wait,
+    };
+    if let RawEnd::Eof = raw_receive(&s, &mut buf, t0, until)? {
+        return Ok(0);
+    }
+    if o.abort_after.is_some() {
+        s.set_abort_on_close()
+            .map_err(|e| Fail(55, format!("SO_LINGER: {e}")))?;
+        drop(s);
+        println!(
+            "{{\"abort\":true,\"t_ms\":{:.1}}}",
+            t0.elapsed().as_secs_f64() * 1000.0
+        );
     }
     Ok(0)
 }

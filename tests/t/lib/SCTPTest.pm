@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
 our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused sctp_only
-                    httpd_fd_count httpd_fd_map fd_growth httpd_pids sctp_assocs server_assocs
+                    httpd_fd_count httpd_fd_map httpd_thread_map fd_growth httpd_pids sctp_assocs server_assocs
                     eventually own_httpd_conf own_httpd_generations start_own_httpd slurp);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
@@ -87,7 +87,20 @@ sub httpd_fd_map {
     return \%m;
 }
 
-# Descriptor growth between two snapshots, over the processes in both
+# Threads per httpd process: { pid => Threads of /proc/PID/status }.
+sub httpd_thread_map {
+    my ($pidfile) = @_;
+    my %m;
+    for my $p (httpd_pids($pidfile)) {
+        open my $f, '<', "/proc/$p/status" or next;
+        while (<$f>) {
+            if (/^Threads:\s+(\d+)/) { $m{$p} = $1; last }
+        }
+    }
+    return \%m;
+}
+
+# Descriptor (or thread) growth between two snapshots, over the processes in both
 # (the MPM may start or stop children in between).
 sub fd_growth {
     my ($a, $b) = @_;
