@@ -414,6 +414,9 @@ impl Assoc {
             other_streams: 0,
             peers: self.peers_text(),
             paths: self.paths.clone(),
+            // Serial today: no stream served on a connection of its own.
+            streams: Vec::new(),
+            streams_not_listed: 0,
         };
         t.publish(i, &v);
     }

@@ -38,6 +38,14 @@ pub const DEFAULT_BACKLOG: i32 = 511;
 /// kernel's `net.sctp.rto_*` and `net.sctp.hb_interval` sysctls (1 ms to a day).
 pub const MIN_TIMER_MS: u32 = 1;
 pub const MAX_TIMER_MS: u32 = 86_400_000;
+/// `SCTPMaxConcurrentStreams` default: the session's, until the benchmark
+/// chooses (issue 14).
+pub const DEFAULT_MAX_CONCURRENT: usize = crate::session::DEFAULT_MAX_CONCURRENT;
+/// Bound of `SCTPMaxConcurrentStreams`: each stream in progress holds a
+/// secondary connection and a worker thread.
+pub const MAX_MAX_CONCURRENT: usize = 1024;
+/// Bound of `SCTPStreamWorkers`: threads of mod_sctp's own per child.
+pub const MAX_STREAM_WORKERS: usize = 4096;
 
 /// Where a directive was written, for messages: `line 12 of /etc/apache2/x.conf`,
 /// as httpd's own AH00526 names a line.
@@ -160,10 +168,15 @@ pub fn parse_extra_address(s: &str) -> Result<String, String> {
 
 /// Parses a number of streams for `SCTPInStreams` / `SCTPOutStreams`.
 pub fn parse_streams(directive: &str, s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u32>() {
-        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+    parse_count(directive, s, 65535, "streams").map(|n| n as u16)
+}
+
+/// Parses a count from 1 to `max` for `directive`; `what` names the unit.
+fn parse_count(directive: &str, s: &str, max: usize, what: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(format!(
-            "{directive}: '{s}' is not a number of streams from 1 to 65535"
+            "{directive}: '{s}' is not a number of {what} from 1 to {max}"
         )),
     }
 }
@@ -241,12 +254,7 @@ pub fn parse_millis(directive: &str, s: &str) -> Result<u32, String> {
 /// `SCTPMaxRetransmissions` (the kernel keeps them in 16 bits; 0 would mean
 /// "unchanged").
 pub fn parse_retransmissions(directive: &str, s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u32>() {
-        Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        _ => Err(format!(
-            "{directive}: '{s}' is not a number of retransmissions from 1 to 65535"
-        )),
-    }
+    parse_count(directive, s, 65535, "retransmissions").map(|n| n as u16)
 }
 
 /// What the protocol word of a `Listen` line means to mod_sctp.
@@ -383,6 +391,28 @@ pub fn parse_buffer(directive: &str, s: &str) -> Result<usize, String> {
         .map_err(|e| format!("{e} (or 0: the kernel's default)"))
 }
 
+/// Parses `SCTPMaxConcurrentStreams`: streams of one association served at
+/// once, 1 to 1024.
+pub fn parse_max_concurrent(s: &str) -> Result<usize, String> {
+    parse_count(
+        "SCTPMaxConcurrentStreams",
+        s,
+        MAX_MAX_CONCURRENT,
+        "streams served at once",
+    )
+}
+
+/// Parses `SCTPStreamWorkers`: `auto` (None: the MPM's ThreadsPerChild,
+/// resolved in the child) or 1 to 4096 threads.
+pub fn parse_stream_workers(s: &str) -> Result<Option<usize>, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(None);
+    }
+    parse_count("SCTPStreamWorkers", s, MAX_STREAM_WORKERS, "worker threads")
+        .map(Some)
+        .map_err(|e| format!("{e}, or 'auto' (ThreadsPerChild)"))
+}
+
 /// What one configuration generation says about SCTP.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -399,6 +429,14 @@ pub struct Config {
     pub send_buffer: usize,
     /// `SCTPReceiveBuffer`: SO_RCVBUF of every association (0: kernel default).
     pub receive_buffer: usize,
+    /// `SCTPMaxConcurrentStreams`: streams of one association served at
+    /// once, each on its own secondary connection and worker thread
+    /// (threaded MPMs; prefork serves an association serially).
+    pub max_concurrent: usize,
+    /// `SCTPStreamWorkers`: the most worker threads serving streams in one
+    /// child, shared by all its associations. `None` is `auto`: the MPM's
+    /// ThreadsPerChild (`ap_mpm_query(AP_MPMQ_MAX_THREADS)` at child init).
+    pub stream_workers: Option<usize>,
     /// Core's `ListenBacklog`, read from the configuration tree (core
     /// keeps its value private).
     pub backlog: i32,
@@ -431,6 +469,8 @@ impl Default for Config {
             assoc_queue: DEFAULT_ASSOC_QUEUE,
             send_buffer: DEFAULT_SEND_BUFFER,
             receive_buffer: 0,
+            max_concurrent: DEFAULT_MAX_CONCURRENT,
+            stream_workers: None,
             backlog: DEFAULT_BACKLOG,
             buckets_ratio: 0,
             failover: Failover::default(),
@@ -757,6 +797,51 @@ mod tests {
         let e = parse_stream_queue("1000").unwrap_err();
         assert!(e.starts_with("SCTPMaxStreamQueue: 1000 is outside"), "{e}");
         assert!(parse_assoc_queue("1G").is_err());
+    }
+
+    #[test]
+    fn concurrency_values() {
+        let c = Config::default();
+        assert_eq!(c.max_concurrent, 8);
+        assert_eq!(c.max_concurrent, crate::session::DEFAULT_MAX_CONCURRENT);
+        assert_eq!(c.stream_workers, None, "auto by default");
+        assert_eq!(parse_max_concurrent("1"), Ok(1));
+        assert_eq!(parse_max_concurrent(" 32 "), Ok(32));
+        assert_eq!(parse_max_concurrent("1024"), Ok(1024));
+        for bad in [
+            "0",
+            "1025",
+            "-1",
+            "many",
+            "8k",
+            "",
+            "4.5",
+            "99999999999999999999999",
+        ] {
+            let e = parse_max_concurrent(bad).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "SCTPMaxConcurrentStreams: '{bad}' is not a number of streams served at \
+                     once from 1 to 1024"
+                )
+            );
+        }
+        for auto in ["auto", "AUTO", "Auto"] {
+            assert_eq!(parse_stream_workers(auto), Ok(None), "{auto}");
+        }
+        assert_eq!(parse_stream_workers("1"), Ok(Some(1)));
+        assert_eq!(parse_stream_workers("4096"), Ok(Some(4096)));
+        for bad in ["0", "4097", "-4", "automatic", "", "lots"] {
+            let e = parse_stream_workers(bad).unwrap_err();
+            assert_eq!(
+                e,
+                format!(
+                    "SCTPStreamWorkers: '{bad}' is not a number of worker threads from 1 to \
+                     4096, or 'auto' (ThreadsPerChild)"
+                )
+            );
+        }
     }
 
     #[test]

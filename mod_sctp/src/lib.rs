@@ -205,6 +205,8 @@ enum Number {
     HbInterval,
     PathMaxRetrans,
     AssocMaxRetrans,
+    MaxConcurrent,
+    StreamWorkers,
 }
 
 impl Number {
@@ -223,6 +225,8 @@ impl Number {
             Number::HbInterval => config::FAILOVER_NAMES[3].0,
             Number::PathMaxRetrans => config::FAILOVER_NAMES[4].0,
             Number::AssocMaxRetrans => config::FAILOVER_NAMES[5].0,
+            Number::MaxConcurrent => "SCTPMaxConcurrentStreams",
+            Number::StreamWorkers => "SCTPStreamWorkers",
         }
     }
 }
@@ -240,6 +244,8 @@ static RTO_MAX: Number = Number::RtoMax;
 static HB_INTERVAL: Number = Number::HbInterval;
 static PATH_MAX_RETRANS: Number = Number::PathMaxRetrans;
 static ASSOC_MAX_RETRANS: Number = Number::AssocMaxRetrans;
+static MAX_CONCURRENT: Number = Number::MaxConcurrent;
+static STREAM_WORKERS: Number = Number::StreamWorkers;
 
 const fn tag(n: &'static Number) -> *mut c_void {
     n as *const Number as *mut c_void
@@ -388,8 +394,33 @@ unsafe extern "C" fn cmd_failover(
     })
 }
 
+/// The concurrency directives: `SCTPMaxConcurrentStreams` (per
+/// association) and `SCTPStreamWorkers` (per child). Accepted under every
+/// MPM; an MPM without threads serves each association serially.
+unsafe extern "C" fn cmd_concurrency(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    arg: *const c_char,
+) -> *const c_char {
+    if let Some(e) = global_only(cmd) {
+        return e;
+    }
+    let arg = cstr_arg(arg);
+    match number_of(cmd) {
+        Number::MaxConcurrent => store(
+            cmd,
+            Number::MaxConcurrent,
+            config::parse_max_concurrent(arg),
+            |c, n| c.max_concurrent = n,
+        ),
+        which => store(cmd, which, config::parse_stream_workers(arg), |c, n| {
+            c.stream_workers = n
+        }),
+    }
+}
+
 #[repr(transparent)]
-struct Commands([ffi::command_rec; 16]);
+struct Commands([ffi::command_rec; 18]);
 // SAFETY: the table is immutable data that httpd only reads.
 unsafe impl Sync for Commands {}
 
@@ -452,6 +483,8 @@ static COMMANDS: Commands = Commands([
     take1(c"SCTPHeartbeatInterval", cmd_failover, tag(&HB_INTERVAL), c"Heartbeat interval of idle paths, in ms or with s (1ms-86400s; default: net.sctp.hb_interval)"),
     take1(c"SCTPPathMaxRetransmissions", cmd_failover, tag(&PATH_MAX_RETRANS), c"Timeouts in a row after which a path is declared failed (1-65535; default: net.sctp.path_max_retrans)"),
     take1(c"SCTPMaxRetransmissions", cmd_failover, tag(&ASSOC_MAX_RETRANS), c"Timeouts in a row after which the association is given up (1-65535; default: net.sctp.association_max_retrans)"),
+    take1(c"SCTPMaxConcurrentStreams", cmd_concurrency, tag(&MAX_CONCURRENT), c"Streams of one association served at once, each on its own connection and worker thread (1-1024, default 8; threaded MPMs only)"),
+    take1(c"SCTPStreamWorkers", cmd_concurrency, tag(&STREAM_WORKERS), c"Most threads per child serving SCTP streams, shared by its associations (1-4096, or auto: ThreadsPerChild, the default; threaded MPMs only)"),
     // SAFETY: an all-zero command_rec is the table's terminator.
     unsafe { std::mem::zeroed() },
 ]);
@@ -560,7 +593,7 @@ unsafe extern "C" fn post_config(
     }
     let cfg = config();
     tracing::debug!(
-        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association, send/receive buffers {}/{} bytes (0: kernel default)",
+        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association, send/receive buffers {}/{} bytes (0: kernel default), streams served at once per association {}, stream workers per child {}",
         cfg.in_streams,
         cfg.out_streams,
         cfg.nodelay,
@@ -568,7 +601,10 @@ unsafe extern "C" fn post_config(
         cfg.stream_queue,
         cfg.assoc_queue,
         cfg.send_buffer,
-        cfg.receive_buffer
+        cfg.receive_buffer,
+        cfg.max_concurrent,
+        cfg.stream_workers
+            .map_or_else(|| "auto (ThreadsPerChild)".to_string(), |n| n.to_string())
     );
     let f = cfg.effective_failover();
     let ms = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());

@@ -11,7 +11,7 @@
 //! The table logic works on any slice of slots, so it is unit-tested on the
 //! host with ordinary memory.
 
-use crate::status::{AssocView, PathView};
+use crate::status::{AssocView, PathView, StreamView, StreamViewState};
 use std::cell::UnsafeCell;
 use std::sync::atomic::{fence, AtomicI32, AtomicU32, Ordering};
 
@@ -19,8 +19,60 @@ use std::sync::atomic::{fence, AtomicI32, AtomicU32, Ordering};
 pub const STREAM_COUNTERS: usize = 16;
 /// Paths kept per association.
 pub const MAX_PATHS: usize = 4;
+/// Streams in progress kept per association (the rest are counted).
+pub const MAX_STREAM_VIEWS: usize = 16;
+/// Bytes of a stream's request line kept.
+pub const REQUEST_LINE_LEN: usize = 120;
 const PEERS_LEN: usize = 128;
 const ADDR_LEN: usize = 48;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct StreamData {
+    since_ms: u64,
+    sid: u16,
+    /// 0 waiting, 1 running, 2 draining.
+    state: u8,
+    request: [u8; REQUEST_LINE_LEN],
+}
+
+impl StreamData {
+    fn from_view(v: &StreamView) -> StreamData {
+        let mut d = StreamData {
+            since_ms: v.since_ms,
+            sid: v.sid,
+            state: match v.state {
+                StreamViewState::Waiting => 0,
+                StreamViewState::Running => 1,
+                StreamViewState::Draining => 2,
+            },
+            request: [0; REQUEST_LINE_LEN],
+        };
+        // Control characters (none in a request line httpd accepted, but
+        // the line ends up in `?auto`'s line format) become '?'.
+        let clean: String = v
+            .request
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        put_str(&mut d.request, &clean);
+        d
+    }
+
+    fn view(&self) -> Option<StreamView> {
+        Some(StreamView {
+            sid: self.sid,
+            state: match self.state {
+                0 => StreamViewState::Waiting,
+                1 => StreamViewState::Running,
+                2 => StreamViewState::Draining,
+                _ => return None,
+            },
+            request: get_str(&self.request),
+            since_ms: self.since_ms,
+        })
+    }
+}
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -55,6 +107,9 @@ struct SlotData {
     per_stream: [u64; STREAM_COUNTERS],
     peers: [u8; PEERS_LEN],
     paths: [PathData; MAX_PATHS],
+    streams_not_listed: u64,
+    nstreams: u32,
+    streams: [StreamData; MAX_STREAM_VIEWS],
 }
 
 /// One slot of the shared table.
@@ -118,6 +173,13 @@ impl SlotData {
             dst.primary = p.primary as u32;
         }
         d.npaths = v.paths.len().min(MAX_PATHS) as u32;
+        for (dst, s) in d.streams.iter_mut().zip(&v.streams) {
+            *dst = StreamData::from_view(s);
+        }
+        d.nstreams = v.streams.len().min(MAX_STREAM_VIEWS) as u32;
+        d.streams_not_listed = v
+            .streams_not_listed
+            .saturating_add(v.streams.len().saturating_sub(MAX_STREAM_VIEWS) as u64);
         d
     }
 
@@ -157,6 +219,11 @@ impl SlotData {
                     primary: p.primary != 0,
                 })
                 .collect(),
+            streams: self.streams[..(self.nstreams as usize).min(MAX_STREAM_VIEWS)]
+                .iter()
+                .filter_map(StreamData::view)
+                .collect(),
+            streams_not_listed: self.streams_not_listed,
         }
     }
 }
@@ -322,6 +389,100 @@ mod tests {
         assert_eq!(t.claim(70), Some(0));
         t.publish(0, &view(2));
         assert_eq!(t.snapshot()[0].assoc_id, 2);
+    }
+
+    fn stream(sid: u16, state: StreamViewState, request: &str) -> StreamView {
+        StreamView {
+            sid,
+            state,
+            request: request.into(),
+            since_ms: 1500 + u64::from(sid),
+        }
+    }
+
+    #[test]
+    fn streams_round_trip() {
+        let mem = slots(1);
+        let t = Table::new(&mem, |_| true);
+        let i = t.claim(10).unwrap();
+        let mut v = view(1);
+        v.streams = vec![
+            stream(3, StreamViewState::Running, "GET /a?x=<1>&y HTTP/1.1"),
+            stream(0, StreamViewState::Waiting, ""),
+            stream(65535, StreamViewState::Draining, "POST /é HTTP/1.1"),
+        ];
+        v.streams_not_listed = 2;
+        t.publish(i, &v);
+        let s = t.snapshot();
+        v.pid = 10;
+        v.per_stream = vec![(0, 1), (2, 3)];
+        v.other_streams = 1;
+        assert_eq!(s, vec![v.clone()]);
+        // Published again without streams: none left over.
+        v.streams.clear();
+        v.streams_not_listed = 0;
+        t.publish(i, &v);
+        assert_eq!(t.snapshot()[0].streams, vec![]);
+        assert_eq!(t.snapshot()[0].streams_not_listed, 0);
+    }
+
+    #[test]
+    fn streams_are_bounded() {
+        let mut v = view(1);
+        v.streams = (0..40)
+            .map(|sid| stream(sid, StreamViewState::Running, "GET / HTTP/1.1"))
+            .collect();
+        v.streams_not_listed = 5;
+        let back = SlotData::from_view(&v).view(1);
+        assert_eq!(back.streams.len(), MAX_STREAM_VIEWS);
+        assert_eq!(
+            back.streams[..],
+            v.streams[..MAX_STREAM_VIEWS],
+            "the first 16, in order"
+        );
+        assert_eq!(back.streams_not_listed, 5 + 40 - MAX_STREAM_VIEWS as u64);
+        v.streams_not_listed = u64::MAX;
+        assert_eq!(SlotData::from_view(&v).view(1).streams_not_listed, u64::MAX);
+        // A corrupt count or state reads as no more than the table holds.
+        let mut d = SlotData::from_view(&v);
+        d.nstreams = 1000;
+        d.streams[1].state = 7;
+        assert_eq!(d.view(1).streams.len(), MAX_STREAM_VIEWS - 1);
+    }
+
+    #[test]
+    fn table_size_is_bounded() {
+        // 16 streams of 136 bytes make a slot about 2.8 KB; the parent's
+        // table of 4096 slots stays under 12 MB of shared memory.
+        assert_eq!(std::mem::size_of::<StreamData>(), 136);
+        assert!(std::mem::size_of::<Slot>() <= 2880);
+        assert!(bytes_for(crate::status_handler::SLOTS) <= 12 << 20);
+    }
+
+    #[test]
+    fn request_lines_are_cut_and_cleaned() {
+        let long = format!("GET /{} HTTP/1.1", "a".repeat(500));
+        let back = StreamData::from_view(&stream(1, StreamViewState::Running, &long))
+            .view()
+            .unwrap();
+        assert_eq!(back.request, long[..REQUEST_LINE_LEN]);
+        // Two-byte characters straddling the limit: cut before, still UTF-8.
+        let wide = format!("GET /{}", "é".repeat(100));
+        let back = StreamData::from_view(&stream(1, StreamViewState::Running, &wide))
+            .view()
+            .unwrap()
+            .request;
+        assert_eq!(back, wide[..REQUEST_LINE_LEN - 1], "cut at a char boundary");
+        assert!(wide.starts_with(&back));
+        let ctl = StreamData::from_view(&stream(
+            1,
+            StreamViewState::Running,
+            "GET /\r\nX\0 HTTP/1.1",
+        ))
+        .view()
+        .unwrap()
+        .request;
+        assert_eq!(ctl, "GET /??X? HTTP/1.1");
     }
 
     #[test]

@@ -17,6 +17,54 @@ pub struct PathView {
     pub primary: bool,
 }
 
+/// What a stream in progress is doing (the session's Waiting, Running and
+/// Draining states; idle, closed and failed streams are not listed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StreamViewState {
+    /// It has a request but no connection yet: `SCTPMaxConcurrentStreams`
+    /// streams of its association, or `SCTPStreamWorkers` threads of its
+    /// child, are busy.
+    #[default]
+    Waiting,
+    /// Its connection reads and answers its requests.
+    Running,
+    /// The server is stopping: the request in progress finishes, no
+    /// further one starts.
+    Draining,
+}
+
+impl StreamViewState {
+    pub fn name(self) -> &'static str {
+        match self {
+            StreamViewState::Waiting => "waiting",
+            StreamViewState::Running => "running",
+            StreamViewState::Draining => "draining",
+        }
+    }
+}
+
+/// One stream of an association with a request in progress or waiting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamView {
+    pub sid: u16,
+    pub state: StreamViewState,
+    /// The request line (`r->the_request`), or empty before one is read.
+    /// The shared table keeps at most `registry::REQUEST_LINE_LEN` bytes of
+    /// it, cut at a character boundary, control characters as `?`.
+    pub request: String,
+    /// How long the stream had been in `state` when the association was
+    /// published (`AssocView::updated`); the page adds the time since.
+    pub since_ms: u64,
+}
+
+impl StreamView {
+    /// Seconds in its state at `now`, for a view published at `updated`
+    /// (both Unix seconds).
+    pub fn seconds(&self, updated: i64, now: i64) -> u64 {
+        self.since_ms / 1000 + (now - updated).max(0) as u64
+    }
+}
+
 /// One live association, as its child last published it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AssocView {
@@ -44,6 +92,12 @@ pub struct AssocView {
     pub other_streams: u64,
     pub peers: String,
     pub paths: Vec<PathView>,
+    /// Streams in progress (waiting, running, draining). The shared table
+    /// keeps the first `registry::MAX_STREAM_VIEWS` in the order given (put
+    /// running streams first) and counts the rest in `streams_not_listed`.
+    pub streams: Vec<StreamView>,
+    /// Streams in progress beyond those in `streams`.
+    pub streams_not_listed: u64,
 }
 
 pub fn path_state_name(s: i32) -> &'static str {
@@ -132,6 +186,22 @@ pub fn render_text(views: &[AssocView], now: i64, unlisted: u64) -> String {
         let _ = writeln!(o, "BytesOut: {}", v.bytes_out);
         let _ = writeln!(o, "Responses: {}", v.responses);
         let _ = writeln!(o, "ResponsesPerStream: {}", streams_text(v));
+        let _ = writeln!(
+            o,
+            "StreamsInProgress: {}",
+            v.streams.len() as u64 + v.streams_not_listed
+        );
+        let _ = writeln!(o, "StreamsNotListed: {}", v.streams_not_listed);
+        for s in &v.streams {
+            let _ = writeln!(
+                o,
+                "Stream: {} state={} seconds={} request={}",
+                s.sid,
+                s.state.name(),
+                s.seconds(v.updated, now),
+                s.request
+            );
+        }
         for p in &v.paths {
             let _ = writeln!(
                 o,
@@ -146,6 +216,33 @@ pub fn render_text(views: &[AssocView], now: i64, unlisted: u64) -> String {
         }
     }
     o
+}
+
+/// Under an association's row, its streams in progress, if any.
+fn streams_html(o: &mut String, v: &AssocView, now: i64) {
+    if v.streams.is_empty() && v.streams_not_listed == 0 {
+        return;
+    }
+    o.push_str("<tr><td></td><td colspan=\"10\"><table><tr><th>stream</th><th>state</th><th>s</th><th>request</th></tr>\n");
+    for s in &v.streams {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            s.sid,
+            s.state.name(),
+            s.seconds(v.updated, now),
+            html_escape(&s.request)
+        );
+    }
+    o.push_str("</table>");
+    if v.streams_not_listed > 0 {
+        let _ = write!(
+            o,
+            "{} more stream(s) in progress not listed",
+            v.streams_not_listed
+        );
+    }
+    o.push_str("</td></tr>\n");
 }
 
 /// The HTML page.
@@ -187,6 +284,7 @@ pub fn render_html(views: &[AssocView], now: i64, unlisted: u64, server: &str) -
             html_escape(&streams_text(v)),
             html_escape(&paths_text(v)).replace(", ", "<br>"),
         );
+        streams_html(&mut o, v, now);
     }
     o.push_str("</table>\n<p>Each child publishes its associations when they start and at the end of each response; paths are refreshed at most once a second.</p>\n</body></html>\n");
     o
@@ -233,7 +331,84 @@ mod tests {
                     primary: false,
                 },
             ],
+            ..Default::default()
         }
+    }
+
+    fn with_streams() -> AssocView {
+        AssocView {
+            streams: vec![
+                StreamView {
+                    sid: 3,
+                    state: StreamViewState::Running,
+                    request: "GET /cgi-bin/slow?a=1&b=<2> HTTP/1.1".into(),
+                    since_ms: 2500,
+                },
+                StreamView {
+                    sid: 9,
+                    state: StreamViewState::Waiting,
+                    request: "POST /up HTTP/1.1".into(),
+                    since_ms: 0,
+                },
+                StreamView {
+                    sid: 1,
+                    state: StreamViewState::Draining,
+                    request: String::new(),
+                    since_ms: 999,
+                },
+            ],
+            streams_not_listed: 4,
+            ..sample()
+        }
+    }
+
+    #[test]
+    fn text_lists_streams_in_progress() {
+        // Published at 104 (updated), read at 110: 6 s more than since_ms.
+        let t = render_text(&[with_streams()], 110, 0);
+        for want in [
+            "StreamsInProgress: 7\n",
+            "StreamsNotListed: 4\n",
+            "Stream: 3 state=running seconds=8 request=GET /cgi-bin/slow?a=1&b=<2> HTTP/1.1\n",
+            "Stream: 9 state=waiting seconds=6 request=POST /up HTTP/1.1\n",
+            "Stream: 1 state=draining seconds=6 request=\n",
+        ] {
+            assert!(t.contains(want), "missing {want:?} in\n{t}");
+        }
+        // Without streams: the counts, no Stream lines.
+        let t = render_text(&[sample()], 110, 0);
+        assert!(
+            t.contains("StreamsInProgress: 0\nStreamsNotListed: 0\n"),
+            "{t}"
+        );
+        assert!(!t.contains("\nStream: "), "{t}");
+        // A clock that went back shows the published age, not less.
+        assert_eq!(with_streams().streams[0].seconds(104, 100), 2);
+    }
+
+    #[test]
+    fn html_lists_streams_escaped() {
+        let h = render_html(&[with_streams()], 110, 0, "s");
+        assert!(
+            h.contains("<tr><td>3</td><td>running</td><td>8</td><td>GET /cgi-bin/slow?a=1&amp;b=&lt;2&gt; HTTP/1.1</td></tr>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<tr><td>9</td><td>waiting</td><td>6</td><td>POST /up HTTP/1.1</td></tr>"),
+            "{h}"
+        );
+        assert!(
+            h.contains("<tr><td>1</td><td>draining</td><td>6</td><td></td></tr>"),
+            "{h}"
+        );
+        assert!(h.contains("4 more stream(s) in progress not listed"), "{h}");
+        assert!(!h.contains("b=<2>"), "{h}");
+        // No streams: no stream table.
+        let h = render_html(&[sample()], 110, 0, "s");
+        assert!(
+            !h.contains("<th>stream</th>") && !h.contains("not listed"),
+            "{h}"
+        );
     }
 
     #[test]

@@ -6,6 +6,10 @@
 # SCTPMaxRetransmissions 7 are what the server's association runs with, and
 # after a graceful restart without them a new association has the kernel's
 # defaults again (the listener is retained across the restart),
+# SCTPMaxConcurrentStreams 4 / SCTPStreamWorkers 16 reach the
+# configuration (the sctp:debug summary at startup names them; they are
+# accepted under every MPM, prefork serving associations serially), and
+# their defaults (8, auto) after the restart without them,
 # SCTPNoDelay Off still serves, and IPv6 listeners ('Listen [::1]:P sctp',
 # 'SCTPListen [::1]:P') serve over SCTP. Runs as root inside the SCTP VM
 # (httpd drops to nobody); MPM from $SCTP_TEST_MPM (default event).
@@ -45,6 +49,8 @@ SCTPOutStreams 7
 SCTPNoDelay Off
 SCTPSendBuffer 3M
 SCTPReceiveBuffer 512K
+SCTPMaxConcurrentStreams 4
+SCTPStreamWorkers 16
 EOX
 print $c "SCTPHeartbeatInterval 2s\nSCTPPathMaxRetransmissions 3\nSCTPMaxRetransmissions 7\n";
 close $c;
@@ -54,6 +60,15 @@ like($t, qr/Syntax OK/, 'configuration accepted by apache2 -t') or diag($t);
 system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'start') == 0 or BAIL_OUT('httpd did not start');
 my $started = eventually(60, 1, sub { own_httpd_generations($dir) ? 1 : 0 });
 is($started, 1, "httpd ($mpm) started");
+
+# The sctp:debug summary of the configuration, last line of its kind.
+sub summary {
+    open my $e, '<', "$dir/error_log" or return '';
+    my @l = grep { /SCTP listener\(s\); streams in\/out/ } <$e>;
+    return $l[-1] // '';
+}
+like(summary(), qr/streams served at once per association 4, stream workers per child 16$/,
+     'SCTPMaxConcurrentStreams 4, SCTPStreamWorkers 16 in the configuration (sctp:debug summary)');
 
 ok(sctp_only(8810), '8810 is SCTP only (eps, TCP refused)');
 
@@ -115,6 +130,8 @@ $cl->close;
     is(eventually(60, $before + 1, sub { own_httpd_generations($dir) }), $before + 1, 'graceful restart without the failover directives');
     my $c3 = SCTPClient->new(port => 8810);
     is($c3->get('/index.html')->{body}, $page, 'served after the restart');
+    like(summary(), qr/streams served at once per association 8, stream workers per child auto \(ThreadsPerChild\)$/,
+         'without them: the defaults, 8 streams at once and auto workers');
     my $fo2 = failover_of(8810);
     is($fo2->{server}{maxrt}, $sysctl->('association_max_retrans'), 'a new association has the kernel\'s association_max_retrans again');
     is($fo2->{server}{pmr}, $sysctl->('path_max_retrans'), 'and its path_max_retrans');

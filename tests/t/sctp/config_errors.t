@@ -45,8 +45,19 @@ my @cases = (
     ["SCTPMaxRetransmissions 3\nSCTPPathMaxRetransmissions 4", qr/SCTPPathMaxRetransmissions 4 \(line \d+ of [^)]+\) is above SCTPMaxRetransmissions 3 \(line \d+ of [^)]+\).*never fail over/, 2],
     ['SCTPNoDelay maybe', qr/SCTPNoDelay must be On or Off/],
     ["<VirtualHost *:80>\nSCTPInStreams 4\n</VirtualHost>", qr/SCTPInStreams cannot occur within <VirtualHost>/],
+    # Concurrent streams (issue 14): per association and per child; httpd's
+    # AH00526 names the line.
+    ['SCTPMaxConcurrentStreams 0', qr/SCTPMaxConcurrentStreams: '0' is not a number of streams served at once from 1 to 1024/, 1],
+    ['SCTPMaxConcurrentStreams 1025', qr/SCTPMaxConcurrentStreams: '1025' is not a number of streams served at once from 1 to 1024/, 1],
+    ['SCTPMaxConcurrentStreams eight', qr/SCTPMaxConcurrentStreams: 'eight' is not a number/],
+    ['SCTPMaxConcurrentStreams auto', qr/SCTPMaxConcurrentStreams: 'auto' is not a number/],
+    ['SCTPStreamWorkers 0', qr/SCTPStreamWorkers: '0' is not a number of worker threads from 1 to 4096, or 'auto' \(ThreadsPerChild\)/, 1],
+    ['SCTPStreamWorkers 4097', qr/SCTPStreamWorkers: '4097' is not a number of worker threads from 1 to 4096/],
+    ['SCTPStreamWorkers automatic', qr/SCTPStreamWorkers: 'automatic' is not a number of worker threads/],
+    ["<VirtualHost *:80>\nSCTPMaxConcurrentStreams 4\n</VirtualHost>", qr/SCTPMaxConcurrentStreams cannot occur within <VirtualHost>/],
+    ["<VirtualHost *:80>\nSCTPStreamWorkers 4\n</VirtualHost>", qr/SCTPStreamWorkers cannot occur within <VirtualHost>/],
 );
-plan tests => 2 * @cases + (grep { defined $_->[2] } @cases) + 11;
+plan tests => 2 * @cases + (grep { defined $_->[2] } @cases) + 15;
 
 my $base = <<"EOC";
 ServerRoot $tmp
@@ -75,10 +86,22 @@ for my $c (@cases) {
 }
 open my $f, '>', "$tmp/good.conf" or die $!;
 print $f $base, "Listen 127.0.0.1:8705 sctp\nSCTPListen 127.0.0.1:8700 127.0.0.2\nSCTPInStreams 100\nSCTPOutStreams 100\nSCTPMaxMessageSize 16k\n",
-    "SCTPRTOInitial 300ms\nSCTPRTOMin 100\nSCTPRTOMax 1s\nSCTPHeartbeatInterval 500\nSCTPPathMaxRetransmissions 1\nSCTPMaxRetransmissions 10\n";
+    "SCTPRTOInitial 300ms\nSCTPRTOMin 100\nSCTPRTOMax 1s\nSCTPHeartbeatInterval 500\nSCTPPathMaxRetransmissions 1\nSCTPMaxRetransmissions 10\n",
+    "SCTPMaxConcurrentStreams 1024\nSCTPStreamWorkers Auto\n";
 close $f;
 my $out = `/usr/sbin/apache2 -t -f $tmp/good.conf 2>&1`;
 ok t_cmp($out, qr/Syntax OK/, 'a good SCTP configuration passes -t');
+
+# The bounds of the concurrency directives, under a threaded MPM and under
+# prefork, where they are accepted and have no effect (serial associations).
+for my $mpm (qw(event prefork)) {
+    (my $conf = $base) =~ s/mpm_event_module (\S+)mod_mpm_event\.so/mpm_${mpm}_module $1mod_mpm_$mpm.so/ or die;
+    open $f, '>', "$tmp/concurrency_$mpm.conf" or die $!;
+    print $f $conf, "Listen 127.0.0.1:8709 sctp\nSCTPMaxConcurrentStreams 1\nSCTPStreamWorkers 4096\n";
+    close $f;
+    $out = `/usr/sbin/apache2 -t -f $tmp/concurrency_$mpm.conf 2>&1`;
+    ok t_cmp($out, qr/Syntax OK/, "SCTPMaxConcurrentStreams 1, SCTPStreamWorkers 4096 pass -t under $mpm");
+}
 
 # ListenCoresBucketsRatio itself is fine while no SCTP listener exists.
 open $f, '>', "$tmp/buckets.conf" or die $!;
@@ -103,6 +126,8 @@ $out = `/usr/sbin/apache2 -L -f $tmp/good.conf 2>&1`;
 ok t_cmp($?, 0, 'apache2 -L runs');
 ok t_cmp($out, qr/^SCTPListen \(mod_sctp\.c\)$/m, 'apache2 -L lists SCTPListen as mod_sctp\'s');
 ok t_cmp($out, qr/^SCTPRTOMin \(mod_sctp\.c\)$/m, 'apache2 -L lists SCTPRTOMin as mod_sctp\'s');
+ok t_cmp($out, qr/^SCTPMaxConcurrentStreams \(mod_sctp\.c\)$/m, 'apache2 -L lists SCTPMaxConcurrentStreams as mod_sctp\'s');
+ok t_cmp($out, qr/^SCTPStreamWorkers \(mod_sctp\.c\)$/m, 'apache2 -L lists SCTPStreamWorkers as mod_sctp\'s');
 for my $core (qw(Listen ListenBacklog ListenCoresBucketsRatio)) {
     ok t_cmp(($out =~ /^\Q$core\E \(mod_sctp\.c\)$/m) ? 1 : 0, 0, "apache2 -L does not list $core as mod_sctp's");
 }
