@@ -24,7 +24,8 @@ use std::os::fd::BorrowedFd;
 use std::os::raw::c_void;
 use std::time::{Duration, Instant};
 
-use crate::status::{AssocView, PathView};
+use crate::session::StreamState;
+use crate::status::{AssocView, PathView, StreamView, StreamViewState};
 use crate::status_handler;
 
 /// Paths are asked from the kernel at most this often per association.
@@ -156,9 +157,8 @@ impl Assoc {
                 paths: Vec::new(),
                 paths_at: None,
                 service: Service::Undecided,
-                // TODO(i14-config): the directives' values.
-                max_concurrent: crate::session::DEFAULT_MAX_CONCURRENT,
-                stream_workers: None,
+                max_concurrent: cfg.max_concurrent,
+                stream_workers: cfg.stream_workers,
             });
             let a = Box::into_raw(a);
             ffi::apr_pool_cleanup_register(
@@ -254,7 +254,12 @@ impl Assoc {
     }
 
     /// Queues a piece read for serial service (TLS rule first).
-    pub fn queue_serial(&mut self, sid: u16, data: &[u8], eor: bool) -> Result<(), ffi::apr_status_t> {
+    pub fn queue_serial(
+        &mut self,
+        sid: u16,
+        data: &[u8],
+        eor: bool,
+    ) -> Result<(), ffi::apr_status_t> {
         if let Some(tls) = self.demux.tls_refusal(sid, data) {
             self.refuse(sid, tls, data.len(), eor);
             return Ok(());
@@ -312,11 +317,36 @@ impl Assoc {
     }
 
     /// Responses the association's stream connections finished.
-    pub fn stream_responses(&self) -> u64 {
-        match &self.service {
-            Service::Concurrent(sh) => sh.lock().responses,
-            _ => 0,
+    /// The association's counters with what its stream connections did
+    /// added, and the input bytes queued (read, not yet consumed).
+    pub fn totals(&self) -> (Counters, u64) {
+        let mut k = self.counters.clone();
+        let mut queued = self.demux.queued() as u64;
+        if let Service::Concurrent(sh) = &self.service {
+            let g = sh.lock();
+            k.messages_out += g.messages_out;
+            k.bytes_out += g.bytes_out;
+            for (sid, _) in g.session.streams() {
+                let n = g.session.stats(sid).responses;
+                if n > 0 {
+                    *k.responses.entry(sid).or_default() += n;
+                }
+            }
+            queued += g.session.queued() as u64;
         }
+        (k, queued)
+    }
+
+    /// The line said when the association closes: what it carried.
+    pub fn closing_summary(&self, discarded: usize) -> String {
+        let (k, queued) = self.totals();
+        format!(
+            "association {}: closing the association after {} response(s), {} message(s), {} byte(s) sent; {queued} queued and {discarded} unread byte(s) discarded",
+            self.assoc_id,
+            k.responses.values().sum::<u64>(),
+            k.messages_out,
+            k.bytes_out,
+        )
     }
 
     /// The stream a response to a request on `sid` goes on: `sid`, or,
@@ -388,13 +418,52 @@ impl Assoc {
             .collect();
     }
 
+    /// The streams in progress (running first, then waiting), for the
+    /// status page.
+    fn stream_views(&self) -> Vec<StreamView> {
+        let Service::Concurrent(sh) = &self.service else {
+            return Vec::new();
+        };
+        let g = sh.lock();
+        let now = Instant::now();
+        let mut v: Vec<StreamView> = g
+            .session
+            .streams()
+            .filter_map(|(sid, st)| {
+                let state = match st {
+                    StreamState::Running => StreamViewState::Running,
+                    StreamState::Draining => StreamViewState::Draining,
+                    _ => return None,
+                };
+                let (request, since) = g
+                    .requests
+                    .get(&sid)
+                    .map_or((String::new(), now), |(r, t)| (r.clone(), *t));
+                Some(StreamView {
+                    sid,
+                    state,
+                    request,
+                    since_ms: now.saturating_duration_since(since).as_millis() as u64,
+                })
+            })
+            .collect();
+        v.extend(g.session.waiting().map(|sid| StreamView {
+            sid,
+            state: StreamViewState::Waiting,
+            request: String::new(),
+            since_ms: 0,
+        }));
+        v
+    }
+
     /// Writes the association's current state into its status slot.
     pub fn publish(&mut self) {
         let (Some(t), Some(i)) = (status_handler::table(), self.slot) else {
             return;
         };
         self.refresh_paths();
-        let k = &self.counters;
+        let (k, queued) = self.totals();
+        let k = &k;
         let v = AssocView {
             pid: 0,
             conn_id: self.conn_id,
@@ -404,7 +473,7 @@ impl Assoc {
             pinned: self.demux.pinned(),
             started: self.started,
             updated: status_handler::now(),
-            queued: self.demux.queued() as u64,
+            queued,
             messages_in: k.messages_in,
             bytes_in: k.bytes_in,
             messages_out: k.messages_out,
@@ -415,7 +484,7 @@ impl Assoc {
             peers: self.peers_text(),
             paths: self.paths.clone(),
             // Serial today: no stream served on a connection of its own.
-            streams: Vec::new(),
+            streams: self.stream_views(),
             streams_not_listed: 0,
         };
         t.publish(i, &v);

@@ -27,7 +27,7 @@ use crate::association::{Assoc, Service, READ_CHUNK};
 use crate::connection::assoc_of;
 use crate::ffi;
 use crate::session::{
-    looks_like_tls, Answer, AssocEnd, Decision, FinishReason, Limits, Session,
+    looks_like_tls, Answer, AssocEnd, Decision, FailReason, FinishReason, Limits, Session,
     StreamState,
 };
 use crate::shared_session::{self, Identity, Shared};
@@ -168,7 +168,12 @@ fn decide(c: *mut ffi::conn_rec, a: &mut Assoc) -> Option<Arc<Shared>> {
                 t.to
             );
         } else {
-            tracing::trace!("association {id}: stream {}: {:?} -> {:?}", t.stream, t.from, t.to);
+            tracing::trace!(
+                "association {id}: stream {}: {:?} -> {:?}",
+                t.stream,
+                t.from,
+                t.to
+            );
         }
     }));
     session.on_message(sid, &data, now);
@@ -236,7 +241,16 @@ fn take_decisions(sh: &Shared) -> Todo {
                 reason,
                 answer,
             } => {
-                tracing::info!("association {id}: stream {stream} failed: {reason}");
+                let bound = match reason {
+                    FailReason::StreamQueue => {
+                        format!(" ({} bytes)", g.session.limits().stream_queue)
+                    }
+                    FailReason::AssociationQueue => {
+                        format!(" ({} bytes)", g.session.limits().assoc_queue)
+                    }
+                    _ => String::new(),
+                };
+                tracing::info!("association {id}: stream {stream} failed: {reason}{bound}");
                 match answer {
                     Answer::Status(code) => todo.refuse.push((stream, code)),
                     Answer::ReadFails | Answer::Nothing => g.wake_stream(stream),
@@ -312,9 +326,8 @@ fn start_stream(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>, sid: u16
 /// Answers `code` on `sid` for a request that never started (its stream
 /// failed while waiting for a slot), and closes that stream.
 fn refuse(sh: &Shared, sid: u16, out_sid: u16, code: u16, timeout_us: i64) {
-    let body = format!(
-        "The server could not start this request (stream {sid}); it may be retried.\n"
-    );
+    let body =
+        format!("The server could not start this request (stream {sid}); it may be retried.\n");
     let reason = match code {
         503 => "Service Unavailable",
         _ => "Error",
@@ -326,11 +339,19 @@ fn refuse(sh: &Shared, sid: u16, out_sid: u16, code: u16, timeout_us: i64) {
     // SAFETY: the association's socket stays open while c1 runs.
     let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(sh.fd) };
     let info = crate::output_filter::http_sndinfo(out_sid);
-    let r = apr_sctp::apr_socket::send_fd(fd, &[std::io::IoSlice::new(msg.as_bytes())], &info, timeout_us);
+    let r = apr_sctp::apr_socket::send_fd(
+        fd,
+        &[std::io::IoSlice::new(msg.as_bytes())],
+        &info,
+        timeout_us,
+    );
     tracing::info!(
         "association {}: stream {sid}: answered {code} ({})",
         sh.ident.assoc_id,
-        r.map_or_else(|e| crate::apr_error(e as ffi::apr_status_t), |_| "sent".into())
+        r.map_or_else(
+            |e| crate::apr_error(e as ffi::apr_status_t),
+            |_| "sent".into()
+        )
     );
 }
 
@@ -368,6 +389,9 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
     let mut stop_seen = false;
     let mut gone = false;
     let mut published = Instant::now();
+    // Back from the event MPM's keep-alive: the socket is readable (the
+    // session was idle when it parked, so nothing else can be pending).
+    read_available(a, sh);
     loop {
         let todo = take_decisions(sh);
         for &sid in &todo.start {
@@ -387,6 +411,14 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
             break;
         }
         if todo.idle && todo.closing {
+            // Requests the peer sent before it saw the close are answered:
+            // what the kernel holds is read first.
+            if !a.eof {
+                read_available(a, sh);
+                if !sh.lock().is_idle() {
+                    continue;
+                }
+            }
             tracing::debug!(
                 "association {}: a stream was closed and nothing else is in progress: closing the association",
                 a.assoc_id
@@ -440,6 +472,9 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
     }
     a.publish();
     if gone {
+        // SCTP_OUT never sees this end (the connection is aborted): the
+        // association's summary is said here.
+        tracing::debug!("{} (the association had ended)", a.closing_summary(0));
         // SAFETY: live connection: the association is gone, nothing is
         // left to send or drain.
         unsafe { (*c).aborted = 1 };

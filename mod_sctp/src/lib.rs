@@ -20,6 +20,7 @@
 
 pub mod association;
 pub use httpd_sys::brigade;
+pub mod association_connection;
 pub mod config;
 pub mod connection;
 pub mod ffi;
@@ -27,13 +28,12 @@ pub mod input_filter;
 pub mod listeners;
 pub mod log;
 pub mod messages;
-pub mod association_connection;
 pub mod output_filter;
 pub mod registry;
 pub mod session;
+pub mod shared_session;
 pub mod status;
 pub mod status_handler;
-pub mod shared_session;
 pub mod stream_connection;
 pub mod stream_demux;
 pub mod stream_workers;
@@ -680,7 +680,20 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_REALLY_FIRST as c_int,
         );
-        ffi::ap_hook_child_init(Some(child_init), ptr::null(), ptr::null(), ffi::APR_HOOK_MIDDLE as c_int);
+        // mod_proxy's tunnel (WebSocket) polls a stream connection's input
+        // through this; core answers only for connections without a master.
+        ffi::ap_hook_get_pollfd_from_conn(
+            Some(stream_connection::get_pollfd_from_conn),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
+        ffi::ap_hook_child_init(
+            Some(child_init),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
         // mod_logio's byte counter, for %O (output_filter.rs).
         ffi::ap_hook_optional_fn_retrieve(
             Some(output_filter::retrieve_optional_fns),

@@ -235,7 +235,11 @@ impl Outlet for Assoc {
         // SAFETY: `sock` is the connection's live socket (the two crates'
         // bindgen types are the same C type).
         let n = unsafe {
-            apr_sctp::apr_socket::send(self.sock as *mut _, &[IoSlice::new(data)], &http_sndinfo(sid))
+            apr_sctp::apr_socket::send(
+                self.sock as *mut _,
+                &[IoSlice::new(data)],
+                &http_sndinfo(sid),
+            )
         }
         .map_err(|rv| rv as ffi::apr_status_t)?;
         self.counters.messages_out += 1;
@@ -258,7 +262,13 @@ impl Outlet for Assoc {
     fn send_failed(&mut self, c: *mut ffi::conn_rec, rv: ffi::apr_status_t) {
         // SAFETY: live connection.
         let why = unsafe { send_failure(c, rv) };
-        abort_association(self.fd(), self.assoc_id, &self.peers_text(), self.counters.bytes_out, &why);
+        abort_association(
+            self.fd(),
+            self.assoc_id,
+            &self.peers_text(),
+            self.counters.bytes_out,
+            &why,
+        );
     }
 
     fn failure_note(&self) -> &'static str {
@@ -337,22 +347,13 @@ fn end_of_connection(a: &mut Assoc, c: *mut ffi::conn_rec) {
             // SAFETY: one valid pollfd.
             unsafe { libc::poll(&mut p, 1, 10) };
         }
-        let k = &a.counters;
-        tracing::debug!(
-            "association {}: closing the association after {} response(s), {} message(s), {} byte(s) sent; {} queued and {} unread byte(s) discarded",
-            a.assoc_id,
-            k.responses.values().sum::<u64>() + a.stream_responses(),
-            k.messages_out,
-            k.bytes_out,
-            a.demux.queued(),
-            discarded
-        );
+        tracing::debug!("{}", a.closing_summary(discarded));
         if unsent > 0 && discarded < DRAIN_LIMIT {
             abort_association(
                 a.fd(),
                 a.assoc_id,
                 &a.peers_text(),
-                a.counters.bytes_out,
+                a.totals().0.bytes_out,
                 &format!(
                     "took none of the response's last data for {} s (Timeout) after the connection ended",
                     timeout.as_secs_f64()

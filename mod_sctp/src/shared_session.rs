@@ -48,8 +48,6 @@ pub struct Inner {
     /// progress, as a closed TCP connection would (a one-stream client
     /// sees the close it expects; requests already received are answered).
     pub closing: bool,
-    /// Responses finished on stream connections.
-    pub responses: u64,
     /// Messages and bytes the stream connections sent.
     pub messages_out: u64,
     pub bytes_out: u64,
@@ -127,7 +125,12 @@ pub fn reset(fd: RawFd) {
 }
 
 impl Shared {
-    pub fn new(session: Session, fd: RawFd, ident: Identity, max_message: usize) -> std::io::Result<Shared> {
+    pub fn new(
+        session: Session,
+        fd: RawFd,
+        ident: Identity,
+        max_message: usize,
+    ) -> std::io::Result<Shared> {
         Ok(Shared {
             inner: Mutex::new(Inner {
                 session,
@@ -135,7 +138,6 @@ impl Shared {
                 keepalives: BTreeMap::new(),
                 requests: BTreeMap::new(),
                 closing: false,
-                responses: 0,
                 messages_out: 0,
                 bytes_out: 0,
             }),

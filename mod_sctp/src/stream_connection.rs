@@ -148,6 +148,37 @@ pub unsafe fn stream_of(c: *mut ffi::conn_rec) -> Option<&'static StreamCtx> {
     }
 }
 
+/// httpd's `get_pollfd_from_conn` hook (2.4.58+): what mod_proxy's tunnel
+/// (WebSocket upgrades through mod_proxy_wstunnel or mod_proxy_http) polls
+/// to learn that a stream connection has input. Core answers only for
+/// connections without a master, so without this the tunnel fails with 500.
+/// The stand-in socket's eventfd is signalled whenever the stream's queue
+/// gets data or the stream ends, and stays signalled while data is left
+/// after a read.
+///
+/// # Safety
+/// Called by httpd with a live connection and a writable pollfd.
+pub unsafe extern "C" fn get_pollfd_from_conn(
+    c: *mut ffi::conn_rec,
+    pfd: *mut ffi::apr_pollfd_t,
+    ptimeout: *mut ffi::apr_interval_time_t,
+) -> ffi::apr_status_t {
+    // SAFETY: live connection (httpd's contract).
+    let Some(ctx) = (unsafe { stream_of(c) }) else {
+        return ffi::APR_ENOTIMPL as ffi::apr_status_t;
+    };
+    // SAFETY: httpd passes a pollfd it owns; the stand-in socket lives in
+    // the connection's pool, as long as anything can poll it.
+    unsafe {
+        (*pfd).desc_type = ffi::apr_datatype_e_APR_POLL_SOCKET;
+        (*pfd).desc.s = ctx.sock;
+        if !ptimeout.is_null() {
+            *ptimeout = ctx.timeout();
+        }
+    }
+    ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
 /// Runs one stream connection to its end (on a stream worker).
 pub fn run(mut job: StreamJob) {
     let wake = match shared_session::eventfd() {
@@ -190,7 +221,13 @@ unsafe fn serve(job: &StreamJob, wake: &OwnedFd) -> (ConnEnd, i32) {
         ffi::apr_allocator_owner_set(alloc, pool);
         ffi::apr_pool_tag(pool, c"sctp_stream_conn".as_ptr());
 
-        let keepalives = job.shared.lock().keepalives.get(&job.sid).copied().unwrap_or(0);
+        let keepalives = job
+            .shared
+            .lock()
+            .keepalives
+            .get(&job.sid)
+            .copied()
+            .unwrap_or(0);
         let c2 = ffi::apr_palloc(pool, std::mem::size_of::<ffi::conn_rec>()) as *mut ffi::conn_rec;
         ptr::copy_nonoverlapping(c1, c2, 1);
         (*c2).master = c1;
@@ -318,9 +355,7 @@ impl StreamCtx {
                         Ok(None) if nonblock && !q.is_empty() => Some(q.take(LINE_MAX)),
                         Ok(None) => None,
                     },
-                    ffi::ap_input_mode_t_AP_MODE_SPECULATIVE => {
-                        (!q.is_empty()).then(|| q.peek(n))
-                    }
+                    ffi::ap_input_mode_t_AP_MODE_SPECULATIVE => (!q.is_empty()).then(|| q.peek(n)),
                     ffi::ap_input_mode_t_AP_MODE_EATCRLF => {
                         q.eat_crlf();
                         Some(Vec::new())
@@ -334,16 +369,25 @@ impl StreamCtx {
                     if consumes && !data.is_empty() && self.at_boundary {
                         self.at_boundary = false;
                         if mode == ffi::ap_input_mode_t_AP_MODE_GETLINE {
-                            g.requests.insert(self.sid, (request_line(data), Instant::now()));
+                            g.requests
+                                .insert(self.sid, (request_line(data), Instant::now()));
                         }
                     }
                 }
                 let accepts = g.session.accepts_requests(self.sid);
-                (r, accepts)
+                let more = g.session.queued_on(self.sid) > 0;
+                (r, accepts, more)
             };
-            let (r, accepts) = r;
+            let (r, accepts, more) = r;
             match r {
-                Ok(Some(data)) => return Ok(data),
+                Ok(Some(data)) => {
+                    if more {
+                        // More is queued: a poller (mod_proxy's tunnel)
+                        // that reads less than all of it comes back.
+                        shared_session::signal(self.wake);
+                    }
+                    return Ok(data);
+                }
                 Ok(None) => {}
                 Err(ReadError::Failed(FailReason::StreamQueue | FailReason::AssociationQueue)) => {
                     return Err(ffi::APR_ENOSPC as ffi::apr_status_t)
@@ -366,10 +410,7 @@ impl StreamCtx {
             if nonblock {
                 return Err(ffi::APR_EAGAIN as ffi::apr_status_t);
             }
-            self.shared
-                .lock()
-                .session
-                .starved(self.sid, Instant::now());
+            self.shared.lock().session.starved(self.sid, Instant::now());
             self.shared.wake_c1();
             // SAFETY: our eventfd, open while the connection lives.
             let fd = unsafe { BorrowedFd::borrow_raw(self.wake) };
@@ -429,7 +470,6 @@ impl Outlet for StreamCtx {
         self.at_boundary = true;
         let mut g = self.shared.lock();
         g.session.request_finished(self.sid);
-        g.responses += 1;
         g.requests.remove(&self.sid);
     }
 

@@ -216,7 +216,10 @@ mod tests {
             std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(done.load(Ordering::SeqCst), 20, "every job ran");
-        assert!(peak.load(Ordering::SeqCst) <= 3, "never more than max at once");
+        assert!(
+            peak.load(Ordering::SeqCst) <= 3,
+            "never more than max at once"
+        );
         assert!(w.load().threads <= 3);
     }
 
@@ -262,7 +265,11 @@ mod tests {
         }));
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(w.stop(), 0, "nothing left running");
-        assert_eq!(done.load(Ordering::SeqCst), 1, "the running job finished first");
+        assert_eq!(
+            done.load(Ordering::SeqCst),
+            1,
+            "the running job finished first"
+        );
         assert!(!w.submit(Box::new(|| {})), "no job after stop");
         assert_eq!(w.load().threads, 0);
     }

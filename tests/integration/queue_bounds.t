@@ -1,10 +1,15 @@
 #!/usr/bin/perl
 # Input queue bounds (SCTPMaxStreamQueue, SCTPMaxAssociationQueue): while a
 # request on stream 1 waits for the rest of its headers, stream 2 sends more
-# than its bound. mod_sctp never queues past the bound: the request being
-# read is answered with an error on its own stream (1), the error log names
-# the stream and the bound, the association closes, and the server goes on
-# serving. Runs as root inside the SCTP VM; MPM from $SCTP_TEST_MPM.
+# than its bound. mod_sctp never queues past the bound, and the error log
+# names the stream and the bound.
+# * prefork (one request at a time per association): the request being read
+#   is answered with an error on its own stream (1), the association closes.
+# * event, worker (concurrent streams; SCTPMaxConcurrentStreams 1 makes
+#   stream 2 wait for stream 1's slot): stream 2 alone is refused, 503 on
+#   stream 2; stream 1 gets the rest of its headers and its 200.
+# Then the server goes on serving. Runs as root inside the SCTP VM; MPM from
+# $SCTP_TEST_MPM.
 use strict;
 use warnings;
 use FindBin;
@@ -30,27 +35,35 @@ ok(start_own_httpd(dir => $dir, mpm => $mpm, so => $so, extra => <<"EOX"), "http
 Listen 127.0.0.1:$PORT sctp
 SCTPMaxStreamQueue 16K
 SCTPMaxAssociationQueue 64K
+SCTPMaxConcurrentStreams 1
 EOX
 
 sub raw {
-    my @cmd = ($client, 'raw', '--wait-ms', '5000', map({ ('--send', $_) } @_), "127.0.0.1:$PORT");
+    my @cmd = ($client, 'raw', '--wait-ms', '5000', map({ /^--pause=(\d+)\z/ ? ('--pause', $1) : ('--send', $_) } @_), "127.0.0.1:$PORT");
     open my $p, '-|', @cmd or die "$client: $!";
     my @m = map { decode_json($_) } grep { /^\{/ } <$p>;
     close $p;
     return @m;
 }
 
-# Stream 1: half a request. Stream 2: 40 KB (ten 4 KB messages).
-my @m = raw('1:GET /index.html HTTP/1.1\r\nHost: localhost\r\n', map { '2:' . ('x' x 4000) } 1 .. 10);
+# Stream 1: half a request. Stream 2: 40 KB (ten 4 KB messages). Then the
+# rest of stream 1's request.
+my @m = raw('1:GET /index.html HTTP/1.1\r\nHost: localhost\r\n', map({ '2:' . ('x' x 4000) } 1 .. 10),
+            '--pause=500', '1:\r\n');
 my %s;
 # Messages received (with data); a send the server refused after closing is
 # reported as {"send_error", "stream"} and is not something it sent.
 $s{$_->{stream}} .= $_->{data} for grep { defined $_->{data} } @m;
-like($s{1} // '', qr/\AHTTP\/1\.1 4\d\d /, 'the request being read (stream 1) is answered with an error on stream 1');
-ok(!exists $s{2}, 'nothing is sent on stream 2');
-ok((grep { $_->{eof} } @m) ? 1 : 0, 'the association is closed');
+if ($mpm eq 'prefork') {
+    like($s{1} // '', qr/\AHTTP\/1\.1 4\d\d /, 'prefork: the request being read (stream 1) is answered with an error on stream 1');
+    ok(!exists $s{2}, 'prefork: nothing is sent on stream 2');
+    ok((grep { $_->{eof} } @m) ? 1 : 0, 'prefork: the association is closed');
+} else {
+    like($s{2} // '', qr/\AHTTP\/1\.1 503 /, "$mpm: the stream that overflowed while it waited (2) is refused with 503 on stream 2");
+    like($s{1} // '', qr/\AHTTP\/1\.1 200 .*\r\n\r\nbounded\n\z/s, "$mpm: stream 1 is not affected: its request is answered (200) on stream 1");
+}
 my $logged = eventually(10, 1, sub {
-    (slurp("$dir/error_log") // '') =~ /stream 2 sent more than SCTPMaxStreamQueue \(16384 bytes\)/ ? 1 : 0;
+    (slurp("$dir/error_log") // '') =~ /stream 2 (?:failed: it )?sent more than SCTPMaxStreamQueue\b.*\(16384 bytes\)/ ? 1 : 0;
 });
 is($logged, 1, 'the error log names the stream and the bound');
 

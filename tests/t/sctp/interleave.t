@@ -57,13 +57,26 @@ ok t_cmp((grep { $_->{ppid} != 63 } @$m) ? 0 : 1, 1, 'every message has PPID 63'
 ok t_cmp(scalar(grep { $_->{stream} == 2 } @$m), 1, 'the small response on stream 2 is one SCTP message: headers and body together');
 
 my $eof;
-($m, $eof) = raw('1:GET /streams/a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n',
-                 '2:GET /streams/b.txt HTTP/1.1\r\nHost: localhost\r\nthis is not a header\r\n\r\n',
-                 '4:GET /streams/b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n');
+my $prefork = ($ENV{SCTP_TEST_MPM} // 'event') eq 'prefork';
+# Under prefork stream 4's request comes after the malformed one, under the
+# threaded MPMs before it: a request that arrives after the server decided
+# to close is not "already received", whatever the MPM.
+my @good = ('1:GET /streams/a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n');
+my $bad = '2:GET /streams/b.txt HTTP/1.1\r\nHost: localhost\r\nthis is not a header\r\n\r\n';
+my $four = '4:GET /streams/b.txt HTTP/1.1\r\nHost: localhost\r\n\r\n';
+($m, $eof) = raw(@good, $prefork ? ($bad, $four) : ($four, $bad));
 $s = per_stream($m);
 ok t_cmp($s->{1} // '', qr/\AHTTP\/1\.1 200 OK\r\n.*\Q$A\E\z/s, 'good request on stream 1: 200 on stream 1');
 ok t_cmp($s->{2} // '', qr/\AHTTP\/1\.1 400 Bad Request\r\n/, 'malformed request on stream 2: 400 on stream 2');
-ok t_cmp(exists $s->{4} ? 'answered' : 'no response', 'no response', 'request queued on stream 4: no response (association closes)');
+if ($prefork) {
+    # One request at a time (docs/architecture.md): the 400 ends the
+    # association's only HTTP/1.1 connection, stream 4's request with it.
+    ok t_cmp(exists $s->{4} ? 'answered' : 'no response', 'no response', 'prefork: request queued on stream 4: no response (association closes)');
+} else {
+    # Each stream its own connection: the 400 closes stream 2 alone, and
+    # the association once nothing else is in progress.
+    ok t_cmp($s->{4} // '', qr/\AHTTP\/1\.1 200 OK\r\n.*\r\n\r\n\Q$B\E\z/s, 'request on stream 4 (beside the malformed one) answered with B on stream 4');
+}
 ok t_cmp($eof ? 1 : 0, 1, 'the server closed the association');
 
 ($m) = raw('5:POST /cgi-bin/echo.pl HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
