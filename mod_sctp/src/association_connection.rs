@@ -223,6 +223,7 @@ struct Todo {
     paused: bool,
     idle: bool,
     closing: bool,
+    publish: bool,
 }
 
 fn take_decisions(sh: &Shared) -> Todo {
@@ -273,6 +274,7 @@ fn take_decisions(sh: &Shared) -> Todo {
     todo.paused = g.session.reading_paused();
     todo.idle = g.is_idle();
     todo.closing = g.closing;
+    todo.publish = std::mem::take(&mut g.status_changed);
     todo
 }
 
@@ -401,7 +403,7 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
             let out = a.map_stream(sid);
             refuse(sh, sid, out, code, timeout_us);
         }
-        if published.elapsed() >= Duration::from_secs(1) || !todo.start.is_empty() {
+        if todo.publish || published.elapsed() >= Duration::from_secs(1) || !todo.start.is_empty() {
             a.publish();
             published = Instant::now();
         }

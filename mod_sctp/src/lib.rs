@@ -713,30 +713,20 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,
         );
-        input_filter::HANDLE = ffi::ap_register_input_filter(
-            c"SCTP_IN".as_ptr(),
-            Some(input_filter::sctp_in),
-            None,
-            ffi::ap_filter_type_AP_FTYPE_NETWORK,
-        );
-        output_filter::HANDLE = ffi::ap_register_output_filter(
-            c"SCTP_OUT".as_ptr(),
-            Some(output_filter::sctp_out),
-            None,
-            ffi::ap_filter_type_AP_FTYPE_NETWORK,
-        );
-        stream_connection::IN_HANDLE = ffi::ap_register_input_filter(
-            c"SCTP_STREAM_IN".as_ptr(),
-            Some(stream_connection::stream_in),
-            None,
-            ffi::ap_filter_type_AP_FTYPE_NETWORK,
-        );
-        stream_connection::OUT_HANDLE = ffi::ap_register_output_filter(
-            c"SCTP_STREAM_OUT".as_ptr(),
-            Some(stream_connection::stream_out),
-            None,
-            ffi::ap_filter_type_AP_FTYPE_NETWORK,
-        );
+        // The association's filters (serial path and c1), and a stream
+        // connection's (stream_connection.rs); all at the network level.
+        let net = ffi::ap_filter_type_AP_FTYPE_NETWORK;
+        let input = |name: &std::ffi::CStr, func: ffi::ap_in_filter_func| {
+            ffi::ap_register_input_filter(name.as_ptr(), func, None, net)
+        };
+        let output = |name: &std::ffi::CStr, func: ffi::ap_out_filter_func| {
+            ffi::ap_register_output_filter(name.as_ptr(), func, None, net)
+        };
+        input_filter::HANDLE = input(c"SCTP_IN", Some(input_filter::sctp_in));
+        output_filter::HANDLE = output(c"SCTP_OUT", Some(output_filter::sctp_out));
+        stream_connection::IN_HANDLE = input(c"SCTP_STREAM_IN", Some(stream_connection::stream_in));
+        stream_connection::OUT_HANDLE =
+            output(c"SCTP_STREAM_OUT", Some(stream_connection::stream_out));
     }
 }
 

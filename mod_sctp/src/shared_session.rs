@@ -48,6 +48,9 @@ pub struct Inner {
     /// progress, as a closed TCP connection would (a one-stream client
     /// sees the close it expects; requests already received are answered).
     pub closing: bool,
+    /// A stream connection changed what the status page shows (a request
+    /// line, a response count): c1 publishes at its next turn.
+    pub status_changed: bool,
     /// Messages and bytes the stream connections sent.
     pub messages_out: u64,
     pub bytes_out: u64,
@@ -138,6 +141,7 @@ impl Shared {
                 keepalives: BTreeMap::new(),
                 requests: BTreeMap::new(),
                 closing: false,
+                status_changed: false,
                 messages_out: 0,
                 bytes_out: 0,
             }),

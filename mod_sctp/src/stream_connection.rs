@@ -344,6 +344,7 @@ impl StreamCtx {
             // Whatever was signalled before this look at the queue is seen
             // by it; a signal after it makes the wait below return.
             shared_session::reset(self.wake);
+            let mut started = false;
             let r = {
                 let mut g = self.shared.lock();
                 let r = g.session.read(self.sid, |q| match mode {
@@ -371,6 +372,8 @@ impl StreamCtx {
                         if mode == ffi::ap_input_mode_t_AP_MODE_GETLINE {
                             g.requests
                                 .insert(self.sid, (request_line(data), Instant::now()));
+                            g.status_changed = true;
+                            started = true;
                         }
                     }
                 }
@@ -379,6 +382,10 @@ impl StreamCtx {
                 (r, accepts, more)
             };
             let (r, accepts, more) = r;
+            if started {
+                // c1 publishes the new request line on the status page.
+                self.shared.wake_c1();
+            }
             match r {
                 Ok(Some(data)) => {
                     if more {
@@ -471,6 +478,9 @@ impl Outlet for StreamCtx {
         let mut g = self.shared.lock();
         g.session.request_finished(self.sid);
         g.requests.remove(&self.sid);
+        g.status_changed = true;
+        drop(g);
+        self.shared.wake_c1();
     }
 
     fn end_of_connection(&mut self, _c: *mut ffi::conn_rec) {

@@ -28,6 +28,11 @@
 #    theirs or nothing (httpd's request loop stops at a graceful restart);
 #    then a new association is served by the new generation.
 # f. %{SCTP_STREAM}e in a CustomLog names each request's stream (case a).
+# g. visibility: while a CGI runs on stream 3, /sctp-status?auto (fetched
+#    on another association) lists "Stream: 3 state=running ... request=GET
+#    /cgi-bin/slow.cgi?..." under its association (threaded; prefork lists
+#    no streams: serial); LogLevel sctp:debug logs the stream's start and
+#    end under the association's id.
 #
 # Runs as root inside the SCTP VM; MPM from $SCTP_TEST_MPM (default event).
 use strict;
@@ -113,6 +118,9 @@ ScriptAlias /cgi-bin/ $dir/cgi-bin/
 RequestReadTimeout header=2 body=10
 LogFormat "%{SCTP_STREAM}e \\"%r\\" %>s" streams
 CustomLog $dir/access_log streams
+<Location /sctp-status>
+    SetHandler sctp-status
+</Location>
 EOX
 ok(sctp_only($PORT), "$PORT is SCTP only (in /proc/net/sctp/eps, TCP refused)");
 
@@ -378,6 +386,31 @@ my $fg = fd_growth($fd0, $fd1);
 my $tg = fd_growth($th0, $th1);
 cmp_ok($fg, '<=', 4, "d: httpd's descriptors grew by $fg from the 20th to the ${reps}th ABORT");
 cmp_ok($tg, '<=', 4, "d: httpd's threads grew by $tg from the 20th to the ${reps}th ABORT");
+
+# --- g. the status page and the debug log name the stream in progress -------
+{
+    my $status = '';
+    my $rg = run_raw(steps => [req(3, '/cgi-bin/slow.cgi?2-g')], limit => 15,
+                     at => [1, sub { $status = `$client get -q -o - http://127.0.0.1:$PORT/sctp-status?auto 2>&1` }],
+                     until => sub { complete($_[0], 3) });
+    is(exact($rg, 3, 200, slow_body('g')), 'ok', 'g: the CGI on stream 3: 200, byte-exact');
+    my @streams = $status =~ /^(Stream: .*)$/mg;
+    if ($threaded) {
+        my ($line) = grep { m{^Stream: 3 state=running seconds=\d+ request=GET /cgi-bin/slow\.cgi\?2-g HTTP/1\.1$} } @streams;
+        ok($line, 'g: ?auto lists stream 3 running with its request line') or diag($status);
+        my ($id) = $status =~ /^Association: (\d+)\n(?:(?!Association: ).*\n)*?Stream: 3 state=running/m;
+        ok($id, 'g: under its association') or diag($status);
+        $id //= 'none';
+        my $log = eventually(10, 1, sub {
+            my $l = slurp("$dir/error_log") // '';
+            ($l =~ /\[sctp:debug\].*association $id: stream 3: request started/
+             && $l =~ /\[sctp:debug\].*association $id: stream 3: connection ended \((?:Idle|Closed)\)/) ? 1 : 0;
+        });
+        is($log, 1, "g: LogLevel sctp:debug logs stream 3's start and end under association $id");
+    } else {
+        is(scalar(@streams), 0, 'g (prefork): no streams listed (served serially)') or diag($status);
+    }
+}
 
 # --- e. graceful restart with streams in progress ------------------------------
 my $gen = own_httpd_generations($dir);
