@@ -27,6 +27,9 @@
 #    stream; prefork, the one in progress (stream 1) is, the others get
 #    theirs or nothing (httpd's request loop stops at a graceful restart);
 #    then a new association is served by the new generation.
+# h. a graceful stop 0.5 s into 2 CGIs (streams 1, 2) and a static (3):
+#    threaded, every response complete and byte-exact; prefork, the one in
+#    progress is, the others get theirs or nothing; then httpd exits.
 # f. %{SCTP_STREAM}e in a CustomLog names each request's stream (case a).
 # g. visibility: while a CGI runs on stream 3, /sctp-status?auto (fetched
 #    on another association) lists "Stream: 3 state=running ... request=GET
@@ -435,11 +438,27 @@ is(eventually(30, $gen + 1, sub { own_httpd_generations($dir) }), $gen + 1, 'e: 
 my $after = run_raw(steps => [req(3, '/after.txt')], limit => 10, until => sub { complete($_[0], 3) });
 is(exact($after, 3, 200, $file{'/after.txt'}), 'ok', 'e: a new association after the restart gets its 200');
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+# --- h. graceful stop with streams in progress --------------------------------
+my $pid = slurp("$dir/httpd.pid") // '';
+chomp $pid;
+my $rh = run_raw(steps => [(map { req($_, "/cgi-bin/slow.cgi?2-h$_") } 1 .. 2), req(3, '/e/s5.txt')],
+                 limit => 30, until => sub { complete($_[0], 1 .. 3) || $_[0]{eof_t} },
+                 at => [0.5, sub { system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'graceful-stop') }]);
+is(exact($rh, 1, 200, slow_body('h1')), 'ok', 'h: stream 1: its CGI response across a graceful stop, byte-exact');
+if ($threaded) {
+    is(exact($rh, 2, 200, slow_body('h2')), 'ok', 'h: stream 2: its CGI response across a graceful stop, byte-exact');
+    is(exact($rh, 3, 200, $file{'/e/s5.txt'}), 'ok', 'h: stream 3: its static file, byte-exact');
+} else {
+    my @bad = grep { my $x = exact($rh, $_, 200, $_ == 3 ? $file{'/e/s5.txt'} : slow_body("h$_")); $x ne 'ok' && $x ne "nothing on stream $_" } 2, 3;
+    is("@bad", '', 'h (prefork): streams 2 and 3 got their own complete response or nothing');
+}
+is(eventually(30, 0, sub { ($pid && kill(0, $pid)) ? 1 : 0 }), 0, 'h: httpd then exits');
+
+system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop') if $pid && kill(0, $pid);
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($PORT)) ? 1 : 0 });
 note(sprintf 'concurrent_streams.t under %s: %.0f s', $mpm, time - $t_start);
 if (!Test::More->builder->is_passing) {
-    for my $r (['a', $ra], ['b', $rb], ['c', $rc], ['d', $rd], ['e', $re]) {
+    for my $r (['a', $ra], ['b', $rb], ['c', $rc], ['d', $rd], ['e', $re], ['h', $rh]) {
         my ($n, $x) = @$r;
         diag("$n: " . join(' ', map { "s$_: first " . ms($x->{s}{$_}{first_t}) . ' done ' . ms($x->{s}{$_}{done_t})
                                           . ' status ' . (($x->{s}{$_}{res} // {})->{status} // '-') } sort { $a <=> $b } keys %{ $x->{s} })
