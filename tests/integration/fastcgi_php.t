@@ -9,7 +9,10 @@
 # mid-response truncates only its response while requests on other streams
 # of the same association complete; a slow page times out on its own
 # stream only; more concurrent requests than streams all complete; the
-# bridge killed and restarted: the next request reconnects.
+# bridge killed and restarted: the next request reconnects. The front over
+# SCTP too (issue 14): four requests on streams 1..4 of one association
+# reach PHP through mod_proxy_fcgi_sctp, each sees its own SCTP_STREAM, and
+# under a threaded MPM they run at once (stream connections).
 # Runs its own httpd, php-fpm and bridge as root inside the SCTP VM.
 use strict;
 use warnings;
@@ -19,6 +22,7 @@ use Test::More;
 use POSIX ();
 use File::Temp qw(tempdir);
 use Digest::MD5 qw(md5_hex);
+use File::Basename ();
 use SCTPTest qw(eventually own_httpd_conf own_httpd_generations);
 use FastCGITest qw(ROOT spawn stop_all start_php_fpm start_bridge http_get error_log_lines
                    wait_for_log fcgi_httpd_conf tcp_listening check_capture);
@@ -28,7 +32,7 @@ my $fso = $ENV{MOD_PROXY_FCGI_SCTP_SO} // ROOT . '/target/release/libmod_proxy_f
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
 my $tshark = '/usr/bin/tshark';
 -x $tshark or BAIL_OUT('tshark missing (ci/setup installs it)');
-my ($HTTP, $FPM, $BRIDGE) = (18080, 19000, 19001);
+my ($HTTP, $FPM, $BRIDGE, $SFRONT) = (18080, 19000, 19001, 18081);
 
 my $dir = tempdir('fastcgi_php.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
@@ -86,6 +90,13 @@ usleep(200000);
 posix_kill(getmypid(), 9);
 echo "never\n";
 PHP
+    'stream.php' => <<'PHP',
+<?php
+sleep(1);
+$out = "stream " . ($_SERVER['SCTP_STREAM'] ?? 'none') . " n=" . ($_GET['n'] ?? '') . "\n";
+header('Content-Length: ' . strlen($out));
+echo $out;
+PHP
     'small.php' => <<'PHP',
 <?php
 echo "small ", $_GET['n'] ?? '', "\n";
@@ -119,6 +130,7 @@ open my $c, '>', "$dir/httpd.conf" or die;
 print $c own_httpd_conf(dir => $dir, mpm => $mpm, so => $so, extra => fcgi_httpd_conf($fso) . <<"EOC");
 LogLevel info proxy_fcgi_sctp:debug
 Listen 127.0.0.1:$HTTP
+Listen 127.0.0.1:$SFRONT sctp
 Timeout 30
 # A worker of its own, defined first: mod_proxy would share the worker of
 # a URL defined earlier that is a prefix of this one (and drop timeout=).
@@ -164,6 +176,37 @@ for my $case (['index.php?q=42', 200], ['missing.php', 404]) {
         or diag("SCTP: " . substr($b1, 0, 200) . "\nTCP: " . substr($b2, 0, 200));
     is($h1->{'content-type'}, $h2->{'content-type'}, "$page: same Content-Type");
 }
+# 1b. The front over SCTP: four requests at once on streams 1..4 of one
+# association, each through mod_proxy_fcgi_sctp to a page that sleeps 1 s
+# and prints the SCTP_STREAM it got.
+{
+    require JSON::PP;
+    my $client = File::Basename::dirname($so) . '/sctp-http';
+    my @cmd = ($client, 'raw', '--wait-ms', '8000',
+               (map { ('--send', "$_:GET /sctp/stream.php?n=$_ HTTP/1.1\\r\\nHost: localhost\\r\\n\\r\\n") } 1 .. 4),
+               "127.0.0.1:$SFRONT");
+    my (%body, %done);
+    my $pid = open(my $p, '-|', @cmd) or die "$client: $!";
+    while (my $l = <$p>) {
+        my $m = eval { JSON::PP::decode_json($l) } or next;
+        next unless defined $m->{data};
+        $body{$m->{stream}} .= $m->{data};
+        $done{$m->{stream}} = $m->{t_ms} if $body{$m->{stream}} =~ /\r\n\r\nstream \S+ n=\d+\n\z/;
+        last if keys(%done) == 4;
+    }
+    kill 'TERM', $pid;
+    close $p;
+    for my $sid (1 .. 4) {
+        like($body{$sid} // '', qr{\AHTTP/1\.1 200 .*\r\n\r\nstream $sid n=$sid\n\z}s,
+             "SCTP front, stream $sid: 200 from PHP, which saw SCTP_STREAM=$sid");
+    }
+    if ($mpm ne 'prefork') {
+        # One at a time they would take 4 s at least.
+        my ($last) = sort { $b <=> $a } values %done;
+        cmp_ok($last // 1e9, '<', 3500, "$mpm: the four 1-second pages ran at once (all done after " . ($last // 'never') . ' ms)');
+    }
+}
+
 my (undef, undef, $h) = http_get("$base/sctp/index.php");
 is($h->{'x-page'}, 'index', 'a header the script set arrives');
 my $blob = join '', map { chr(($_ * 7) % 256) } 1 .. 300_000;
