@@ -159,15 +159,26 @@ fn decide(c: *mut ffi::conn_rec, a: &mut Assoc) -> Option<Arc<Shared>> {
     let mut session = Session::new(limits, now);
     let id = a.assoc_id;
     session.set_state_hook(Box::new(move |t| {
-        if t.to == StreamState::Running {
-            tracing::debug!("association {id}: stream {}: request started", t.stream);
-        } else if t.from == StreamState::Running || t.from == StreamState::Draining {
-            tracing::debug!(
-                "association {id}: stream {}: connection ended ({:?})",
-                t.stream,
-                t.to
-            );
-        } else {
+        let was_running = matches!(t.from, StreamState::Running | StreamState::Draining);
+        match t.to {
+            StreamState::Running => {
+                tracing::debug!("association {id}: stream {}: request started", t.stream)
+            }
+            StreamState::Draining => tracing::debug!(
+                "association {id}: stream {}: finishing its request (the server is stopping)",
+                t.stream
+            ),
+            StreamState::Failed(why) if was_running => tracing::debug!(
+                "association {id}: stream {}: connection ended (Failed: {why})",
+                t.stream
+            ),
+            to if was_running => tracing::debug!(
+                "association {id}: stream {}: connection ended ({to:?})",
+                t.stream
+            ),
+            _ => {}
+        }
+        if !was_running && t.to != StreamState::Running {
             tracing::trace!(
                 "association {id}: stream {}: {:?} -> {:?}",
                 t.stream,
