@@ -285,7 +285,7 @@ unsafe fn serve(job: &StreamJob, wake: &OwnedFd) -> (ConnEnd, i32) {
 
         let rc = ffi::ap_run_pre_connection(c2, sock as *mut c_void);
         if rc == ffi::OK as c_int || rc == ffi::DONE {
-            ffi::ap_run_process_connection(c2);
+            process_connection(c2);
         }
         let ctx = Box::from_raw(ctx);
         let end = if ctx.idle_end && (*c2).aborted == 0 {
@@ -564,5 +564,58 @@ mod tests {
         assert_ne!(c2_id(5, 1), c2_id(5, 2));
         assert_ne!(c2_id(5, 1), c2_id(6, 1));
         assert_ne!(c2_id(5, 1), 5);
+    }
+}
+
+/// Modules whose process_connection hooks a stream connection skips.
+///
+/// mod_http2 takes every secondary connection for one of its own HTTP/2
+/// streams: its c2 hook (`h2_c2_hook_process`, httpd 2.4.x
+/// modules/http2/h2_c2.c, APR_HOOK_FIRST) reads its conn_config slot of
+/// any connection with `master` set and dereferences it without a check,
+/// which crashes the child on ours (that slot is NULL). Its other hook
+/// (`h2_c1_hook_process_connection`) declines secondary connections, and
+/// every other mod_http2 hook checks for its slot, so skipping this
+/// module's process_connection hooks leaves the rest of the chain as httpd
+/// runs it (mod_reqtimeout's, http_core's HTTP/1.1 loop).
+const SKIPPED_PROCESS_HOOKS: &[&[u8]] = &[b"mod_http2.c"];
+
+/// `ap_run_process_connection(c2)` without the hooks of
+/// [`SKIPPED_PROCESS_HOOKS`]: the hooks in httpd's sorted order, the
+/// first that does not decline ends the run (RUN_FIRST).
+///
+/// # Safety
+/// `c2` is a live stream connection; called after httpd sorted its hooks
+/// (any time a connection is served).
+unsafe fn process_connection(c2: *mut ffi::conn_rec) -> c_int {
+    // SAFETY: httpd's hook array for process_connection: an APR array of
+    // ap_LINK_process_connection_t, sorted at startup and not changed
+    // while connections are served; its module names are static strings
+    // (each module's `name`, set before its hooks were registered).
+    unsafe {
+        let hooks = ffi::ap_hook_get_process_connection();
+        if hooks.is_null() {
+            return ffi::DECLINED;
+        }
+        let links = std::slice::from_raw_parts(
+            (*hooks).elts as *const ffi::ap_LINK_process_connection_t,
+            (*hooks).nelts.max(0) as usize,
+        );
+        for link in links {
+            let name = if link.szName.is_null() {
+                &[][..]
+            } else {
+                std::ffi::CStr::from_ptr(link.szName).to_bytes()
+            };
+            if SKIPPED_PROCESS_HOOKS.contains(&name) {
+                continue;
+            }
+            let Some(f) = link.pFunc else { continue };
+            let rc = f(c2);
+            if rc != ffi::DECLINED {
+                return rc;
+            }
+        }
+        ffi::DECLINED
     }
 }
