@@ -7,6 +7,10 @@
 //!   sctp-bench record bulk --variant V --rep N --bytes N --from sctp-http|pump
 //!   sctp-bench record fastcgi --variant V --loss PCT --rep N --small-bytes N
 //!                             --large-bytes N --count N --from fcgi-bridge
+//!   sctp-bench record hol --variant V --slow cgi|16mb|none [--delay SECS] --rep N
+//!                         --page FILE --from sctp-http|nghttp
+//!   sctp-bench record streams --variant page|hol --max N --loss PCT --rep N
+//!                             --page FILE --from sctp-http
 //!   sctp-bench report RECORDS.jsonl OUTDIR [NOTES.md]
 //!   sctp-bench merge INTO.jsonl FROM.jsonl   (FROM's scenarios replace INTO's)
 //!
@@ -70,7 +74,9 @@ fn num(o: &HashMap<String, String>, k: &str) -> Result<f64, String> {
 }
 
 fn record(args: &[String]) -> Result<(), String> {
-    let kind = args.first().ok_or("record: page, rate, bulk or fastcgi")?;
+    let kind = args
+        .first()
+        .ok_or("record: page, rate, bulk, fastcgi, hol or streams")?;
     let o = options(&args[1..])?;
     let mut input = String::new();
     std::io::stdin()
@@ -130,6 +136,50 @@ fn record(args: &[String]) -> Result<(), String> {
                        "large_first_ms": f.large_first_ms,
                        "small_during_large": f.small_during_large})
             })
+        }
+        "hol" => {
+            // The list (--page): the slow response first, unless --slow none.
+            let list = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
+            let list = records::parse_page_list(&list)?;
+            let slow = need(&o, "slow")?;
+            if !["cgi", "16mb", "none"].contains(&slow) {
+                return Err(format!("--slow {slow}?"));
+            }
+            let delay = o.get("delay").map(|_| num(&o, "delay")).transpose()?;
+            match from {
+                "sctp-http" => records::page_from_sctp_http(&input, &list),
+                "nghttp" => records::page_from_nghttp(&input, &list),
+                f => return Err(format!("--from {f}?")),
+            }
+            .and_then(|p| records::hol_split(p, slow != "none"))
+            .map(|h| {
+                let mut v = json!({"s": "hol", "variant": variant, "slow": slow, "rep": rep,
+                                   "small_ms": h.small_ms, "slow_ms": h.slow_ms});
+                if let (Some(d), "cgi") = (delay, slow) {
+                    v["delay_s"] = json!(d);
+                }
+                v
+            })
+        }
+        "streams" => {
+            let list = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
+            let list = records::parse_page_list(&list)?;
+            let (max, loss) = (num(&o, "max")? as u64, num(&o, "loss")?);
+            if from != "sctp-http" {
+                return Err(format!("--from {from}?"));
+            }
+            let p = records::page_from_sctp_http(&input, &list);
+            match variant {
+                "page" => p.map(|p| {
+                    json!({"s": "streams", "variant": variant, "max": max, "loss": loss,
+                           "rep": rep, "page_ms": p.page_ms, "objects_ms": p.objects_ms})
+                }),
+                "hol" => p.and_then(|p| records::hol_split(p, true)).map(|h| {
+                    json!({"s": "streams", "variant": variant, "max": max, "loss": loss,
+                           "rep": rep, "small_ms": h.small_ms, "slow_ms": h.slow_ms})
+                }),
+                v => return Err(format!("--variant {v}? (page or hol)")),
+            }
         }
         k => return Err(format!("record {k}?")),
     };

@@ -168,6 +168,34 @@ pub fn page_from_nghttp(out: &str, page: &[(String, u64)]) -> Result<PageRun, St
     complete(page, got)
 }
 
+/// One fetch of the head-of-line scenario: the slow response's completion
+/// time (when there was one) and the small requests' ones, each from the
+/// start of the fetch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HolRun {
+    pub slow_ms: Option<f64>,
+    pub small_ms: Vec<f64>,
+}
+
+/// Splits a checked fetch of the head-of-line list: with `slow_first`, the
+/// list's first object is the slow response and the others are the small
+/// requests; without, every object is a small request.
+pub fn hol_split(run: PageRun, slow_first: bool) -> Result<HolRun, String> {
+    let mut small_ms = run.objects_ms;
+    let slow_ms = if slow_first {
+        if small_ms.is_empty() {
+            return Err("no slow response in the list".into());
+        }
+        Some(small_ms.remove(0))
+    } else {
+        None
+    };
+    if small_ms.is_empty() {
+        return Err("no small requests in the list".into());
+    }
+    Ok(HolRun { slow_ms, small_ms })
+}
+
 /// Requests per second and latency percentiles (ms) of a load run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateRun {
@@ -457,6 +485,43 @@ mod tests {
         assert!(page_from_nghttp(&bad, &page()).is_err());
         let cut = out.replace("flags=0x01, stream_id=13", "flags=0x00, stream_id=13");
         assert!(page_from_nghttp(&cut, &page()).is_err(), "no END_STREAM");
+    }
+
+    #[test]
+    fn hol_splits() {
+        let run = || PageRun {
+            objects_ms: vec![2100.0, 150.0, 160.0],
+            page_ms: 2100.0,
+        };
+        let r = hol_split(run(), true).unwrap();
+        assert_eq!(r.slow_ms, Some(2100.0));
+        assert_eq!(r.small_ms, vec![150.0, 160.0]);
+        let r = hol_split(run(), false).unwrap();
+        assert_eq!((r.slow_ms, r.small_ms.len()), (None, 3));
+        let one = PageRun {
+            objects_ms: vec![5.0],
+            page_ms: 5.0,
+        };
+        assert!(hol_split(one.clone(), true)
+            .unwrap_err()
+            .contains("no small"));
+        assert!(hol_split(one, false).is_ok());
+        let none = PageRun {
+            objects_ms: vec![],
+            page_ms: 0.0,
+        };
+        assert!(hol_split(none, true).unwrap_err().contains("no slow"));
+        // A list with the slow response first, checked as the page is: the
+        // CGI's short body is an error, not a sample.
+        let list = parse_page_list("/cgi/slow.cgi 1024\n/hol/s00.bin 8192\n").unwrap();
+        let out = r#"{"url":"http://h:1/cgi/slow.cgi","status":200,"bytes":1024,"done_ms":2105.0,"error":null}
+{"url":"http://h:1/hol/s00.bin","status":200,"bytes":8192,"done_ms":180.5,"error":null}"#;
+        let r = hol_split(page_from_sctp_http(out, &list).unwrap(), true).unwrap();
+        assert_eq!((r.slow_ms, r.small_ms), (Some(2105.0), vec![180.5]));
+        let short = out.replace("\"bytes\":1024", "\"bytes\":1000");
+        assert!(page_from_sctp_http(&short, &list)
+            .unwrap_err()
+            .contains("/cgi/slow.cgi: 1000 bytes"));
     }
 
     #[test]

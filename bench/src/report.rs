@@ -435,6 +435,16 @@ pub fn render(records: &str, notes: &str) -> Result<Vec<(String, String)>, Strin
         fastcgi_section(&r, &mut md, &mut targets);
     }
 
+    // 7. Head-of-line: small requests beside a slow response.
+    if r.of("hol").next().is_some() {
+        hol_section(&r, &mut md, &mut targets);
+    }
+
+    // 8. The SCTPMaxConcurrentStreams sweep.
+    if r.of("streams").next().is_some() {
+        streams_section(&r, &mut md);
+    }
+
     // Targets, failures, notes.
     let mut head =
         String::from("## Targets at a glance\n\n| target | measured | |\n|---|---|---|\n");
@@ -671,6 +681,268 @@ fn fastcgi_section(r: &Records, md: &mut String, targets: &mut Vec<(String, Stri
     }
 }
 
+/// "Measured in a run of its own ..." for a section whose records came from
+/// a later run (`SCTP_BENCH_ONLY`, merged) than the setup table's: that
+/// run's date, commit, kernel and the part of its repetitions text that
+/// starts with `reps_prefix`.
+fn own_run(r: &Records, scenario: &str, reps_prefix: &str) -> Option<String> {
+    let env = r.of("env").skip(1).find(|v| {
+        v["scenarios"]
+            .as_str()
+            .is_some_and(|s| s.split_whitespace().any(|w| w == scenario))
+    })?;
+    let f = |k: &str| env[k].as_str().unwrap_or("?").to_string();
+    let reps = f("repetitions");
+    let reps = reps
+        .split("; ")
+        .find(|p| p.starts_with(reps_prefix))
+        .unwrap_or(&reps)
+        .to_string();
+    Some(format!(
+        "Measured in a run of its own (`SCTP_BENCH_ONLY=\"{}\"`): {}, commit {}, {}; {}.\n\n",
+        f("scenarios"),
+        f("date"),
+        f("commit"),
+        f("kernel"),
+        reps
+    ))
+}
+
+/// The head-of-line transports (each also measured `-alone`): (key,
+/// description).
+const HOL_TRANSPORTS: &[(&str, &str)] = &[
+    (
+        "sctp",
+        "SCTP, one association, a stream per request (sctp-http --streams 17; 16 when alone): mod_sctp's concurrent streams",
+    ),
+    (
+        "h2",
+        "HTTP/2 on one TCP connection, mod_http2 h2c, a stream per request (nghttp)",
+    ),
+    (
+        "tcp1",
+        "HTTP/1.1 pipelined on one TCP connection (sctp-http --tcp): answered in order, so the small requests must wait behind the slow response",
+    ),
+];
+
+/// The slow responses' keys, as in the records.
+const HOL_SLOW: &[&str] = &["cgi", "16mb"];
+
+fn hol_runs<'a>(r: &'a Records, variant: &str, slow: &str) -> Vec<&'a Value> {
+    r.of("hol")
+        .filter(|v| v["variant"] == variant && v["slow"] == slow)
+        .collect()
+}
+
+/// What the slow response was, for the tables.
+fn hol_slow_desc(r: &Records, slow: &str) -> String {
+    match slow {
+        "cgi" => {
+            let d = r
+                .of("hol")
+                .find_map(|v| v["delay_s"].as_f64())
+                .map_or("a delay".into(), |d| format!("{d} s"));
+            format!("a CGI answering after {d}")
+        }
+        "16mb" => "a 16 MB static file".into(),
+        _ => "none (the small requests alone)".into(),
+    }
+}
+
+/// p95 of the small requests of (variant, slow), pooled over runs.
+fn hol_p95(r: &Records, variant: &str, slow: &str) -> Option<f64> {
+    summarize(&small_of(&hol_runs(r, variant, slow))).map(|s| s.p95)
+}
+
+fn hol_section(r: &Records, md: &mut String, targets: &mut Vec<(String, String, &str)>) {
+    md.push_str("## 7. Head-of-line: small requests beside a slow response\n\n");
+    md.push_str(
+        "Issue 14: under the event MPM, mod_sctp serves each stream of an association that \
+         carries requests concurrently, on a connection of its own. On one association (one TCP \
+         connection for the others) the slow response is requested first and 16 small ones \
+         (16 × 8 KB static files) at once behind it, each on a stream of its own (HTTP/1.1: \
+         pipelined). Two slow responses, each its own cell: a CGI (mod_cgid) that answers 1 KB \
+         after a delay, so the server is slow and the path idle; and a 16 MB static file, so the \
+         path is busy (20 Mbit/s, shared with the small responses). The `-alone` variants fetch \
+         the 16 small files alone on a fresh association or connection: the baseline. The \
+         lossless path of section 1 (20 Mbit/s, 50 ms each way); completion times run from the \
+         start of the fetch, connection setup included; every object is checked (status 200, \
+         exact size). httpd as in section 1 plus mod_cgid, `SCTPInStreams`/`SCTPOutStreams` 32 \
+         (17 requests, a stream each) and `SCTPMaxConcurrentStreams` at its default.\n\n",
+    );
+    if let Some(l) = own_run(r, "hol", "hol") {
+        md.push_str(&l);
+    }
+    for (k, d) in HOL_TRANSPORTS {
+        let _ = writeln!(md, "- `{k}`: {d}; `{k}-alone`: the 16 small requests alone");
+    }
+    md.push_str(
+        "\n| slow response | variant | runs | small requests | small p50 ms | small p95 ms | runs' p95 min–max ms | slow response median ms | small p95 vs alone |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for slow in std::iter::once(&"none").chain(HOL_SLOW) {
+        for (t, _) in HOL_TRANSPORTS {
+            let variant = if *slow == "none" {
+                format!("{t}-alone")
+            } else {
+                t.to_string()
+            };
+            let runs = hol_runs(r, &variant, slow);
+            if runs.is_empty() {
+                continue;
+            }
+            let small = summarize(&small_of(&runs));
+            let slow_ms: Vec<f64> = runs.iter().filter_map(|v| v["slow_ms"].as_f64()).collect();
+            let spread = min_max(&per_run_p95(&runs)).map_or("—".into(), |(a, b)| {
+                format!("{}–{}", fmt_ms(a), fmt_ms(b))
+            });
+            let vs_alone = if *slow == "none" {
+                "—".into()
+            } else {
+                let alone = hol_p95(r, &format!("{t}-alone"), "none");
+                fmt_ratio(
+                    small
+                        .as_ref()
+                        .and_then(|s| alone.and_then(|a| ratio(s.p95, a))),
+                )
+            };
+            let _ = writeln!(
+                md,
+                "| {} | `{variant}` | {} | {} | {} | {} | {spread} | {} | {vs_alone} |",
+                hol_slow_desc(r, slow),
+                runs.len(),
+                small.as_ref().map_or(0, |s| s.n),
+                cell(&small, |s| s.median),
+                cell(&small, |s| s.p95),
+                cell(&summarize(&slow_ms), |s| s.median),
+            );
+        }
+    }
+    md.push_str(
+        "\nThe last column is the small requests' p95 beside the slow response divided by \
+         their p95 alone, same transport, same run: 1× means the slow response cost them \
+         nothing.\n\n",
+    );
+    for slow in HOL_SLOW {
+        let desc = hol_slow_desc(r, slow);
+        for (t, name, limit) in [
+            ("sctp", "SCTP", Some(1.2)),
+            ("h2", "HTTP/2", None),
+            ("tcp1", "HTTP/1.1 pipelined", None),
+        ] {
+            let beside = hol_p95(r, t, slow);
+            let alone = hol_p95(r, &format!("{t}-alone"), "none");
+            // The comparisons only where measured; SCTP's target always.
+            if limit.is_none() && beside.is_none() {
+                continue;
+            }
+            let q = beside.and_then(|b| alone.and_then(|a| ratio(b, a)));
+            let measured = match (beside, alone) {
+                (Some(b), Some(a)) => {
+                    format!("{} ({} against {} ms)", fmt_ratio(q), fmt_ms(b), fmt_ms(a))
+                }
+                _ => fmt_ratio(q),
+            };
+            let (target, verdict) = match (limit, t) {
+                (Some(l), _) => (format!("{name} ≤ {l}×"), verdict(q, l, true)),
+                (None, "tcp1") => (
+                    format!("{name}, for comparison"),
+                    "no target: answered in order, so it is expected to wait",
+                ),
+                (None, _) => (format!("{name}, for comparison"), "no target"),
+            };
+            targets.push((
+                format!("head-of-line: small requests' p95 beside {desc} vs alone, {target}"),
+                measured,
+                verdict,
+            ));
+        }
+    }
+}
+
+fn streams_section(r: &Records, md: &mut String) {
+    let mut maxes: Vec<u64> = r.of("streams").filter_map(|v| v["max"].as_u64()).collect();
+    maxes.sort_unstable();
+    maxes.dedup();
+    let mut losses: Vec<f64> = r
+        .of("streams")
+        .filter(|v| v["variant"] == "page")
+        .filter_map(|v| v["loss"].as_f64())
+        .collect();
+    losses.sort_by(f64::total_cmp);
+    losses.dedup();
+    let has_hol = r.of("streams").any(|v| v["variant"] == "hol");
+    let runs = |variant: &str, max: u64, loss: Option<f64>| -> Vec<&Value> {
+        r.of("streams")
+            .filter(|v| {
+                v["variant"] == variant
+                    && v["max"].as_u64() == Some(max)
+                    && loss.is_none_or(|l| v["loss"].as_f64() == Some(l))
+            })
+            .collect()
+    };
+    md.push_str("## 8. Choosing SCTPMaxConcurrentStreams\n\n");
+    md.push_str(
+        "The same measurements with httpd configured for each value of \
+         `SCTPMaxConcurrentStreams` (a configuration per value, httpd restarted between them, \
+         the values taking turns within each repetition): the page of section 1 over SCTP (one \
+         association, 16 streams, pipelined; 32 objects, object completion times) at each loss \
+         rate, and the head-of-line scenario's `sctp` variant with the CGI (section 7: the CGI \
+         first, 16 small requests beside it on streams of their own; the small ones' completion \
+         times), lossless. Cells are p50 / p95 in ms, pooled over the runs of the cell. With 1, \
+         an association's streams are served one at a time.\n\n",
+    );
+    if let Some(l) = own_run(r, "streams", "streams") {
+        md.push_str(&l);
+    }
+    md.push_str("| SCTPMaxConcurrentStreams | runs |");
+    let mut sep = String::from("|---|---|");
+    for l in &losses {
+        let _ = write!(md, " page at {l}% loss: objects p50 / p95 |");
+        sep.push_str("---|");
+    }
+    if has_hol {
+        md.push_str(" beside the CGI: small p50 / p95 | CGI median |");
+        sep.push_str("---|---|");
+    }
+    let _ = writeln!(md, "\n{sep}");
+    let pair = |s: &Option<Summary>| match s {
+        Some(s) => format!("{} / {}", fmt_ms(s.median), fmt_ms(s.p95)),
+        None => "—".into(),
+    };
+    for &m in &maxes {
+        let n = losses
+            .iter()
+            .map(|&l| runs("page", m, Some(l)).len())
+            .chain(has_hol.then(|| runs("hol", m, None).len()))
+            .min()
+            .unwrap_or(0);
+        let _ = write!(md, "| {m} | {n} |");
+        for &l in &losses {
+            let objs: Vec<f64> = runs("page", m, Some(l))
+                .iter()
+                .flat_map(|v| v["objects_ms"].as_array().into_iter().flatten())
+                .filter_map(Value::as_f64)
+                .collect();
+            let _ = write!(md, " {} |", pair(&summarize(&objs)));
+        }
+        if has_hol {
+            let h = runs("hol", m, None);
+            let slow: Vec<f64> = h.iter().filter_map(|v| v["slow_ms"].as_f64()).collect();
+            let _ = write!(
+                md,
+                " {} | {} |",
+                pair(&summarize(&small_of(&h))),
+                cell(&summarize(&slow), |s| s.median)
+            );
+        }
+        md.push('\n');
+    }
+    md.push_str(
+        "\nThe runs column is the fewest runs of any cell in the row. No target: this table is \
+         for choosing the default.\n\n",
+    );
+}
+
 /// Records of `from` (one run, perhaps of some scenarios only) merged into
 /// `into` (the committed run): `into`'s records of every scenario that
 /// `from` measured are dropped (with their failures, and an earlier env
@@ -828,6 +1100,111 @@ mod tests {
         assert!(
             fcgi_verdict(Some(1.1), &[3.0, 6.0], &[4.0, 5.0]).starts_with("not resolved: higher")
         );
+    }
+
+    fn hol_record(rec: &mut String, variant: &str, slow: &str, rep: u32, base: f64) {
+        let small: Vec<f64> = (0..16).map(|i| base + i as f64 + rep as f64).collect();
+        let mut v = serde_json::json!({"s":"hol","variant":variant,"slow":slow,"rep":rep,
+            "small_ms":small,"slow_ms":if slow == "none" { None } else { Some(2100.0) }});
+        if slow == "cgi" {
+            v["delay_s"] = serde_json::json!(2);
+        }
+        let _ = writeln!(rec, "{v}");
+    }
+
+    #[test]
+    fn hol_section_ratios_and_targets() {
+        let mut rec = String::from("{\"s\":\"env\",\"kernel\":\"full\"}\n");
+        rec.push_str("{\"s\":\"env\",\"scenarios\":\"hol streams\",\"date\":\"D\",\"commit\":\"C\",\"kernel\":\"K\",\"repetitions\":\"page 20 per cell; hol 3 per cell (x); streams 3 per cell (y)\"}\n");
+        for rep in 0..3 {
+            // Alone: p95 of 100..115 (+rep) pooled; beside the CGI: SCTP
+            // the same (1×), h2 +10 ms, tcp1 behind the CGI (+2000 ms).
+            for t in ["sctp", "h2", "tcp1"] {
+                hol_record(&mut rec, &format!("{t}-alone"), "none", rep, 100.0);
+            }
+            hol_record(&mut rec, "sctp", "cgi", rep, 100.0);
+            hol_record(&mut rec, "h2", "cgi", rep, 110.0);
+            hol_record(&mut rec, "tcp1", "cgi", rep, 2100.0);
+            hol_record(&mut rec, "sctp", "16mb", rep, 300.0);
+        }
+        let md = &render(&rec, "").unwrap()[0].1;
+        for want in [
+            "## 7. Head-of-line",
+            "Measured in a run of its own (`SCTP_BENCH_ONLY=\"hol streams\"`): D, commit C, K; hol 3 per cell (x).",
+            "| none (the small requests alone) | `sctp-alone` | 3 | 48 | 108 | 116 | 114–116 | — | — |",
+            "| a CGI answering after 2 s | `sctp` | 3 | 48 | 108 | 116 | 114–116 | 2100 | 1.00× |",
+            "| a CGI answering after 2 s | `h2` | 3 | 48 | 118 | 126 | 124–126 | 2100 | 1.09× |",
+            "| a CGI answering after 2 s | `tcp1` | 3 | 48 | 2108 | 2116 | 2114–2116 | 2100 | 18.29× |",
+            "| a 16 MB static file | `sctp` | 3 | 48 | 308 | 316 | 314–316 | 2100 | 2.73× |",
+            "beside a CGI answering after 2 s vs alone, SCTP ≤ 1.2× | 1.00× (116 against 116 ms) | met",
+            "beside a CGI answering after 2 s vs alone, HTTP/2, for comparison | 1.09× (126 against 116 ms) | no target |",
+            "beside a CGI answering after 2 s vs alone, HTTP/1.1 pipelined, for comparison | 18.29× (2116 against 116 ms) | no target: answered in order, so it is expected to wait |",
+            "beside a 16 MB static file vs alone, SCTP ≤ 1.2× | 2.73× (316 against 116 ms) | missed",
+        ] {
+            assert!(md.contains(want), "missing {want:?} in\n{md}");
+        }
+        // No 16 MB cell for h2 or tcp1: no row in either table (their
+        // baselines alone give no comparison).
+        assert!(!md.contains("| a 16 MB static file | `h2`"));
+        assert!(!md.contains("beside a 16 MB static file vs alone, HTTP/2"));
+        assert!(!md.contains("beside a 16 MB static file vs alone, HTTP/1.1"));
+        // Without the SCTP cell (the only 16 MB one), its target says so.
+        let no_sctp: String = rec
+            .lines()
+            .filter(|l| !l.contains("\"slow\":\"16mb\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let md = &render(&no_sctp, "").unwrap()[0].1;
+        assert!(
+            md.contains("beside a 16 MB static file vs alone, SCTP ≤ 1.2× | — | not measured |")
+        );
+    }
+
+    #[test]
+    fn streams_section_table() {
+        let mut rec = String::from("{\"s\":\"env\",\"kernel\":\"full\"}\n");
+        for max in [1, 8] {
+            for rep in 0..2 {
+                for loss in [0, 1] {
+                    let o: Vec<f64> = (0..32)
+                        .map(|i| 1000.0 * (loss as f64 + 1.0) + i as f64 * max as f64)
+                        .collect();
+                    let _ = writeln!(
+                        rec,
+                        "{}",
+                        serde_json::json!({"s":"streams","variant":"page","max":max,"loss":loss,
+                            "rep":rep,"page_ms":2000.0,"objects_ms":o})
+                    );
+                }
+                let small: Vec<f64> = (0..16).map(|i| 2200.0 / max as f64 + i as f64).collect();
+                let _ = writeln!(
+                    rec,
+                    "{}",
+                    serde_json::json!({"s":"streams","variant":"hol","max":max,"loss":0,
+                        "rep":rep,"small_ms":small,"slow_ms":2050.0})
+                );
+            }
+        }
+        // One page run too few at 1% for max 8.
+        let rec: String = rec
+            .lines()
+            .filter(|l| {
+                !(l.contains("\"max\":8") && l.contains("\"loss\":1") && l.contains("\"rep\":1"))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let md = &render(&rec, "").unwrap()[0].1;
+        for want in [
+            "## 8. Choosing SCTPMaxConcurrentStreams",
+            "| SCTPMaxConcurrentStreams | runs | page at 0% loss: objects p50 / p95 | page at 1% loss: objects p50 / p95 | beside the CGI: small p50 / p95 | CGI median |",
+            "|---|---|---|---|---|---|",
+            "| 1 | 2 | 1016 / 1030 | 2016 / 2030 | 2208 / 2214 | 2050 |",
+            "| 8 | 1 | 1124 / 1239 | 2124 / 2236 | 282 / 289 | 2050 |",
+        ] {
+            assert!(md.contains(want), "missing {want:?} in\n{md}");
+        }
+        assert!(!md.contains("## 7."), "no hol records, no section 7");
+        assert!(!md.contains("Measured in a run of its own"));
     }
 
     #[test]
