@@ -21,8 +21,11 @@
 //! * the output [`arbiter`]: round robin between streams with data to send,
 //!   one message of at most `SCTPMaxMessageSize` per turn.
 //!
-//! Not wired into the filters yet: that is the next step of issue 14 (see
-//! docs/architecture.md, "Concurrent streams").
+//! The association's connection (association_connection.rs) drives it
+//! through `Shared` (shared_session.rs); the arbiter's round robin is not
+//! wired: each stream connection sends its own messages and the kernel's
+//! stream scheduler interleaves them (docs/architecture.md, "Concurrent
+//! streams").
 //!
 //! # Stream states
 //!
