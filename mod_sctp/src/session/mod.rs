@@ -12,7 +12,7 @@
 //!   change goes through one hook ([`Session::set_state_hook`]) for logging
 //!   and the status page;
 //! * the limit of streams in progress per association
-//!   (`SCTPMaxConcurrentStreams`, [`DEFAULT_MAX_CONCURRENT`] until measured),
+//!   (`SCTPMaxConcurrentStreams`, default [`DEFAULT_MAX_CONCURRENT`]),
 //!   streams beyond it waiting first come, first served: no request is lost;
 //! * when the reader must pause (a queue that cannot take one more read) and
 //!   when it may resume (hysteresis: half empty, or a consumer starving);
@@ -56,8 +56,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::time::{Duration, Instant};
 
-/// Streams in progress per association until a measurement chooses
-/// (issue 14 item 2, `SCTPMaxConcurrentStreams`).
+/// Streams in progress per association by default
+/// (`SCTPMaxConcurrentStreams`): chosen from ci/bench's sweep (bench/notes.md,
+/// "What the committed run shows"; docs/directives.md says why 8, not 4).
 pub const DEFAULT_MAX_CONCURRENT: usize = 8;
 
 /// The bounds a session works within.
