@@ -547,26 +547,6 @@ pub(crate) unsafe extern "C" fn stream_out(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_lines_are_trimmed_and_bounded() {
-        assert_eq!(request_line(b"GET / HTTP/1.1\r\n"), "GET / HTTP/1.1");
-        assert_eq!(request_line(b"GET /x"), "GET /x");
-        let long = vec![b'a'; 500];
-        assert_eq!(request_line(&long).len(), REQUEST_LINE_MAX);
-    }
-
-    #[test]
-    fn c2_ids_differ_per_stream_and_association() {
-        assert_ne!(c2_id(5, 1), c2_id(5, 2));
-        assert_ne!(c2_id(5, 1), c2_id(6, 1));
-        assert_ne!(c2_id(5, 1), 5);
-    }
-}
-
 /// Modules whose process_connection hooks a stream connection skips.
 ///
 /// mod_http2 takes every secondary connection for one of its own HTTP/2
@@ -617,5 +597,25 @@ unsafe fn process_connection(c2: *mut ffi::conn_rec) -> c_int {
             }
         }
         ffi::DECLINED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_lines_are_trimmed_and_bounded() {
+        assert_eq!(request_line(b"GET / HTTP/1.1\r\n"), "GET / HTTP/1.1");
+        assert_eq!(request_line(b"GET /x"), "GET /x");
+        let long = vec![b'a'; 500];
+        assert_eq!(request_line(&long).len(), REQUEST_LINE_MAX);
+    }
+
+    #[test]
+    fn c2_ids_differ_per_stream_and_association() {
+        assert_ne!(c2_id(5, 1), c2_id(5, 2));
+        assert_ne!(c2_id(5, 1), c2_id(6, 1));
+        assert_ne!(c2_id(5, 1), 5);
     }
 }
