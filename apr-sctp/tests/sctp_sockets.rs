@@ -416,3 +416,35 @@ fn timers_on_a_listener_reach_accepted_associations() {
     let e = sctp::set_timers(l.as_fd(), &bad).unwrap_err();
     assert_eq!((e.op, e.errno), ("SCTP_RTOINFO", libc::EINVAL));
 }
+
+/// SCTP_DELAYED_SACK set on a socket before it connects is what its
+/// association runs with: frequency 1 turns delayed SACK off (Linux then
+/// reports delay 0, frequency 1); a delay and a frequency above 1 are kept.
+/// A fresh socket reports the sysctl's delay and every second packet.
+#[test]
+fn delayed_sack_reaches_the_association() {
+    need_sctp!();
+    let fresh = SctpSocket::new(Domain::V4).expect("socket");
+    let (delay, freq) = sctp::delayed_sack(fresh.as_fd()).expect("defaults");
+    if let Some(ms) = std::fs::read_to_string("/proc/sys/net/sctp/sack_timeout")
+        .ok()
+        .and_then(|t| t.trim().parse::<u32>().ok())
+    {
+        assert_eq!(delay, ms);
+    }
+    assert_eq!(freq, 2, "RFC 4960: every second packet");
+    let (c, _s) = pair(None, None, |c| {
+        sctp::set_delayed_sack(c.as_fd(), 0, 1).expect("SCTP_DELAYED_SACK freq 1");
+    });
+    assert_eq!(
+        sctp::delayed_sack(c.as_fd()).expect("after connect"),
+        (0, 1)
+    );
+    let (c, _s) = pair(None, None, |c| {
+        sctp::set_delayed_sack(c.as_fd(), 100, 4).expect("SCTP_DELAYED_SACK 100 ms, 4");
+    });
+    assert_eq!(
+        sctp::delayed_sack(c.as_fd()).expect("after connect"),
+        (100, 4)
+    );
+}

@@ -96,8 +96,9 @@ fn record(args: &[String]) -> Result<(), String> {
                 f => return Err(format!("--from {f}?")),
             }
             .map(|p| {
+                let bytes: u64 = page.iter().map(|o| o.1).sum();
                 json!({"s": "page", "variant": variant, "loss": loss, "rep": rep,
-                       "page_ms": p.page_ms, "objects_ms": p.objects_ms})
+                       "page_bytes": bytes, "page_ms": p.page_ms, "objects_ms": p.objects_ms})
             })
         }
         "rate" => {

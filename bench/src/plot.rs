@@ -186,6 +186,14 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     }
     let xc = (LEFT + W - RIGHT) / 2.0;
     text(&mut s, xc, H - 12.0, MID, &esc(x_label));
+    // Past the palette, colours repeat with dashed lines.
+    let dash = |i: usize| {
+        if i >= PALETTE.len() {
+            " stroke-dasharray=\"6 3\""
+        } else {
+            ""
+        }
+    };
     for (i, pts) in clean.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
         let xy: Vec<_> = pts.iter().map(|&(x, y)| (px(x), py(y))).collect();
@@ -193,7 +201,8 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
             let coords: Vec<_> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
             let coords = coords.join(" ");
             s += &format!(
-                "<polyline points=\"{coords}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"/>\n"
+                "<polyline points=\"{coords}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2\"{}/>\n",
+                dash(i)
             );
         }
         for (x, y) in xy {
@@ -209,7 +218,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     );
     for (i, se) in series.iter().enumerate() {
         let (c, y) = (PALETTE[i % PALETTE.len()], ly + 17.0 + 18.0 * i as f64);
-        let style = format!("stroke=\"{c}\" stroke-width=\"2\"");
+        let style = format!("stroke=\"{c}\" stroke-width=\"2\"{}", dash(i));
         line(&mut s, (lx + 8.0, y), (lx + 26.0, y), &style);
         let cx = lx + 17.0;
         s += &format!("<circle cx=\"{cx}\" cy=\"{y}\" r=\"3\" fill=\"{c}\"/>\n");
@@ -352,6 +361,14 @@ mod tests {
         let svg = line_chart("one", "x", "y", &[series("a", &[(3.0, 0.0)])]);
         well_formed(&svg);
         assert_eq!(svg.matches("<polyline").count(), 1);
+        // Eight series: the eighth repeats the first colour, dashed (its
+        // line and its legend entry).
+        let eight: Vec<Series> = (0..8)
+            .map(|i| series(&format!("s{i}"), &[(0.0, i as f64), (1.0, 1.0)]))
+            .collect();
+        let svg = line_chart("eight", "x", "y", &eight);
+        well_formed(&svg);
+        assert_eq!(svg.matches("stroke-dasharray").count(), 2);
     }
 
     #[test]

@@ -461,6 +461,9 @@ mod tests {
         assert!(page_from_sctp_http(&missing, &page()).is_err());
         let err = out.replace("\"error\":null", "\"error\":\"truncated\"");
         assert!(page_from_sctp_http(&err, &page()).is_err());
+        // --associations N adds each object's association.
+        let assocs = out.replace("\"stream\":1,", "\"stream\":0,\"association\":1,");
+        assert_eq!(page_from_sctp_http(&assocs, &page()).unwrap(), r);
     }
 
     #[test]

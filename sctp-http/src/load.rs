@@ -112,7 +112,8 @@ enum Outcome {
 
 /// One request and its whole response on `sid`.
 fn exchange(conn: &mut Conn, sid: u16, req: &[u8], buf: &mut [u8]) -> Result<Outcome, String> {
-    conn.send(sid, req).map_err(|e| format!("send: {e}"))?;
+    conn.send(sid as usize, req)
+        .map_err(|e| format!("send: {e}"))?;
     let mut p = StreamParser::new();
     p.expect(false);
     let mut ev = Vec::new();
@@ -126,7 +127,7 @@ fn exchange(conn: &mut Conn, sid: u16, req: &[u8], buf: &mut [u8]) -> Result<Out
                 Err("the connection ended inside a response".into())
             };
         }
-        if s != sid {
+        if s != sid as usize {
             return Err(format!("response on stream {s}, request on {sid}"));
         }
         got += n as u64;

@@ -1,5 +1,5 @@
-//! `sctp-http`: fetch URLs over one SCTP association, each request on its
-//! own stream (see README.md). Exit codes follow curl's.
+//! `sctp-http`: fetch URLs over one SCTP association (or several), each
+//! request on its own stream (see README.md). Exit codes follow curl's.
 
 use apr_sctp::sctp::{self, Domain, InitMsg, SctpSocket, SndInfo};
 use sctp_http::plan::Plan;
@@ -20,16 +20,29 @@ const PPID_HTTP: u32 = 63;
 
 const USAGE: &str = "usage:
   sctp-http get [options] URL...
-      --streams N      streams to use (default: all negotiated, at most 16)
-      --depth N        requests outstanding at once (default 16)
+      --streams N      streams to use per association (default: all
+                       negotiated, at most 16)
+      --depth N        requests outstanding at once per association (default 16)
+      --associations N N associations to the server, set up at once, browser
+                       style: the next URL goes to the association with the
+                       fewest requests outstanding (the lowest among equals:
+                       sent at once, they take turns), round robin over its
+                       streams; every time counts from the start of the fetch
+      --sack-freq N    SCTP_DELAYED_SACK on the client's sockets: acknowledge
+                       every Nth packet (1: every packet, delayed SACK off;
+                       the kernel's default is 2)
+      -v               say what each association was set up with (streams,
+                       SCTP_DELAYED_SACK as the kernel reports it) on stderr
       --local ADDR     bind this local address too (repeatable; multihoming)
       --tcp            the same over one TCP connection (HTTP/1.1 pipelining)
-      --connections N  with --tcp: N connections, one request at a time on
-                       each, the next URL to the first free one (browser style)
+      --connections N  with --tcp: N connections, opened at once, one request
+                       at a time on each, the next URL to the first free one
+                       (browser style)
       --timeout SECS   connect and idle timeout (default 30)
       -H 'Name: value' extra request header (repeatable)
       -o FILE|-        where the body goes (one URL only; -o /dev/null: any number)
-      --json           one JSON object per URL on stdout, then a summary
+      --json           one JSON object per URL on stdout (over SCTP with its
+                       association's index), then a summary
       -f, --fail       exit 22 when a status is 400 or more
       -q               no per-object lines on stderr
   sctp-http raw [--streams N] [--wait-ms MS] [--abort-after-ms MS]
@@ -101,6 +114,9 @@ struct Opts {
     urls: Vec<Url>,
     streams: Option<u16>,
     depth: usize,
+    associations: usize,
+    sack_freq: Option<u32>,
+    verbose: bool,
     local: Vec<String>,
     tcp: bool,
     connections: u16,
@@ -128,6 +144,9 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
         urls: Vec::new(),
         streams: None,
         depth: 16,
+        associations: 1,
+        sack_freq: None,
+        verbose: false,
         local: Vec::new(),
         tcp: false,
         connections: 1,
@@ -143,6 +162,9 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
         match a.as_str() {
             "--streams" => o.streams = Some(number(value(&mut it, a)?, a)?),
             "--depth" => o.depth = number(value(&mut it, a)?, a)?,
+            "--associations" => o.associations = number(value(&mut it, a)?, a)?,
+            "--sack-freq" => o.sack_freq = Some(number(value(&mut it, a)?, a)?),
+            "-v" => o.verbose = true,
             "--local" => o.local.push(value(&mut it, a)?.to_string()),
             "--tcp" => o.tcp = true,
             "--connections" => o.connections = number(value(&mut it, a)?, a)?,
@@ -162,12 +184,28 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
     if o.output.is_some() && o.urls.len() > 1 && o.output.as_deref() != Some("/dev/null") {
         return fail(2, "-o takes one URL (or /dev/null: discard every body)");
     }
-    if o.depth == 0 || o.streams == Some(0) || o.connections == 0 {
-        return fail(2, "--depth, --streams and --connections must be at least 1");
+    if o.depth == 0
+        || o.streams == Some(0)
+        || o.connections == 0
+        || o.associations == 0
+        || o.sack_freq == Some(0)
+    {
+        return fail(
+            2,
+            "--depth, --streams, --connections, --associations and --sack-freq must be at least 1",
+        );
     }
     if o.connections > 1 && !o.tcp {
-        return fail(2, "--connections is for --tcp (SCTP uses one association)");
+        return fail(2, "--connections is for --tcp (SCTP: --associations)");
     }
+    if o.tcp && (o.associations > 1 || o.sack_freq.is_some()) {
+        return fail(
+            2,
+            "--associations and --sack-freq are for SCTP (TCP: --connections)",
+        );
+    }
+    // More associations than URLs would stay idle.
+    o.associations = o.associations.min(o.urls.len());
     let first = (&o.urls[0].host, o.urls[0].port);
     if o.urls.iter().any(|u| (&u.host, u.port) != first) {
         return fail(
@@ -181,7 +219,8 @@ fn parse_get(args: &[String]) -> Result<Opts, Fail> {
 /// What happened to one URL.
 struct Job {
     url: Url,
-    stream: u16,
+    /// Its slot in the plan: association and stream (a TCP connection).
+    slot: usize,
     sent: Option<Instant>,
     first: Option<Instant>,
     last: Option<Instant>,
@@ -192,56 +231,82 @@ struct Job {
     error: Option<String>,
 }
 
-/// Reads and writes HTTP messages on streams: SCTP, or TCP connections
-/// (connection i is "stream i").
+/// Reads and writes HTTP messages on slots: the streams of one SCTP
+/// association, of several (slot = association × streams per association
+/// + stream), or TCP connections (connection i is slot i).
 enum Conn {
     Sctp(SctpSocket),
+    /// Associations, the streams each uses, the timeout, and the
+    /// association to look at first when several have data (they take
+    /// turns).
+    Assocs(Vec<SctpSocket>, usize, Duration, usize),
     Tcp(Vec<TcpStream>, Duration),
 }
 
+fn send_on(s: &SctpSocket, sid: u16, data: &[u8]) -> std::io::Result<()> {
+    let info = SndInfo {
+        sid,
+        flags: 0,
+        ppid: PPID_HTTP,
+        context: 0,
+    };
+    sctp::send_msg(s.as_fd(), &[IoSlice::new(data)], Some(&info), 0)
+        .map(|_| ())
+        .map_err(|e| std::io::Error::from_raw_os_error(e.errno))
+}
+
+/// The next data message's stream and length on `s` (notifications skipped).
+fn recv_on(s: &SctpSocket, buf: &mut [u8]) -> std::io::Result<(u16, usize)> {
+    loop {
+        let r = sctp::recv_msg(s.as_fd(), buf, 0)
+            .map_err(|e| std::io::Error::from_raw_os_error(e.errno))?;
+        if r.notification {
+            continue;
+        }
+        return Ok((r.info.map_or(0, |i| i.sid), r.len));
+    }
+}
+
 impl Conn {
-    fn send(&mut self, sid: u16, data: &[u8]) -> std::io::Result<()> {
+    fn send(&mut self, slot: usize, data: &[u8]) -> std::io::Result<()> {
         match self {
-            Conn::Sctp(s) => {
-                let info = SndInfo {
-                    sid,
-                    flags: 0,
-                    ppid: PPID_HTTP,
-                    context: 0,
-                };
-                sctp::send_msg(s.as_fd(), &[IoSlice::new(data)], Some(&info), 0)
-                    .map(|_| ())
-                    .map_err(|e| std::io::Error::from_raw_os_error(e.errno))
-            }
-            Conn::Tcp(t, _) => t[sid as usize].write_all(data),
+            Conn::Sctp(s) => send_on(s, slot as u16, data),
+            Conn::Assocs(a, per, ..) => send_on(&a[slot / *per], (slot % *per) as u16, data),
+            Conn::Tcp(t, _) => t[slot].write_all(data),
         }
     }
 
-    /// Some bytes and their stream; an empty vector at the end.
-    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<(u16, usize)> {
+    /// Some bytes and their slot; zero bytes at an end.
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<(usize, usize)> {
         match self {
-            Conn::Sctp(s) => loop {
-                let r = sctp::recv_msg(s.as_fd(), buf, 0)
+            Conn::Sctp(s) => recv_on(s, buf).map(|(sid, n)| (sid as usize, n)),
+            Conn::Assocs(a, per, timeout, next) => loop {
+                let i = readable(a.iter().map(|s| s.as_fd()), *next, *timeout)?;
+                *next = (i + 1) % a.len();
+                let r = sctp::recv_msg(a[i].as_fd(), buf, 0)
                     .map_err(|e| std::io::Error::from_raw_os_error(e.errno))?;
-                if r.notification {
-                    continue;
+                if !r.notification {
+                    return Ok((i * *per + r.info.map_or(0, |i| i.sid) as usize, r.len));
                 }
-                return Ok((r.info.map_or(0, |i| i.sid), r.len));
             },
             Conn::Tcp(t, _) if t.len() == 1 => t[0].read(buf).map(|n| (0, n)),
             Conn::Tcp(t, timeout) => {
-                let i = readable(t, *timeout)?;
-                t[i].read(buf).map(|n| (i as u16, n))
+                let i = readable(t.iter().map(|c| c.as_fd()), 0, *timeout)?;
+                t[i].read(buf).map(|n| (i, n))
             }
         }
     }
 }
 
-/// The first of `conns` with something to read (or an end).
-fn readable(conns: &[TcpStream], timeout: Duration) -> std::io::Result<usize> {
+/// The first of `fds`, from index `from` on and round, with something to
+/// read (or an end).
+fn readable<'a>(
+    fds: impl Iterator<Item = std::os::fd::BorrowedFd<'a>>,
+    from: usize,
+    timeout: Duration,
+) -> std::io::Result<usize> {
     use std::os::fd::AsRawFd;
-    let mut fds: Vec<libc::pollfd> = conns
-        .iter()
+    let mut fds: Vec<libc::pollfd> = fds
         .map(|c| libc::pollfd {
             fd: c.as_raw_fd(),
             events: libc::POLLIN,
@@ -251,10 +316,14 @@ fn readable(conns: &[TcpStream], timeout: Duration) -> std::io::Result<usize> {
     let ms = timeout.as_millis().min(i32::MAX as u128) as i32;
     // SAFETY: fds is a live, correctly sized array of pollfd for the call.
     let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    let n = fds.len();
     match r {
         0 => Err(std::io::ErrorKind::TimedOut.into()),
         r if r < 0 => Err(std::io::Error::last_os_error()),
-        _ => Ok(fds.iter().position(|f| f.revents != 0).unwrap_or(0)),
+        _ => Ok((0..n)
+            .map(|k| (from + k) % n)
+            .find(|&i| fds[i].revents != 0)
+            .unwrap_or(0)),
     }
 }
 
@@ -292,36 +361,20 @@ fn sctp_socket(peer: &SocketAddr, streams: u16) -> Result<SctpSocket, Fail> {
     Ok(s)
 }
 
-/// Connects; on SCTP with a single address, `first` (the first request,
-/// stream 0) travels with the handshake and the third value is true.
-fn connect(o: &Opts, first: Option<&[u8]>) -> Result<(Conn, u16, bool), Fail> {
-    let addrs = resolve(&o.urls[0])?;
-    let to_fail = |a: &SocketAddr, e: &dyn std::fmt::Display| {
-        let timed_out = e.to_string().contains("timed out");
-        Fail(
-            if timed_out { 28 } else { 7 },
-            format!("failed to connect to {a}: {e}"),
-        )
-    };
-    if o.tcp {
-        let a = addrs[0];
-        let mut conns = Vec::new();
-        for _ in 0..o.connections {
-            let t = TcpStream::connect_timeout(&a, o.timeout).map_err(|e| to_fail(&a, &e))?;
-            t.set_read_timeout(Some(o.timeout)).ok();
-            t.set_nodelay(true).ok();
-            conns.push(t);
-        }
-        return Ok((Conn::Tcp(conns, o.timeout), o.connections, false));
-    }
-    let a = addrs[0];
-    let want = o.streams.unwrap_or(16);
-    let s = sctp_socket(&a, want)?;
+/// The client's SCTP socket for `peer` (not yet connected): `want`
+/// streams, the receive buffer, the timeouts, `--local` and `--sack-freq`.
+fn client_socket(o: &Opts, peer: &SocketAddr, want: u16) -> Result<SctpSocket, Fail> {
+    let s = sctp_socket(peer, want)?;
     let sock = socket2::SockRef::from(&s);
     // A large receive window: see tests/README.md "Throughput in the VM".
     sock.set_recv_buffer_size(4 << 20).ok();
     sock.set_read_timeout(Some(o.timeout)).ok();
     sock.set_write_timeout(Some(o.timeout)).ok();
+    if let Some(freq) = o.sack_freq {
+        // Before the association exists: it starts with these values.
+        sctp::set_delayed_sack(s.as_fd(), 0, freq)
+            .map_err(|e| Fail(7, format!("--sack-freq {freq}: {e}")))?;
+    }
     if !o.local.is_empty() {
         let mut locals = Vec::new();
         for l in &o.local {
@@ -341,20 +394,131 @@ fn connect(o: &Opts, first: Option<&[u8]>) -> Result<(Conn, u16, bool), Fail> {
             sctp::bindx_add(s.as_fd(), &rest).map_err(|e| Fail(7, format!("bindx: {e}")))?;
         }
     }
-    if let (Some(req), [to]) = (first, addrs.as_slice()) {
-        let streams = setup_with(&s, to, req, o.timeout)?;
-        return Ok((Conn::Sctp(s), streams.min(want).max(1), true));
-    }
-    s.connectx(&addrs).map_err(|e| to_fail(&a, &e))?;
-    let st = sctp::status(s.as_fd()).map_err(|e| Fail(7, format!("SCTP_STATUS: {e}")))?;
-    let usable = st.outstrms.min(st.instrms).min(want);
-    Ok((Conn::Sctp(s), usable.max(1), false))
+    Ok(s)
 }
 
-/// Sets up the association by sending `req` on stream 0 to `to` (it rides
-/// with the COOKIE ECHO: one round trip sooner than connect, then send) and
-/// waits for COMM_UP; returns the usable streams.
-fn setup_with(s: &SctpSocket, to: &SocketAddr, req: &[u8], timeout: Duration) -> Result<u16, Fail> {
+/// Connects. Over SCTP, `firsts` holds the first request of each
+/// association (URL i for association i, on stream 0); with a single
+/// address each travels with its association's handshake, all
+/// associations are set up at once, and the third value says when each
+/// request went out.
+fn connect(o: &Opts, firsts: &[String]) -> Result<(Conn, u16, Vec<Option<Instant>>), Fail> {
+    let addrs = resolve(&o.urls[0])?;
+    let to_fail = |a: &SocketAddr, e: &dyn std::fmt::Display| {
+        let timed_out = e.to_string().contains("timed out");
+        Fail(
+            if timed_out { 28 } else { 7 },
+            format!("failed to connect to {a}: {e}"),
+        )
+    };
+    if o.tcp {
+        let a = addrs[0];
+        let conns = if o.connections == 1 {
+            vec![TcpStream::connect_timeout(&a, o.timeout).map_err(|e| to_fail(&a, &e))?]
+        } else {
+            tcp_connect_all(&a, o.connections, o.timeout).map_err(|e| to_fail(&a, &e))?
+        };
+        for t in &conns {
+            t.set_read_timeout(Some(o.timeout)).ok();
+            t.set_nodelay(true).ok();
+        }
+        return Ok((Conn::Tcp(conns, o.timeout), o.connections, Vec::new()));
+    }
+    let a = addrs[0];
+    let want = o.streams.unwrap_or(16);
+    let mut socks = Vec::new();
+    for _ in 0..o.associations {
+        socks.push(client_socket(o, &a, want)?);
+    }
+    let mut early = vec![None; socks.len()];
+    let mut streams = want;
+    if let [to] = addrs.as_slice() {
+        for ((s, req), t) in socks.iter().zip(firsts).zip(early.iter_mut()) {
+            start_with(s, to, req.as_bytes())?;
+            *t = Some(Instant::now());
+        }
+        for s in &socks {
+            streams = streams.min(await_up(s, to, o.timeout)?);
+        }
+    } else {
+        for s in &socks {
+            s.connectx(&addrs).map_err(|e| to_fail(&a, &e))?;
+            let st = sctp::status(s.as_fd()).map_err(|e| Fail(7, format!("SCTP_STATUS: {e}")))?;
+            streams = streams.min(st.outstrms.min(st.instrms));
+        }
+    }
+    let streams = streams.max(1);
+    if o.verbose {
+        for (i, s) in socks.iter().enumerate() {
+            let sack = match sctp::delayed_sack(s.as_fd()) {
+                Ok((delay, freq)) => format!("delay {delay} ms, every {freq} packet(s)"),
+                Err(e) => e.to_string(),
+            };
+            eprintln!(
+                "sctp-http: association {i}: {streams} streams used, SCTP_DELAYED_SACK {sack}"
+            );
+        }
+    }
+    let conn = match socks.len() {
+        1 => Conn::Sctp(socks.remove(0)),
+        _ => Conn::Assocs(socks, streams as usize, o.timeout, 0),
+    };
+    Ok((conn, streams, early))
+}
+
+/// `n` TCP connections to `a`, their handshakes at once (as a browser opens
+/// its connections): every connect is started before any is waited for.
+fn tcp_connect_all(a: &SocketAddr, n: u16, timeout: Duration) -> std::io::Result<Vec<TcpStream>> {
+    use socket2::{Domain as D, Protocol, Socket, Type};
+    use std::os::fd::AsRawFd;
+    let mut socks = Vec::new();
+    for _ in 0..n {
+        let s = Socket::new(D::for_address(*a), Type::STREAM, Some(Protocol::TCP))?;
+        s.set_nonblocking(true)?;
+        match s.connect(&(*a).into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
+        }
+        socks.push(s);
+    }
+    let until = Instant::now() + timeout;
+    for s in &socks {
+        let mut p = libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            let ms = left.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: one live pollfd for the call.
+            let r = unsafe { libc::poll(&mut p, 1, ms) };
+            match r {
+                0 => return Err(std::io::ErrorKind::TimedOut.into()),
+                r if r < 0 => {
+                    let e = std::io::Error::last_os_error();
+                    if e.kind() == std::io::ErrorKind::Interrupted {
+                        continue;
+                    }
+                    return Err(e);
+                }
+                _ => break,
+            }
+        }
+        if let Some(e) = s.take_error()? {
+            return Err(e);
+        }
+        s.set_nonblocking(false)?;
+    }
+    Ok(socks.into_iter().map(TcpStream::from).collect())
+}
+
+/// Starts the association by sending `req` on stream 0 to `to`: it rides
+/// with the COOKIE ECHO, one round trip sooner than connect, then send.
+/// The send does not wait for the association (MSG_DONTWAIT; a blocking
+/// one would), so that several start at once.
+fn start_with(s: &SctpSocket, to: &SocketAddr, req: &[u8]) -> Result<(), Fail> {
     sctp::subscribe(s.as_fd(), &[sctp::Event::AssocChange], true)
         .map_err(|e| Fail(7, e.to_string()))?;
     let info = SndInfo {
@@ -363,8 +527,20 @@ fn setup_with(s: &SctpSocket, to: &SocketAddr, req: &[u8], timeout: Duration) ->
         ppid: PPID_HTTP,
         context: 0,
     };
-    sctp::send_msg_to(s.as_fd(), &[IoSlice::new(req)], Some(&info), 0, to)
-        .map_err(|e| Fail(7, format!("failed to connect to {to}: {e}")))?;
+    sctp::send_msg_to(
+        s.as_fd(),
+        &[IoSlice::new(req)],
+        Some(&info),
+        libc::MSG_DONTWAIT,
+        to,
+    )
+    .map_err(|e| Fail(7, format!("failed to connect to {to}: {e}")))?;
+    Ok(())
+}
+
+/// Waits for the COMM_UP of the association [`start_with`] started;
+/// returns its usable streams.
+fn await_up(s: &SctpSocket, to: &SocketAddr, timeout: Duration) -> Result<u16, Fail> {
     let mut buf = [0u8; 512];
     let until = Instant::now() + timeout;
     loop {
@@ -451,15 +627,17 @@ fn ms(a: Option<Instant>, b: Option<Instant>) -> String {
 fn get(args: &[String]) -> Result<u8, Fail> {
     let o = parse_get(args)?;
     let started = Instant::now();
-    let first = request(&o, &o.urls[0]);
-    let (mut conn, streams, first_sent) = connect(&o, Some(first.as_bytes()))?;
-    let mut early = first_sent.then_some(started);
+    let firsts: Vec<String> = o.urls[..o.associations]
+        .iter()
+        .map(|u| request(&o, u))
+        .collect();
+    let (mut conn, streams, mut early) = connect(&o, &firsts)?;
     let mut jobs: Vec<Job> = o
         .urls
         .iter()
         .map(|u| Job {
             url: u.clone(),
-            stream: 0,
+            slot: 0,
             sent: None,
             first: None,
             last: None,
@@ -473,28 +651,39 @@ fn get(args: &[String]) -> Result<u8, Fail> {
     let mut plan = if o.connections > 1 {
         Plan::one_per_stream(jobs.len(), streams)
     } else {
-        Plan::new(jobs.len(), streams, o.depth)
+        Plan::grouped(jobs.len(), o.associations, streams, o.depth)
     };
-    let mut parsers: Vec<StreamParser> = (0..streams).map(|_| StreamParser::new()).collect();
+    let slots = if o.tcp {
+        streams as usize
+    } else {
+        o.associations * streams as usize
+    };
+    let mut parsers: Vec<StreamParser> = (0..slots).map(|_| StreamParser::new()).collect();
     let mut buf = vec![0u8; 256 * 1024];
     let mut protocol_error: Option<String> = None;
     let progress = !o.quiet && !o.json && unsafe_isatty_stderr();
     let mut received: u64 = 0;
     'run: while !plan.done() {
-        while let Some((j, sid)) = plan.next_request() {
+        while let Some((j, slot)) = plan.next_request() {
             let job = &mut jobs[j];
-            job.stream = sid;
-            // Job 0 on stream 0 went out with the association's setup.
-            if let Some(t) = early.take().filter(|_| j == 0 && sid == 0) {
-                job.sent = Some(t);
-            } else {
-                conn.send(sid, request(&o, &job.url).as_bytes())
-                    .map_err(|e| Fail(55, format!("sending {}: {e}", job.url.target)))?;
-                job.sent = Some(Instant::now());
+            job.slot = slot;
+            // Association g's first request (job g, on its stream 0, as
+            // the plan places it) went out with the association's setup.
+            let (g, sid) = plan.split(slot);
+            match early.get_mut(g).filter(|_| j == g && sid == 0) {
+                Some(Some(t)) => job.sent = Some(*t),
+                _ => {
+                    conn.send(slot, request(&o, &job.url).as_bytes())
+                        .map_err(|e| Fail(55, format!("sending {}: {e}", job.url.target)))?;
+                    job.sent = Some(Instant::now());
+                }
             }
-            parsers[sid as usize].expect(false);
+            if let Some(e) = early.get_mut(g) {
+                e.take();
+            }
+            parsers[slot].expect(false);
         }
-        let (sid, n) = match conn.recv(&mut buf) {
+        let (slot, n) = match conn.recv(&mut buf) {
             Ok(r) => r,
             Err(e)
                 if e.kind() == std::io::ErrorKind::WouldBlock
@@ -508,9 +697,14 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             }
         };
         let mut events = Vec::new();
-        let Some(p) = parsers.get_mut(sid as usize) else {
+        let where_ = |slot: usize| match plan.split(slot) {
+            (0, sid) if o.associations == 1 => format!("stream {sid}"),
+            (g, sid) => format!("association {g} stream {sid}"),
+        };
+        let Some(p) = parsers.get_mut(slot) else {
             protocol_error = Some(format!(
-                "response on stream {sid}, which carried no request"
+                "response on {}, which carried no request",
+                where_(slot)
             ));
             break;
         };
@@ -518,9 +712,9 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             for (s, p) in parsers.iter_mut().enumerate() {
                 let mut ev = Vec::new();
                 let r = p.finish(&mut ev);
-                deliver(&o, &mut jobs, &mut plan, s as u16, ev)?;
+                deliver(&o, &mut jobs, &mut plan, s, ev)?;
                 if let Err(e) = r {
-                    if let Some(j) = plan.current(s as u16) {
+                    if let Some(j) = plan.current(s) {
                         jobs[j].error = Some(e.to_string());
                     }
                 }
@@ -529,11 +723,11 @@ fn get(args: &[String]) -> Result<u8, Fail> {
         }
         received += n as u64;
         if let Err(e) = p.push(&buf[..n], &mut events) {
-            protocol_error = Some(format!("stream {sid}: {e}"));
-            deliver(&o, &mut jobs, &mut plan, sid, events)?;
+            protocol_error = Some(format!("{}: {e}", where_(slot)));
+            deliver(&o, &mut jobs, &mut plan, slot, events)?;
             break;
         }
-        deliver(&o, &mut jobs, &mut plan, sid, events)?;
+        deliver(&o, &mut jobs, &mut plan, slot, events)?;
         if progress {
             let done = jobs.iter().filter(|j| j.last.is_some()).count();
             eprint!("\r{done}/{} objects, {received} bytes", jobs.len());
@@ -555,12 +749,18 @@ fn get(args: &[String]) -> Result<u8, Fail> {
     }
     let mut code = 0u8;
     for j in &jobs {
+        let (assoc, stream) = plan.split(j.slot);
         if o.json {
             println!(
-                "{{\"url\":{},\"status\":{},\"stream\":{},\"bytes\":{},\"ttfb_ms\":{},\"ttlb_ms\":{},\"done_ms\":{},\"file\":{},\"error\":{}}}",
+                "{{\"url\":{},\"status\":{},\"stream\":{}{},\"bytes\":{},\"ttfb_ms\":{},\"ttlb_ms\":{},\"done_ms\":{},\"file\":{},\"error\":{}}}",
                 json_str(&format!("http://{}{}", j.url.host_header(), j.url.target)),
                 j.status.map_or("null".into(), |s| s.to_string()),
-                j.stream,
+                stream,
+                if o.tcp {
+                    String::new()
+                } else {
+                    format!(",\"association\":{assoc}")
+                },
                 j.bytes,
                 ms(j.sent, j.first),
                 ms(j.sent, j.last),
@@ -570,10 +770,15 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             );
         } else if !o.quiet {
             eprintln!(
-                "{} {} stream {} {} bytes ttfb {} ms ttlb {} ms{}{}",
+                "{} {} {}stream {} {} bytes ttfb {} ms ttlb {} ms{}{}",
                 j.status.map_or("---".into(), |s| s.to_string()),
                 j.url.target,
-                j.stream,
+                if o.associations > 1 {
+                    format!("association {assoc} ")
+                } else {
+                    String::new()
+                },
+                stream,
                 j.bytes,
                 ms(j.sent, j.first),
                 ms(j.sent, j.last),
@@ -598,10 +803,15 @@ fn get(args: &[String]) -> Result<u8, Fail> {
         .count();
     if o.json {
         println!(
-            "{{\"summary\":true,\"objects\":{},\"ok\":{ok},\"streams\":{streams},\"transport\":\"{}\",\"connections\":{},\"bytes\":{},\"ms\":{:.1}}}",
+            "{{\"summary\":true,\"objects\":{},\"ok\":{ok},\"streams\":{streams},\"transport\":\"{}\",\"connections\":{}{},\"bytes\":{},\"ms\":{:.1}}}",
             jobs.len(),
             if o.tcp { "tcp" } else { "sctp" },
             o.connections,
+            if o.tcp {
+                String::new()
+            } else {
+                format!(",\"associations\":{}", o.associations)
+            },
             jobs.iter().map(|j| j.bytes).sum::<u64>(),
             started.elapsed().as_secs_f64() * 1000.0
         );
@@ -619,16 +829,16 @@ fn unsafe_isatty_stderr() -> bool {
     unsafe { libc::isatty(2) == 1 }
 }
 
-/// Applies parser events of stream `sid` to the job answered there.
+/// Applies parser events of `slot` to the job answered there.
 fn deliver(
     o: &Opts,
     jobs: &mut [Job],
     plan: &mut Plan,
-    sid: u16,
+    slot: usize,
     events: Vec<Event>,
 ) -> Result<(), Fail> {
     for e in events {
-        let Some(j) = plan.current(sid) else {
+        let Some(j) = plan.current(slot) else {
             continue;
         };
         let job = &mut jobs[j];
@@ -653,7 +863,7 @@ fn deliver(
                     s.flush()
                         .map_err(|e| Fail(23, format!("writing {}: {e}", job.url.target)))?;
                 }
-                plan.completed(sid);
+                plan.completed(slot);
             }
         }
     }
@@ -734,7 +944,7 @@ fn raw(args: &[String]) -> Result<u8, Fail> {
             Step::Send(sid, data) => {
                 // The server may close before everything is sent (after an
                 // error response): say so, and still show what it sent.
-                if let Err(e) = conn.send(*sid, data) {
+                if let Err(e) = conn.send(*sid as usize, data) {
                     println!(
                         "{{\"send_error\":{},\"stream\":{sid},\"t_ms\":{:.1}}}",
                         json_str(&e.to_string()),

@@ -175,21 +175,25 @@ pub fn set_nodelay(fd: BorrowedFd<'_>, on: bool) -> Result<(), Error> {
 
 /// `SCTP_DELAYED_SACK` for the socket's (future) associations: SACK after
 /// `freq` packets or `delay_ms`, whichever comes first (0 keeps the current
-/// value). `freq` 1 acknowledges every packet, so a sender in slow start
-/// grows its window by a full MTU per packet instead of per two.
+/// value). `freq` 1 acknowledges every packet (Linux turns delayed SACK
+/// off), so a sender in slow start grows its window by a full MTU per
+/// packet instead of per two.
 pub fn set_delayed_sack(fd: BorrowedFd<'_>, delay_ms: u32, freq: u32) -> Result<(), Error> {
-    #[repr(C)]
-    struct SackInfo {
-        assoc_id: i32,
-        delay: u32,
-        freq: u32,
-    }
-    let v = SackInfo {
-        assoc_id: 0,
-        delay: delay_ms,
-        freq,
+    let v = raw::sctp_sack_info {
+        sack_assoc_id: 0,
+        sack_delay: delay_ms,
+        sack_freq: freq,
     };
     setsockopt(fd, raw::SCTP_DELAYED_SACK, &v, "SCTP_DELAYED_SACK")
+}
+
+/// `SCTP_DELAYED_SACK` as the kernel has it: (delay in ms, frequency in
+/// packets) of the socket's association once it is up, of its future ones
+/// before. With delayed SACK off (frequency 1 set) Linux reports (0, 1).
+pub fn delayed_sack(fd: BorrowedFd<'_>) -> Result<(u32, u32), Error> {
+    let mut v = raw::sctp_sack_info::default();
+    getsockopt(fd, raw::SCTP_DELAYED_SACK, &mut v, "SCTP_DELAYED_SACK")?;
+    Ok((v.sack_delay, v.sack_freq))
 }
 
 /// How an association picks the stream of the next message to send

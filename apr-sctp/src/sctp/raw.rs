@@ -1,6 +1,7 @@
 //! The Linux SCTP socket API's constants and structures (`<linux/sctp.h>`,
-//! RFC 6458). The libc crate has none of them; the layouts are checked
-//! against the C header by the tests in `tests/c/` and below.
+//! RFC 6458). The libc crate has few of them (some constants, no structs);
+//! where it has one we use it. The layouts are checked against the C header
+//! by the tests in `tests/c/` and below.
 #![allow(non_camel_case_types, dead_code)]
 
 pub const IPPROTO_SCTP: libc::c_int = 132;
@@ -13,7 +14,7 @@ pub const SCTP_INITMSG: libc::c_int = 2;
 pub const SCTP_NODELAY: libc::c_int = 3;
 pub const SCTP_PEER_ADDR_PARAMS: libc::c_int = 9;
 pub const SCTP_STATUS: libc::c_int = 14;
-pub const SCTP_DELAYED_SACK: libc::c_int = 16;
+pub const SCTP_DELAYED_SACK: libc::c_int = libc::SCTP_DELAYED_SACK;
 pub const SCTP_GET_PEER_ADDR_INFO: libc::c_int = 15;
 pub const SCTP_RECVRCVINFO: libc::c_int = 32;
 pub const SCTP_DEFAULT_SNDINFO: libc::c_int = 34;
@@ -114,6 +115,15 @@ pub struct sctp_status {
     pub sstat_primary: sctp_paddrinfo,
 }
 
+/// `struct sctp_sack_info` (SCTP_DELAYED_SACK, RFC 6458 8.1.19).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug)]
+pub struct sctp_sack_info {
+    pub sack_assoc_id: libc::sctp_assoc_t,
+    pub sack_delay: u32,
+    pub sack_freq: u32,
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug)]
 pub struct sctp_rtoinfo {
@@ -177,6 +187,9 @@ mod tests {
         assert_eq!(size_of::<sctp_paddrinfo>(), 152);
         assert_eq!(size_of::<sctp_status>(), 176);
         assert_eq!(size_of::<sctp_rtoinfo>(), 16);
+        assert_eq!(size_of::<sctp_sack_info>(), 12);
+        assert_eq!(std::mem::offset_of!(sctp_sack_info, sack_freq), 8);
+        assert_eq!(SCTP_DELAYED_SACK, 16);
         assert_eq!(size_of::<sctp_assocparams>(), 20);
         assert_eq!(size_of::<sctp_paddrparams>(), 156);
         assert_eq!(std::mem::align_of::<sctp_paddrparams>(), 4);
