@@ -8,7 +8,9 @@
 //! The server answers GET (and HEAD) of a file under DIR with 200 and its
 //! Content-Length, anything else with 404 (405 for other methods). It
 //! makes a self-signed certificate for "localhost" at startup and prints one
-//! line, "listening ADDR (...)", with the transport settings that matter.
+//! line, "listening ADDR (...)", with the transport settings that matter,
+//! then one JSON line per connection when it ends (its QUIC counters:
+//! packets sent and declared lost, congestion events, RTT, window).
 //!
 //! The client opens one connection and sends every request at once, each on
 //! a stream of its own, as a browser would; it times each object from the
@@ -25,6 +27,17 @@
 //! bytes), and UDP generic segmentation offload (GSO) off, so that every
 //! QUIC packet is its own datagram on the path, as SCTP's and TCP's
 //! segments are under netem.
+//!
+//! Warm-up (both commands, unless --no-warmup): before anything is timed,
+//! each process fetches a few files from itself over 127.0.0.1 with the
+//! same settings. In the SCTP VM this is needed, not cosmetic: User-Mode
+//! Linux loses the vector registers' bits above 128 (YMM, ZMM) when a page
+//! fault interrupts a process, and *ring*'s AES-GCM and ChaCha20 code on
+//! AVX2 hosts keeps state there, so the first run of that code in a process
+//! (its pages not yet mapped) computes wrong results: packets that the peer
+//! cannot authenticate, and drops, as if the path had lost them. Once the
+//! code has run, it no longer faults. The certificate is Ed25519 (ring's
+//! implementation uses no vector registers) for the same reason.
 
 use bytes::{Buf, Bytes};
 use quinn::congestion::{ControllerFactory, CubicConfig, NewRenoConfig};
@@ -38,6 +51,41 @@ use std::time::{Duration, Instant};
 
 /// HTTP/3's H3_NO_ERROR: how the client closes its connection.
 const H3_NO_ERROR: u32 = 0x100;
+
+/// Both ends' UDP receive buffer (SO_RCVBUF): 4 MB, what sctp-http asks
+/// for its SCTP socket (bench/run raises net.core.rmem_max to allow it).
+/// With the default (208 KB here) the client in the SCTP VM dropped
+/// datagrams of bursts that its one CPU did not read in time.
+const RCVBUF: usize = 4 << 20;
+
+/// A UDP socket bound to `addr` with `RCVBUF`, and the receive buffer the
+/// kernel granted (half of what it reports: Linux doubles the figure).
+fn udp_socket(addr: SocketAddr) -> Result<(std::net::UdpSocket, usize), String> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let e = |e: std::io::Error| format!("UDP socket {addr}: {e}");
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP)).map_err(e)?;
+    s.set_recv_buffer_size(RCVBUF).map_err(e)?;
+    s.bind(&addr.into()).map_err(e)?;
+    s.set_nonblocking(true).map_err(e)?;
+    let granted = s.recv_buffer_size().map_err(e)? / 2;
+    Ok((s.into(), granted))
+}
+
+/// An endpoint on `addr` (a server with `server`), on `udp_socket`.
+fn endpoint(
+    addr: SocketAddr,
+    server: Option<quinn::ServerConfig>,
+) -> Result<(quinn::Endpoint, usize), String> {
+    let (sock, rcvbuf) = udp_socket(addr)?;
+    let ep = quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        server,
+        sock,
+        Arc::new(quinn::TokioRuntime),
+    )
+    .map_err(|e| format!("{addr}: {e}"))?;
+    Ok((ep, rcvbuf))
+}
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_current_thread()
@@ -76,44 +124,90 @@ fn initial_window(cc: Cc) -> u64 {
     controller(cc).build(Instant::now(), 1200).initial_window()
 }
 
-/// A server endpoint on `addr` with a fresh self-signed certificate.
-pub fn server_endpoint(addr: SocketAddr, cc: Cc) -> Result<quinn::Endpoint, String> {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()])
-        .map_err(|e| format!("certificate: {e}"))?;
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+/// A server endpoint on `addr` with a fresh self-signed certificate
+/// (Ed25519: see the module's note on the SCTP VM), and its socket's
+/// receive buffer.
+pub fn server_endpoint(addr: SocketAddr, cc: Cc) -> Result<(quinn::Endpoint, usize), String> {
+    let cert_err = |e: rcgen::Error| format!("certificate: {e}");
+    let signing_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(cert_err)?;
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .map_err(cert_err)?
+        .self_signed(&signing_key)
+        .map_err(cert_err)?;
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(signing_key.serialize_der()));
     let mut tls = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])
         .map_err(|e| format!("rustls: {e}"))?
         .with_no_client_auth()
-        .with_single_cert(vec![ck.cert.der().clone()], key)
+        .with_single_cert(vec![cert.der().clone()], key)
         .map_err(|e| format!("rustls: {e}"))?;
     tls.alpn_protocols = vec![b"h3".to_vec()];
     let crypto = QuicServerConfig::try_from(tls).map_err(|e| format!("quinn: {e}"))?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
     config.transport_config(transport(cc));
-    quinn::Endpoint::server(config, addr).map_err(|e| format!("{addr}: {e}"))
+    endpoint(addr, Some(config))
 }
 
-/// Serves `root` on `ep` until the endpoint closes.
-pub async fn run_server(ep: quinn::Endpoint, root: PathBuf) {
+/// A connection's QUIC counters, as JSON.
+fn quic_stats(conn: &quinn::Connection) -> serde_json::Value {
+    let s = conn.stats();
+    serde_json::json!({
+        "sent_packets": s.path.sent_packets,
+        "lost_packets": s.path.lost_packets,
+        "lost_bytes": s.path.lost_bytes,
+        "congestion_events": s.path.congestion_events,
+        "udp_tx_datagrams": s.udp_tx.datagrams,
+        "udp_rx_datagrams": s.udp_rx.datagrams,
+        "rtt_ms": s.path.rtt.as_secs_f64() * 1000.0,
+        "cwnd": s.path.cwnd,
+        "mtu": s.path.current_mtu,
+    })
+}
+
+/// Serves `root` on `ep` until the endpoint closes; with `report`, prints
+/// each connection's counters when it ends (stdout) and its errors
+/// (stderr). The warm-up's server reports nothing: in the SCTP VM its first
+/// handshake fails by design (see the module's note).
+pub async fn run_server(ep: quinn::Endpoint, root: PathBuf, report: bool) {
     let root = Arc::new(root);
     while let Some(incoming) = ep.accept().await {
         let root = root.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection(incoming, root).await {
-                eprintln!("sctp-bench h3-serve: {e}");
+            if let Err(e) = connection(incoming, root, report).await {
+                if report {
+                    eprintln!("sctp-bench h3-serve: {e}");
+                }
             }
         });
     }
 }
 
-async fn connection(incoming: quinn::Incoming, root: Arc<PathBuf>) -> Result<(), String> {
+async fn connection(
+    incoming: quinn::Incoming,
+    root: Arc<PathBuf>,
+    report: bool,
+) -> Result<(), String> {
     let conn = incoming.await.map_err(|e| format!("handshake: {e}"))?;
+    let peer = conn.remote_address();
+    let r = serve_requests(conn.clone(), root, report).await;
+    if report {
+        let mut v = quic_stats(&conn);
+        v["connection"] = peer.to_string().into();
+        println!("{v}");
+    }
+    r.map_err(|e| format!("{peer}: {e}"))
+}
+
+async fn serve_requests(
+    conn: quinn::Connection,
+    root: Arc<PathBuf>,
+    report: bool,
+) -> Result<(), String> {
     let peer = conn.remote_address();
     let mut h3c: h3::server::Connection<h3_quinn::Connection, Bytes> =
         h3::server::Connection::new(h3_quinn::Connection::new(conn))
             .await
-            .map_err(|e| format!("{peer}: {e}"))?;
+            .map_err(|e| e.to_string())?;
     loop {
         match h3c.accept().await {
             Ok(Some(resolver)) => {
@@ -123,14 +217,15 @@ async fn connection(incoming: quinn::Incoming, root: Arc<PathBuf>) -> Result<(),
                         Ok((req, stream)) => respond(req, stream, &root).await,
                         Err(e) => Err(format!("request: {e}")),
                     };
-                    if let Err(e) = r {
-                        eprintln!("sctp-bench h3-serve: {peer}: {e}");
+                    match r {
+                        Err(e) if report => eprintln!("sctp-bench h3-serve: {peer}: {e}"),
+                        _ => {}
                     }
                 });
             }
             Ok(None) => return Ok(()),
             Err(e) if e.is_h3_no_error() => return Ok(()),
-            Err(e) => return Err(format!("{peer}: {e}")),
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
@@ -164,29 +259,80 @@ async fn respond(
     stream.finish().await.map_err(e)
 }
 
-/// `h3-serve ADDR:PORT --root DIR [--cc cubic|newreno]`
+/// Runs the code of both ends once in this process, untimed: a server on
+/// 127.0.0.1 and a fetch of a few files from it (see the module's note).
+pub async fn warm_up(cc: Cc) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!(
+        "sctp-bench-h3-warmup-{}-{}",
+        std::process::id(),
+        cc.name()
+    ));
+    let sizes = [100usize, 8192, 65536, 262144];
+    let r = async {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for (i, n) in sizes.iter().enumerate() {
+            let body: Vec<u8> = (0..*n).map(|b| (b * 13 + i) as u8).collect();
+            std::fs::write(dir.join(format!("w{i}")), body).map_err(|e| e.to_string())?;
+        }
+        let (ep, _) = server_endpoint("127.0.0.1:0".parse().unwrap(), cc)?;
+        let port = ep.local_addr().map_err(|e| e.to_string())?.port();
+        let server = tokio::spawn(run_server(ep.clone(), dir.clone(), false));
+        let f = Fetch {
+            host: "127.0.0.1".into(),
+            port,
+            paths: (0..sizes.len()).map(|i| format!("/w{i}")).collect(),
+        };
+        let (outs, _, _) = fetch(&f, cc, Duration::from_secs(30)).await;
+        ep.close(0u32.into(), b"");
+        server.abort();
+        match outs.iter().find(|o| !o.ok()) {
+            Some(o) => Err(format!(
+                "warm-up: {} {}",
+                o.url,
+                o.error.as_deref().unwrap_or("not 200")
+            )),
+            None => Ok(()),
+        }
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    r
+}
+
+/// `h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]`
 pub fn serve(args: &[String]) -> Result<(), String> {
-    let usage = "h3-serve ADDR:PORT --root DIR [--cc cubic|newreno]";
+    let usage = "h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]";
     let addr: SocketAddr = args
         .first()
         .ok_or(usage)?
         .parse()
         .map_err(|_| format!("{usage}: bad ADDR:PORT"))?;
-    let o = crate::options(&args[1..])?;
+    let warm = !args.iter().any(|a| a == "--no-warmup");
+    let rest: Vec<String> = args[1..]
+        .iter()
+        .filter(|a| *a != "--no-warmup")
+        .cloned()
+        .collect();
+    let o = crate::options(&rest)?;
     let root = PathBuf::from(crate::need(&o, "root")?);
     if !root.is_dir() {
         return Err(format!("--root {}: not a directory", root.display()));
     }
     let cc = Cc::parse(o.get("cc").map_or("cubic", String::as_str))?;
     runtime()?.block_on(async {
-        let ep = server_endpoint(addr, cc)?;
+        if warm {
+            warm_up(cc).await?;
+        }
+        let (ep, rcvbuf) = server_endpoint(addr, cc)?;
         let local = ep.local_addr().map_err(|e| e.to_string())?;
         println!(
-            "listening {local} (HTTP/3, quinn 0.11, rustls/ring, TLS 1.3; cc {}, initial window {} bytes, GSO off)",
+            "listening {local} (HTTP/3, quinn 0.11, rustls/ring, TLS 1.3, Ed25519 certificate; cc {}, initial window {} bytes, GSO off, UDP receive buffer {} KB{})",
             cc.name(),
-            initial_window(cc)
+            initial_window(cc),
+            rcvbuf / 1024,
+            if warm { ", warmed up" } else { "" }
         );
-        run_server(ep, root).await;
+        run_server(ep, root, true).await;
         Ok(())
     })
 }
@@ -300,8 +446,12 @@ async fn request(
 
 /// Fetches every path of `f` over one connection, all requests at once;
 /// each outcome is checked (`Outcome::check`). Also returns the whole
-/// fetch's time in ms.
-pub async fn fetch(f: &Fetch, cc: Cc, timeout: Duration) -> (Vec<Outcome>, f64) {
+/// fetch's time in ms and, once connected, the connection's counters.
+pub async fn fetch(
+    f: &Fetch,
+    cc: Cc,
+    timeout: Duration,
+) -> (Vec<Outcome>, f64, Option<serde_json::Value>) {
     let start = Instant::now();
     let outs: Vec<Shared> = (0..f.paths.len())
         .map(|i| {
@@ -327,7 +477,7 @@ pub async fn fetch(f: &Fetch, cc: Cc, timeout: Duration) -> (Vec<Outcome>, f64) 
         } else {
             "[::]:0".parse().unwrap()
         };
-        let mut ep = quinn::Endpoint::client(local).map_err(|e| format!("UDP socket: {e}"))?;
+        let (mut ep, _) = endpoint(local, None)?;
         ep.set_default_client_config(client_config(cc)?);
         let conn = ep
             .connect(addr, &f.host)
@@ -352,42 +502,45 @@ pub async fn fetch(f: &Fetch, cc: Cc, timeout: Duration) -> (Vec<Outcome>, f64) 
         drop(sr);
         while tasks.join_next().await.is_some() {}
         let ms = start.elapsed().as_secs_f64() * 1000.0;
+        let stats = quic_stats(&conn);
         conn.close(H3_NO_ERROR.into(), b"");
         drive.abort();
-        Ok::<_, String>((ep, ms))
+        Ok::<_, String>((ep, ms, stats))
     };
-    let ms = match tokio::time::timeout(timeout, run).await {
-        Ok(Ok((ep, ms))) => {
+    let (ms, stats) = match tokio::time::timeout(timeout, run).await {
+        Ok(Ok((ep, ms, stats))) => {
             // Let the CONNECTION_CLOSE go out; the measurement is over.
             let _ = tokio::time::timeout(Duration::from_millis(300), ep.wait_idle()).await;
-            ms
+            (ms, Some(stats))
         }
         Ok(Err(e)) => {
             fail_all(e);
-            start.elapsed().as_secs_f64() * 1000.0
+            (start.elapsed().as_secs_f64() * 1000.0, None)
         }
         Err(_) => {
             fail_all(format!("timed out after {} s", timeout.as_secs_f64()));
-            start.elapsed().as_secs_f64() * 1000.0
+            (start.elapsed().as_secs_f64() * 1000.0, None)
         }
     };
     let mut v: Vec<Outcome> = outs.iter().map(|o| o.lock().unwrap().clone()).collect();
     for o in &mut v {
         o.check();
     }
-    (v, ms)
+    (v, ms, stats)
 }
 
-/// `h3-get [--cc cubic|newreno] [--json] [--timeout SECS] URL...`
+/// `h3-get [--cc cubic|newreno] [--json] [--timeout SECS] [--no-warmup] URL...`
 pub fn get(args: &[String]) -> Result<(), String> {
     let mut cc = Cc::Cubic;
     let mut json = false;
+    let mut warm = true;
     let mut timeout = Duration::from_secs(60);
     let mut urls = Vec::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--json" => json = true,
+            "--no-warmup" => warm = false,
             "--cc" => cc = Cc::parse(it.next().ok_or("--cc needs a value")?)?,
             "--timeout" => {
                 let s: f64 = it
@@ -402,7 +555,12 @@ pub fn get(args: &[String]) -> Result<(), String> {
         }
     }
     let f = Fetch::from_urls(&urls)?;
-    let (outs, ms) = runtime()?.block_on(fetch(&f, cc, timeout));
+    let (outs, ms, stats) = runtime()?.block_on(async {
+        if warm {
+            warm_up(cc).await?;
+        }
+        Ok::<_, String>(fetch(&f, cc, timeout).await)
+    })?;
     for o in &outs {
         if json {
             println!("{}", o.json_line());
@@ -420,7 +578,7 @@ pub fn get(args: &[String]) -> Result<(), String> {
         }
     }
     if json {
-        println!("{}", summary_line(&outs, cc, ms));
+        println!("{}", summary_line(&outs, cc, ms, stats));
     }
     let bad = outs.iter().filter(|o| !o.ok()).count();
     if bad > 0 {
@@ -448,10 +606,11 @@ mod tests {
         }
         for cc in [Cc::Cubic, Cc::NewReno] {
             let rt = runtime().unwrap();
-            let (outs, _) = rt.block_on(async {
-                let ep = server_endpoint("127.0.0.1:0".parse().unwrap(), cc).unwrap();
+            let (outs, _, stats) = rt.block_on(async {
+                warm_up(cc).await.unwrap();
+                let (ep, _) = server_endpoint("127.0.0.1:0".parse().unwrap(), cc).unwrap();
                 let port = ep.local_addr().unwrap().port();
-                tokio::spawn(run_server(ep, root.clone()));
+                tokio::spawn(run_server(ep, root.clone(), false));
                 let mut urls: Vec<String> = (0..sizes.len())
                     .map(|i| format!("https://127.0.0.1:{port}/page/o{i}.bin"))
                     .collect();
@@ -461,6 +620,8 @@ mod tests {
                 fetch(&f, cc, Duration::from_secs(30)).await
             });
             assert_eq!(outs.len(), sizes.len() + 2);
+            let stats = stats.expect("connected");
+            assert!(stats["udp_rx_datagrams"].as_u64() > Some(0), "{stats}");
             for (o, n) in outs.iter().zip(sizes) {
                 assert!(o.ok(), "{o:?}");
                 assert_eq!((o.bytes, o.length), (n as u64, Some(n as u64)), "{o:?}");

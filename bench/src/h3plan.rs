@@ -189,8 +189,14 @@ impl Outcome {
     }
 }
 
-/// The closing line, as `sctp-http get --json` prints it.
-pub fn summary_line(outcomes: &[Outcome], cc: Cc, ms: f64) -> String {
+/// The closing line, as `sctp-http get --json` prints it, with the QUIC
+/// connection's counters (`quic`, when the connection was made).
+pub fn summary_line(
+    outcomes: &[Outcome],
+    cc: Cc,
+    ms: f64,
+    quic: Option<serde_json::Value>,
+) -> String {
     serde_json::json!({
         "summary": true,
         "objects": outcomes.len(),
@@ -200,6 +206,7 @@ pub fn summary_line(outcomes: &[Outcome], cc: Cc, ms: f64) -> String {
         "connections": 1,
         "bytes": outcomes.iter().map(|o| o.bytes).sum::<u64>(),
         "ms": (ms * 10.0).round() / 10.0,
+        "quic": quic,
     })
     .to_string()
 }
@@ -336,13 +343,19 @@ mod tests {
             "{}\n{}\n{}\n",
             b.json_line(),
             a.json_line(),
-            summary_line(&[a.clone(), b.clone()], Cc::Cubic, 300.04)
+            summary_line(
+                &[a.clone(), b.clone()],
+                Cc::Cubic,
+                300.04,
+                Some(serde_json::json!({"lost_packets": 0}))
+            )
         );
         assert!(out.contains("\"ttfb_ms\":148.0"), "{out}");
         assert!(
             out.contains("\"ok\":2") && out.contains("\"ms\":300.0"),
             "{out}"
         );
+        assert!(out.contains("\"quic\":{\"lost_packets\":0}"), "{out}");
         let r = page_from_sctp_http(&out, &page).unwrap();
         assert_eq!(r.objects_ms, vec![200.25, 300.0]);
         assert_eq!(r.page_ms, 300.0);

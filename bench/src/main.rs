@@ -102,8 +102,13 @@ fn record(args: &[String]) -> Result<(), String> {
                 f => return Err(format!("--from {f}?")),
             }
             .map(|p| {
-                json!({"s": "page", "variant": variant, "loss": loss, "rep": rep,
-                       "page_ms": p.page_ms, "objects_ms": p.objects_ms})
+                let mut v = json!({"s": "page", "variant": variant, "loss": loss, "rep": rep,
+                                   "page_ms": p.page_ms, "objects_ms": p.objects_ms});
+                // The client's QUIC counters (packets it sent and lost, RTT).
+                if let Some(q) = records::quic_counters(&input).filter(|_| from == "h3-get") {
+                    v["quic"] = q;
+                }
+                v
             })
         }
         "rate" => {
