@@ -2,8 +2,8 @@
 //! HTTP/3 (the `h3` crate) over QUIC (`quinn` 0.11), TLS 1.3 from rustls
 //! with the `ring` provider.
 //!
-//!   sctp-bench h3-serve ADDR:PORT --root DIR [--cc cubic|newreno]
-//!   sctp-bench h3-get [--cc cubic|newreno] [--json] [--timeout SECS] URL...
+//!   sctp-bench h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]
+//!   sctp-bench h3-get [--cc cubic|newreno] [--json] [--timeout SECS] [--no-warmup] URL...
 //!
 //! The server answers GET (and HEAD) of a file under DIR with 200 and its
 //! Content-Length, anything else with 404 (405 for other methods). It
@@ -36,8 +36,9 @@
 //! AVX2 hosts keeps state there, so the first run of that code in a process
 //! (its pages not yet mapped) computes wrong results: packets that the peer
 //! cannot authenticate, and drops, as if the path had lost them. Once the
-//! code has run, it no longer faults. The certificate is Ed25519 (ring's
-//! implementation uses no vector registers) for the same reason.
+//! code has run, it no longer faults. The certificate is Ed25519 for the
+//! same reason (ring's P-256 key generation failed on its first run in the
+//! VM; Ed25519 did not).
 
 use bytes::{Buf, Bytes};
 use quinn::congestion::{ControllerFactory, CubicConfig, NewRenoConfig};

@@ -2,8 +2,8 @@
 //!
 //!   sctp-bench pump-serve ADDR:PORT [--msg BYTES]
 //!   sctp-bench pump-get ADDR:PORT --bytes N
-//!   sctp-bench h3-serve ADDR:PORT --root DIR [--cc cubic|newreno]
-//!   sctp-bench h3-get [--cc cubic|newreno] [--json] [--timeout SECS] URL...
+//!   sctp-bench h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]
+//!   sctp-bench h3-get [--cc cubic|newreno] [--json] [--timeout SECS] [--no-warmup] URL...
 //!   sctp-bench record page --variant V --loss PCT --rep N --page FILE --from sctp-http|nghttp|h3-get
 //!   sctp-bench record rate --scenario rate|modload --variant V --rep N --from sctp-http|wrk|h2load
 //!   sctp-bench record bulk --variant V --rep N --bytes N --from sctp-http|pump
