@@ -2,7 +2,9 @@
 //!
 //!   sctp-bench pump-serve ADDR:PORT [--msg BYTES]
 //!   sctp-bench pump-get ADDR:PORT --bytes N
-//!   sctp-bench record page --variant V --loss PCT --rep N --page FILE --from sctp-http|nghttp
+//!   sctp-bench h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]
+//!   sctp-bench h3-get [--cc cubic|newreno] [--json] [--timeout SECS] [--no-warmup] URL...
+//!   sctp-bench record page --variant V --loss PCT --rep N --page FILE --from sctp-http|nghttp|h3-get
 //!   sctp-bench record rate --scenario rate|modload --variant V --rep N --from sctp-http|wrk|h2load
 //!   sctp-bench record bulk --variant V --rep N --bytes N --from sctp-http|pump
 //!   sctp-bench record fastcgi --variant V --loss PCT --rep N --small-bytes N
@@ -17,6 +19,7 @@
 //! `record` reads a client's output on stdin and prints one JSON record; a
 //! wrong transfer prints a {"s":"fail"} record and exits 1.
 
+mod h3;
 mod pump;
 
 use sctp_bench::{records, report};
@@ -30,11 +33,13 @@ fn main() -> ExitCode {
     let r = match args.first().map(String::as_str) {
         Some("pump-serve") => pump::serve(&args[1..]),
         Some("pump-get") => pump::get(&args[1..]),
+        Some("h3-serve") => h3::serve(&args[1..]),
+        Some("h3-get") => h3::get(&args[1..]),
         Some("record") => record(&args[1..]),
         Some("report") => report_cmd(&args[1..]),
         Some("merge") => merge_cmd(&args[1..]),
         _ => Err(
-            "usage: sctp-bench pump-serve|pump-get|record|report|merge ... (see src/main.rs)"
+            "usage: sctp-bench pump-serve|pump-get|h3-serve|h3-get|record|report|merge ... (see src/main.rs)"
                 .into(),
         ),
     };
@@ -91,14 +96,20 @@ fn record(args: &[String]) -> Result<(), String> {
             let page = records::parse_page_list(&list)?;
             let loss = num(&o, "loss")?;
             match from {
-                "sctp-http" => records::page_from_sctp_http(&input, &page),
+                // h3-get prints sctp-http get --json's lines.
+                "sctp-http" | "h3-get" => records::page_from_sctp_http(&input, &page),
                 "nghttp" => records::page_from_nghttp(&input, &page),
                 f => return Err(format!("--from {f}?")),
             }
             .map(|p| {
                 let bytes: u64 = page.iter().map(|o| o.1).sum();
-                json!({"s": "page", "variant": variant, "loss": loss, "rep": rep,
-                       "page_bytes": bytes, "page_ms": p.page_ms, "objects_ms": p.objects_ms})
+                let mut v = json!({"s": "page", "variant": variant, "loss": loss, "rep": rep,
+                                   "page_bytes": bytes, "page_ms": p.page_ms, "objects_ms": p.objects_ms});
+                // The client's QUIC counters (packets it sent and lost, RTT).
+                if let Some(q) = records::quic_counters(&input).filter(|_| from == "h3-get") {
+                    v["quic"] = q;
+                }
+                v
             })
         }
         "rate" => {

@@ -93,6 +93,16 @@ pub fn page_from_sctp_http(out: &str, page: &[(String, u64)]) -> Result<PageRun,
     complete(page, got)
 }
 
+/// The QUIC counters of `sctp-bench h3-get --json`'s summary line, if any.
+pub fn quic_counters(out: &str) -> Option<Value> {
+    out.lines()
+        .filter(|l| l.starts_with('{'))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["summary"] == true)
+        .map(|v| v["quic"].clone())
+        .filter(Value::is_object)
+}
+
 /// `nghttp -nv` output: the request path of each stream from its HEADERS,
 /// the status, DATA lengths, and the time of the DATA frame with END_STREAM.
 pub fn page_from_nghttp(out: &str, page: &[(String, u64)]) -> Result<PageRun, String> {
@@ -464,6 +474,12 @@ mod tests {
         // --associations N adds each object's association.
         let assocs = out.replace("\"stream\":1,", "\"stream\":0,\"association\":1,");
         assert_eq!(page_from_sctp_http(&assocs, &page()).unwrap(), r);
+        assert_eq!(quic_counters(out), None);
+        let h3 = out.replace(
+            "{\"summary\":true}",
+            "{\"summary\":true,\"quic\":{\"lost_packets\":3}}",
+        );
+        assert_eq!(quic_counters(&h3).unwrap()["lost_packets"], 3);
     }
 
     #[test]
