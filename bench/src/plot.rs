@@ -12,17 +12,21 @@ const PALETTE: [&str; 7] = [
     "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
 ];
 
-/// One line of a [`line_chart`]: (x, y) points, drawn in ascending x.
+/// One line of a [`line_chart`]: (x, y) points, drawn in ascending x, and
+/// the spread of the runs behind them, (x, low, high) each: a vertical bar
+/// with caps at x (e.g. the runs' minimum and maximum).
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
+    pub spread: Vec<(f64, f64, f64)>,
 }
 
-/// One bar of a [`bar_chart`]; `whisker` is an upper value (e.g. p95).
+/// One bar of a [`bar_chart`]; `spread` is the runs' (low, high) around
+/// its value (e.g. minimum and maximum), drawn as a whisker with caps.
 pub struct Bar {
     pub label: String,
     pub value: f64,
-    pub whisker: Option<f64>,
+    pub spread: Option<(f64, f64)>,
 }
 
 /// Ticks `0, s, 2s, ..` up to the first multiple of `s` covering `max`,
@@ -175,6 +179,11 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         (a..=b).map(|i| i as f64 * step).collect()
     };
     let ymax = clean.iter().flatten().fold(0.0, |m: f64, p| m.max(p.1));
+    let ymax = series
+        .iter()
+        .flat_map(|s| s.spread.iter())
+        .filter(|(x, lo, hi)| x.is_finite() && lo.is_finite() && hi.is_finite())
+        .fold(ymax, |m: f64, p| m.max(p.2));
     let bottom = H - 52.0;
     let mut s = open(title);
     let top_v = y_axis(&mut s, y_label, &nice_ticks(ymax, 5), bottom);
@@ -208,6 +217,19 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         for (x, y) in xy {
             s += &format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{c}\"/>\n");
         }
+        // The spread, nudged sideways per series so that bars at one x do
+        // not hide each other.
+        let nudge = (i as f64 - (series.len() as f64 - 1.0) / 2.0) * 4.0;
+        let style = format!("stroke=\"{c}\" stroke-width=\"1\"");
+        for &(x, lo, hi) in &series[i].spread {
+            if !(x.is_finite() && lo.is_finite() && hi.is_finite()) || x < x0 || x > x1 {
+                continue;
+            }
+            let xx = px(x) + nudge;
+            line(&mut s, (xx, py(lo)), (xx, py(hi)), &style);
+            line(&mut s, (xx - 3.0, py(lo)), (xx + 3.0, py(lo)), &style);
+            line(&mut s, (xx - 3.0, py(hi)), (xx + 3.0, py(hi)), &style);
+        }
     }
     let chars = series.iter().map(|s| s.name.chars().count());
     let (lw, lh) = (38 + 7 * chars.max().unwrap_or(0), 8 + 18 * series.len());
@@ -228,7 +250,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
 }
 
 /// Vertical bars from 0 with their value (3 significant digits) on top,
-/// an optional whisker (thin line with a cap up to `whisker`) and the
+/// an optional whisker (thin line with caps from `spread`'s low to high) and the
 /// label underneath, rotated -30° beyond 6 bars. Bars with a non-finite
 /// value keep their slot and label but draw nothing; negatives draw at 0.
 pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar]) -> String {
@@ -238,7 +260,7 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar]) -> String {
     }
     let all = bars
         .iter()
-        .flat_map(|b| [fin(Some(b.value)), fin(b.whisker)]);
+        .flat_map(|b| [fin(Some(b.value)), fin(b.spread.map(|w| w.1))]);
     let yt = nice_ticks(all.flatten().fold(0.0, f64::max), 5);
     let rotate = bars.len() > 6;
     let bottom = H - if rotate { 90.0 } else { 52.0 };
@@ -255,12 +277,13 @@ pub fn bar_chart(title: &str, y_label: &str, bars: &[Bar]) -> String {
                 PALETTE[0]
             );
             let mut value_y = y;
-            if let Some(w) = fin(b.whisker) {
+            if let Some((lo, hi)) = b.spread.filter(|w| w.0.is_finite() && w.1.is_finite()) {
                 let style = "stroke=\"#333\" stroke-width=\"1.5\"";
-                let (wy, cap) = (py(w), band * 0.12);
-                line(&mut s, (cx, py(v)), (cx, wy), style);
-                line(&mut s, (cx - cap, wy), (cx + cap, wy), style);
-                value_y = value_y.min(wy);
+                let (ly, hy, cap) = (py(lo), py(hi), band * 0.12);
+                line(&mut s, (cx, ly), (cx, hy), style);
+                line(&mut s, (cx - cap, ly), (cx + cap, ly), style);
+                line(&mut s, (cx - cap, hy), (cx + cap, hy), style);
+                value_y = value_y.min(hy);
             }
             text(&mut s, cx, value_y - 5.0, MID, &sig3(v));
         }
@@ -281,7 +304,12 @@ mod tests {
 
     fn series(name: &str, points: &[(f64, f64)]) -> Series {
         let (name, points) = (name.into(), points.to_vec());
-        Series { name, points }
+        let spread = points.iter().map(|&(x, y)| (x, y * 0.9, y * 1.1)).collect();
+        Series {
+            name,
+            points,
+            spread,
+        }
     }
 
     fn bar(label: &str, value: f64, whisker: Option<f64>) -> Bar {
@@ -289,7 +317,7 @@ mod tests {
         Bar {
             label,
             value,
-            whisker,
+            spread: whisker.map(|w| (value * 0.9, w)),
         }
     }
 
