@@ -203,6 +203,16 @@ pub fn render(records: &str, notes: &str) -> Result<Vec<(String, String)>, Strin
                 let v = v.as_str().map_or(v.to_string(), String::from);
                 let _ = writeln!(md, "| {k} | {v} |");
             }
+            // What a later run of some sections recorded that the first
+            // did not (e.g. the loss model's evidence), with its date.
+            for later in r.of("env").skip(1) {
+                let Some(l) = later.as_object() else { continue };
+                let date = l.get("date").and_then(Value::as_str).unwrap_or("?");
+                for (k, v) in l.iter().filter(|(k, _)| *k != "s" && !o.contains_key(*k)) {
+                    let v = v.as_str().map_or(v.to_string(), String::from);
+                    let _ = writeln!(md, "| {k} (run of {date}) | {v} |");
+                }
+            }
         }
         md.push('\n');
     }
