@@ -520,3 +520,345 @@ pub fn unrecognized_message_error(message: &[u8]) -> Message {
         causes: vec![params::ErrorCause::unrecognized_message(message)],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::{CauseCode, ErrorCause, TransportUse};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    fn element(id: u32, policy: Policy) -> PoolElement {
+        PoolElement {
+            identifier: id,
+            home_server: 0x5e5e_0001,
+            registration_life: 30_000,
+            user_transport: Transport::Sctp {
+                port: 8080,
+                transport_use: TransportUse::DataPlusControl,
+                addresses: vec![
+                    IpAddr::V4(Ipv4Addr::new(192, 168, 77, 1)),
+                    IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1)),
+                ],
+            },
+            policy,
+            asap_transport: None,
+        }
+    }
+
+    /// One message of each type, flags and optional parts exercised.
+    pub(crate) fn samples() -> Vec<Message> {
+        let h = PoolHandle::from("EchoPool");
+        vec![
+            Message::Registration {
+                pool_handle: h.clone(),
+                element: element(1, Policy::WeightedRoundRobin { weight: 2 }),
+            },
+            Message::Deregistration {
+                pool_handle: h.clone(),
+                identifier: 1,
+            },
+            Message::RegistrationResponse {
+                reject: false,
+                pool_handle: h.clone(),
+                identifier: 1,
+                error: None,
+            },
+            Message::RegistrationResponse {
+                reject: true,
+                pool_handle: h.clone(),
+                identifier: 2,
+                error: Some(OperationError::new(CauseCode::InconsistentPoolingPolicy)),
+            },
+            Message::DeregistrationResponse {
+                pool_handle: h.clone(),
+                identifier: 1,
+                error: Some(OperationError::new(CauseCode::LackOfResources)),
+            },
+            Message::HandleResolution {
+                pool_handle: h.clone(),
+                items: None,
+            },
+            Message::HandleResolution {
+                pool_handle: h.clone(),
+                items: Some(u32::MAX),
+            },
+            Message::HandleResolutionResponse {
+                pool_handle: h.clone(),
+                policy: Some(Policy::LeastUsed { load: 7 }),
+                elements: vec![
+                    element(1, Policy::LeastUsed { load: 7 }),
+                    element(2, Policy::LeastUsed { load: 9 }),
+                ],
+                error: None,
+            },
+            Message::EndpointKeepAlive {
+                home: true,
+                server_id: 0x5e5e_0001,
+                pool_handle: h.clone(),
+                identifier: None,
+            },
+            Message::EndpointKeepAlive {
+                home: false,
+                server_id: 7,
+                pool_handle: h.clone(),
+                identifier: Some(3),
+            },
+            Message::EndpointKeepAliveAck {
+                pool_handle: h.clone(),
+                identifier: 3,
+            },
+            Message::EndpointUnreachable {
+                pool_handle: h.clone(),
+                identifier: 4,
+            },
+            Message::ServerAnnounce {
+                server_id: 0x5e5e_0001,
+                transports: vec![],
+            },
+            Message::ServerAnnounce {
+                server_id: 9,
+                transports: vec![
+                    Transport::Sctp {
+                        port: 3863,
+                        transport_use: TransportUse::DataOnly,
+                        addresses: vec![IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1))],
+                    },
+                    Transport::Udp {
+                        port: 3863,
+                        address: IpAddr::V4(Ipv4Addr::new(10, 1, 1, 1)),
+                    },
+                ],
+            },
+            Message::Cookie(b"calc state".to_vec()),
+            Message::CookieEcho(vec![0; 13]),
+            Message::BusinessCard {
+                pool_handle: h.clone(),
+                policy: Some(Policy::RoundRobin),
+                elements: vec![element(5, Policy::RoundRobin)],
+            },
+            Message::BusinessCard {
+                pool_handle: h,
+                policy: None,
+                elements: vec![element(5, Policy::Random), element(6, Policy::Random)],
+            },
+            Message::Error(OperationError {
+                causes: vec![
+                    ErrorCause::unrecognized_parameter(&[0x40, 0x42, 0, 5, 1]),
+                    ErrorCause::new(CauseCode::Other(0xf005)),
+                ],
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_message_type_round_trips() {
+        let mut seen = std::collections::BTreeSet::new();
+        for m in samples() {
+            let b = m.to_bytes().unwrap();
+            assert_eq!(b.len() % 4, 0, "{m:?}");
+            assert_eq!(usize::from(be16(&b, 2)), b.len());
+            assert_eq!((b[0], b[1]), (m.message_type(), m.flags()));
+            assert_eq!(Message::decode(&b), Ok(m.clone()), "{}", m.name());
+            seen.insert(m.message_type());
+        }
+        assert_eq!(
+            seen.into_iter().collect::<Vec<_>>(),
+            (1..=14).collect::<Vec<u8>>()
+        );
+    }
+
+    #[test]
+    fn every_strict_prefix_is_an_error() {
+        for m in samples() {
+            let b = m.to_bytes().unwrap();
+            for n in 0..b.len() {
+                assert!(Message::decode(&b[..n]).is_err(), "{} cut at {n}", m.name());
+            }
+        }
+    }
+
+    #[test]
+    fn reserved_flags_are_ignored() {
+        let m = Message::Deregistration {
+            pool_handle: PoolHandle::from("P"),
+            identifier: 1,
+        };
+        let mut b = m.to_bytes().unwrap();
+        b[1] = 0xff;
+        assert_eq!(Message::decode(&b), Ok(m));
+        // Only bit 0 is the reject flag.
+        let m = Message::RegistrationResponse {
+            reject: false,
+            pool_handle: PoolHandle::from("P"),
+            identifier: 1,
+            error: None,
+        };
+        let mut b = m.to_bytes().unwrap();
+        b[1] = 0xfe;
+        assert_eq!(Message::decode(&b), Ok(m));
+    }
+
+    #[test]
+    fn header_errors() {
+        assert_eq!(
+            Message::decode(&[1, 0]),
+            Err(Error::Truncated {
+                what: Item::Message(1),
+                need: 4,
+                have: 2
+            })
+        );
+        assert_eq!(
+            Message::decode(&[]).unwrap_err().to_string(),
+            "message type 0x00 truncated: 4 bytes announced, 0 present"
+        );
+        assert_eq!(
+            Message::decode(&[0, 0, 0, 4]),
+            Err(Error::UnknownMessageType(0))
+        );
+        assert_eq!(
+            Message::decode(&[2, 0, 0, 3]),
+            Err(Error::BadLength {
+                what: Item::Message(2),
+                length: 3
+            })
+        );
+        assert_eq!(
+            Message::decode(&[2, 0, 0, 8, 0, 9]),
+            Err(Error::Truncated {
+                what: Item::Message(2),
+                need: 8,
+                have: 6
+            })
+        );
+        let m = Message::Cookie(vec![1, 2, 3]);
+        let mut b = m.to_bytes().unwrap();
+        // A message length without the final padding is fine...
+        b[3] -= 1;
+        assert_eq!(Message::decode(&b), Ok(m.clone()));
+        // ... non-zero padding is not, nor are more bytes than padding.
+        let last = b.len() - 1;
+        b[last] = 1;
+        assert_eq!(
+            Message::decode(&b),
+            Err(Error::BadPadding {
+                what: Item::Message(mt::COOKIE)
+            })
+        );
+        let mut b = m.to_bytes().unwrap();
+        b.extend_from_slice(&[0; 4]);
+        assert_eq!(
+            Message::decode(&b),
+            Err(Error::TrailingBytes {
+                length: 12,
+                actual: 16
+            })
+        );
+        // Keep Alive needs its server identifier.
+        assert_eq!(
+            Message::decode(&[7, 0, 0, 6, 0, 1]),
+            Err(Error::BadValueLength {
+                what: Item::Message(7),
+                length: 2
+            })
+        );
+    }
+
+    #[test]
+    fn parameter_errors() {
+        let h = PoolHandle::from("P");
+        let mut handle = Vec::new();
+        h.encode(&mut handle).unwrap();
+        let with = |ty: u8, params: &[&[u8]]| {
+            let mut b = vec![ty, 0, 0, 0];
+            for p in params {
+                b.extend_from_slice(p);
+            }
+            let n = b.len() as u16;
+            b[2..4].copy_from_slice(&n.to_be_bytes());
+            b
+        };
+        let id = [0, 0x0e, 0, 8, 0, 0, 0, 1];
+        // Missing PE identifier.
+        assert_eq!(
+            Message::decode(&with(mt::DEREGISTRATION, &[&handle])),
+            Err(Error::MissingParameter {
+                param_type: pt::PE_IDENTIFIER,
+                within: Item::Message(mt::DEREGISTRATION)
+            })
+        );
+        // Parameters out of order.
+        assert_eq!(
+            Message::decode(&with(mt::DEREGISTRATION, &[&id, &handle])),
+            Err(Error::MissingParameter {
+                param_type: pt::POOL_HANDLE,
+                within: Item::Message(mt::DEREGISTRATION)
+            })
+        );
+        // One parameter too many.
+        assert_eq!(
+            Message::decode(&with(mt::DEREGISTRATION, &[&handle, &id, &id])),
+            Err(Error::UnexpectedParameter {
+                param_type: pt::PE_IDENTIFIER,
+                within: Item::Message(mt::DEREGISTRATION)
+            })
+        );
+        // A Business Card needs a PE.
+        assert_eq!(
+            Message::decode(&with(mt::BUSINESS_CARD, &[&handle])),
+            Err(Error::MissingParameter {
+                param_type: pt::POOL_ELEMENT,
+                within: Item::Message(mt::BUSINESS_CARD)
+            })
+        );
+        // Skippable unknown parameters anywhere; the "report" ones are
+        // returned.
+        let skip = [0x80, 0x99, 0, 6, 1, 2, 0, 0];
+        let skip_report = [0xc0, 0x99, 0, 4];
+        let d = Message::decode_reporting(&with(
+            mt::DEREGISTRATION,
+            &[&skip, &handle, &skip_report, &id, &skip],
+        ))
+        .unwrap();
+        assert_eq!(
+            d.message,
+            Message::Deregistration {
+                pool_handle: h,
+                identifier: 1
+            }
+        );
+        assert_eq!(d.unrecognized, vec![skip_report.to_vec()]);
+        // The handle resolution option is skipped where it has no place.
+        let hro = [0x80, 0x3f, 0, 8, 0, 0, 0, 1];
+        assert!(Message::decode(&with(mt::DEREGISTRATION, &[&handle, &hro, &id])).is_ok());
+    }
+
+    #[test]
+    fn encode_refuses_oversized_and_invalid() {
+        let m = Message::Cookie(vec![0; 65_528]);
+        let mut out = vec![9];
+        assert_eq!(
+            m.encode(&mut out),
+            Err(Error::TooLong {
+                what: Item::Message(mt::COOKIE),
+                length: 65_536
+            })
+        );
+        assert_eq!(out, [9], "nothing left behind");
+        assert!(Message::Cookie(vec![0; 65_524]).to_bytes().is_ok());
+        let m = Message::BusinessCard {
+            pool_handle: PoolHandle::from("P"),
+            policy: None,
+            elements: vec![],
+        };
+        assert!(m.to_bytes().is_err());
+        assert!(Message::Cookie(vec![]).to_bytes().is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(samples()[0].name(), "ASAP_REGISTRATION");
+        assert_eq!(type_name(0x0e), Some("ASAP_ERROR"));
+        assert_eq!(type_name(0x0f), None);
+    }
+}

@@ -1139,7 +1139,7 @@ mod tests {
         // rsplib's first registration of PE $11111111 (captured, see
         // tests/rsplib_vectors.rs): its Pool Element parameter.
         let b = hex("000a0028 11111111 00000000 00002328
-             00040010 90b70000 00010008 c0a84d01
+             00040010 90b70001 00010008 c0a84d01
              00080008 00000001");
         let pe = PoolElement {
             identifier: 0x1111_1111,
@@ -1147,7 +1147,7 @@ mod tests {
             registration_life: 9000,
             user_transport: Transport::Sctp {
                 port: 0x90b7,
-                transport_use: TransportUse::DataOnly,
+                transport_use: TransportUse::DataPlusControl,
                 addresses: vec![IpAddr::V4(Ipv4Addr::new(192, 168, 77, 1))],
             },
             policy: Policy::RoundRobin,

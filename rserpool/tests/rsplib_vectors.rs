@@ -51,6 +51,8 @@ fn ph(s: &str) -> PoolHandle {
     PoolHandle::from(s)
 }
 
+/// A pool element as rsplib's `rspserver` registers it: one SCTP address,
+/// transport use "data plus control" (rsplib sets it whatever the service).
 fn pe(identifier: u32, home_server: u32, life: u32, port: u16, policy: Policy) -> PoolElement {
     PoolElement {
         identifier,
@@ -58,7 +60,7 @@ fn pe(identifier: u32, home_server: u32, life: u32, port: u16, policy: Policy) -
         registration_life: life,
         user_transport: Transport::Sctp {
             port,
-            transport_use: TransportUse::DataOnly,
+            transport_use: TransportUse::DataPlusControl,
             addresses: vec![PE_ADDR],
         },
         policy,
@@ -77,7 +79,7 @@ fn registration_first_and_response() {
     check(
         "01000038 0009000c 4563686f 506f6f6c
          000a0028 11111111 00000000 00002328
-         00040010 90b70000 00010008 c0a84d01
+         00040010 90b70001 00010008 c0a84d01
          00080008 00000001",
         Message::Registration {
             pool_handle: ph("EchoPool"),
@@ -102,7 +104,7 @@ fn re_registration_names_the_home_registrar() {
     check(
         "01000038 0009000c 4563686f 506f6f6c
          000a0028 11111111 5e5e0001 00002328
-         00040010 90b70000 00010008 c0a84d01
+         00040010 90b70001 00010008 c0a84d01
          00080008 00000001",
         Message::Registration {
             pool_handle: ph("EchoPool"),
@@ -117,7 +119,7 @@ fn registrations_with_other_policies() {
     check(
         "0100003c 0009000b 57525250 6f6f6c00
          000a002c 44444444 00000000 00015f90
-         00040010 84640000 00010008 c0a84d01
+         00040010 84640001 00010008 c0a84d01
          0008000c 00000002 00000003",
         Message::Registration {
             pool_handle: ph("WRRPool"),
@@ -144,7 +146,7 @@ fn registrations_with_other_policies() {
     check(
         "0100003c 0009000c 4563686f 506f6f6c
          000a002c 22222222 00000000 00015f90
-         00040010 cc4d0000 00010008 c0a84d01
+         00040010 cc4d0001 00010008 c0a84d01
          0008000c 00000005 00000007",
         Message::Registration {
             pool_handle: ph("EchoPool"),
@@ -161,7 +163,7 @@ fn registrations_with_other_policies() {
     check(
         "0100003c 0009000a 4c55506f 6f6c0000
          000a002c 33333333 00000000 00015f90
-         00040010 ade80000 00010008 c0a84d01
+         00040010 ade80001 00010008 c0a84d01
          0008000c 40000001 00000000",
         Message::Registration {
             pool_handle: ph("LUPool"),
@@ -226,10 +228,10 @@ fn handle_resolution_and_response() {
     );
     // Frame 71: the pool's policy, then the PE.
     check(
-        "06000040 0009000c 4563686f 506f6f6c 00080008 00000001
-         000a0028 11111111 5e5e0001 00002328
-         00040010 90b70000 00010008 c0a84d01
-         00080008 00000001",
+        "06000040 0009000c 4563686f 506f6f6c
+         00080008 00000001 000a0028 11111111
+         5e5e0001 00002328 00040010 90b70001
+         00010008 c0a84d01 00080008 00000001",
         Message::HandleResolutionResponse {
             pool_handle: ph("EchoPool"),
             policy: Some(Policy::RoundRobin),
@@ -355,7 +357,12 @@ fn hand_made_registration_accepted_and_deregistered() {
     // Frames 261-267: a registration written by hand (as this crate
     // encodes it), accepted by rsplib, deregistered on the same
     // association.
-    let element = pe(0x0102_0304, 0, 30_000, 0x1234, Policy::RoundRobin);
+    let mut element = pe(0x0102_0304, 0, 30_000, 0x1234, Policy::RoundRobin);
+    element.user_transport = Transport::Sctp {
+        port: 0x1234,
+        transport_use: TransportUse::DataOnly,
+        addresses: vec![PE_ADDR],
+    };
     let reg = Message::Registration {
         pool_handle: ph("RawP"),
         element,
@@ -404,5 +411,42 @@ fn unknown_message_type() {
     assert_eq!(
         reply.to_bytes().unwrap(),
         hex("0e000010 000c000c 00020008 0f000004")
+    );
+}
+
+// The CalcApp run (a second capture, its own frame numbers): pool elements
+// $55555555 and $66666666 (`rspserver -calcapp -capcapacity=20
+// -capcookiemaxtime=1`) under registrar $5e5e0002, and `calcappclient`
+// with 1 s session keep-alives; $55555555 was stopped (SIGSTOP) mid-job.
+
+#[test]
+fn cookie_from_the_pool_element() {
+    // Frame 25: PE -> PU on their own association (PPID 11): the CalcApp
+    // state (job 1, 0x4c calculations, 0x14 done) as an opaque cookie.
+    check(
+        "0b00001c 000d0018 00000001 00000000 0000004c 00000000 00000014",
+        Message::Cookie(hex("00000001 00000000 0000004c 00000000 00000014")),
+    );
+}
+
+#[test]
+fn endpoint_unreachable_then_cookie_echo_to_the_next_pool_element() {
+    // Frame 145: the PU's session keep-alive to $55555555 timed out.
+    check(
+        "0900001c 0009000f 43616c63 41707050 6f6f6c00 000e0008 55555555",
+        Message::EndpointUnreachable {
+            pool_handle: ph("CalcAppPool"),
+            identifier: 0x5555_5555,
+        },
+    );
+    // Frame 179: PU -> $66666666, the last cookie of the failed PE.
+    check(
+        "0c00001c 000d0018 00000004 00000000 0000023b 00000000 00000078",
+        Message::CookieEcho(hex("00000004 00000000 0000023b 00000000 00000078")),
+    );
+    // Frame 188: the new PE carries on from there.
+    check(
+        "0b00001c 000d0018 00000004 00000000 0000023b 00000000 0000008c",
+        Message::Cookie(hex("00000004 00000000 0000023b 00000000 0000008c")),
     );
 }
