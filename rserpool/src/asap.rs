@@ -1,4 +1,4 @@
-//! ASAP messages (RFC 5352 §2.2): the 4-byte header (type, flags, length)
+//! ASAP messages (RFC 5352): the 4-byte header (type, flags, length)
 //! and the fourteen message types, each decoded into and encoded from a
 //! [`Message`].
 //!
@@ -24,7 +24,7 @@ use crate::params::{
 };
 use crate::tlv::{be16, be32, padding, Reader, HEADER_LEN};
 
-/// ASAP message types (RFC 5352 §2.2).
+/// ASAP message types (RFC 5352).
 pub mod message_type {
     pub const REGISTRATION: u8 = 0x01;
     pub const DEREGISTRATION: u8 = 0x02;
@@ -128,7 +128,7 @@ pub enum Message {
 }
 
 /// A decoded message and the parameters the decoder skipped whose action
-/// bits (11) ask for a report (RFC 5354 §2.1): the receiver should send
+/// bits (11) ask for a report (RFC 5354): the receiver should send
 /// each back in an Unrecognized Parameter error cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
@@ -513,8 +513,8 @@ pub fn type_name(ty: u8) -> Option<&'static str> {
     })
 }
 
-/// An ASAP Error message answering a message of unknown type (RFC 5352
-/// §3.11: an Unrecognized Message cause carrying the message).
+/// An ASAP Error message answering a message of unknown type (RFC 5352:
+/// an Unrecognized Message cause carrying the message).
 pub fn unrecognized_message_error(message: &[u8]) -> Message {
     Message::Error(OperationError {
         causes: vec![params::ErrorCause::unrecognized_message(message)],

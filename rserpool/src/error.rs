@@ -26,7 +26,7 @@ impl fmt::Display for Item {
 /// Decoding never panics and never reads past its input; each malformed
 /// input maps to one of these. `UnknownMessageType` and
 /// `UnrecognizedParameter { report: true, .. }` are the two a receiver is
-/// expected to answer (RFC 5352 §3.11, RFC 5354 §2.1): [`Error::report_cause`]
+/// expected to answer (RFC 5352, RFC 5354): [`Error::report_cause`]
 /// builds the error cause for them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -48,7 +48,7 @@ pub enum Error {
     /// A message type ASAP does not define (0x00, 0x0f and up).
     UnknownMessageType(u8),
     /// A parameter type this crate does not know whose two high bits say
-    /// "stop processing" (RFC 5354 §2.1: 00 = silently, 01 = and report).
+    /// "stop processing" (RFC 5354: 00 = silently, 01 = and report).
     /// `tlv` is the whole parameter as received (header and value), the
     /// content of an Unrecognized Parameter error cause.
     UnrecognizedParameter {

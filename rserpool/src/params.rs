@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::error::{Error, Item};
 use crate::tlv::{self, be16, be32, put_item, put_tlv, read_item, RawParam, Reader, HEADER_LEN};
 
-/// Parameter types (RFC 5354 §2.2; 0x803f from rsplib and
+/// Parameter types (RFC 5354; 0x803f from rsplib and
 /// draft-dreibholz-rserpool-asap-hropt).
 pub mod param_type {
     pub const IPV4_ADDRESS: u16 = 0x0001;
@@ -138,7 +138,7 @@ impl TransportUse {
     }
 }
 
-/// A transport parameter (RFC 5354 §2.2.3-§2.2.7): a port and the
+/// A transport parameter (RFC 5354): a port and the
 /// address(es) of a pool element or server. SCTP may carry several
 /// addresses (multihoming); the others exactly one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -301,11 +301,11 @@ pub mod policy_type {
 
 use policy_type as ppt;
 
-/// Full load, the 100 % of a 32-bit load or degradation value (RFC 5356
-/// §3.1: 0 is 0 %, 0xffffffff is 100 %).
+/// Full load, the 100 % of a 32-bit load or degradation value (RFC 5356:
+/// 0 is 0 %, 0xffffffff is 100 %).
 pub const MAX_LOAD: u32 = 0xffff_ffff;
 
-/// The Pool Member Selection Policy parameter (RFC 5354 §2.2.8, values of
+/// The Pool Member Selection Policy parameter (RFC 5354, values of
 /// RFC 5356): the policy a pool element registered with and its values.
 /// Loads and degradations are fractions of [`MAX_LOAD`]; a DPF value is a
 /// fraction of `u32::MAX` per unit of distance.
@@ -576,7 +576,7 @@ impl Policy {
     }
 }
 
-/// A pool handle (RFC 5354 §2.2.9): the name of a pool, a non-empty string
+/// A pool handle (RFC 5354): the name of a pool, a non-empty string
 /// of bytes (rsplib limits it to 32 bytes; this crate does not).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolHandle(Vec<u8>);
@@ -627,7 +627,7 @@ impl fmt::Display for PoolHandle {
     }
 }
 
-/// The Pool Element parameter (RFC 5354 §2.2.10): one PE as registered.
+/// The Pool Element parameter (RFC 5354): one PE as registered.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PoolElement {
     /// The PE identifier, chosen by the PE (rsplib: random, or
@@ -687,7 +687,7 @@ impl PoolElement {
     }
 }
 
-/// The Server Information parameter (RFC 5354 §2.2.11): an ENRP server's
+/// The Server Information parameter (RFC 5354): an ENRP server's
 /// identifier and transport address.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServerInformation {
@@ -720,7 +720,7 @@ impl ServerInformation {
     }
 }
 
-/// Error cause codes (RFC 5354 §2.2.12). rsplib also puts its own error
+/// Error cause codes (RFC 5354). rsplib also puts its own error
 /// numbers on the wire (e.g. 0x100b "unsupported pool policy", 0xf005
 /// "invalid addresses"): those decode as [`CauseCode::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -815,7 +815,7 @@ impl ErrorCause {
     }
 }
 
-/// The Operation Error parameter (RFC 5354 §2.2.12): one or more causes.
+/// The Operation Error parameter (RFC 5354): one or more causes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OperationError {
     pub causes: Vec<ErrorCause>,
@@ -923,7 +923,7 @@ pub enum Parameter {
     OperationError(OperationError),
     Cookie(Vec<u8>),
     PeIdentifier(u32),
-    /// The 16-bit handlespace checksum of ENRP (RFC 5354 §2.2.15; rsplib
+    /// The 16-bit handlespace checksum of ENRP (RFC 5354; rsplib
     /// writes and reads 2 bytes of value).
     PeChecksum(u16),
     /// rsplib's Handle Resolution Option: how many PEs the pool user asks

@@ -1,4 +1,4 @@
-//! The TLV layer of RFC 5354 §2, shared by ASAP and ENRP: parameters are a
+//! The TLV layer of RFC 5354, shared by ASAP and ENRP: parameters are a
 //! 16-bit type, a 16-bit length (header included, padding excluded) and a
 //! value, padded with zero bytes to a multiple of 4. The two high bits of a
 //! type tell a receiver what to do when it does not recognise the type
@@ -23,7 +23,7 @@ pub const HEADER_LEN: usize = 4;
 pub const ACTION_MASK: u16 = 0xc000;
 
 /// What a receiver does with a parameter whose type it does not recognise
-/// (RFC 5354 §2.1, the two high bits of the type).
+/// (RFC 5354: the two high bits of the type).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// 00: stop processing the message and discard it, silently.
@@ -116,7 +116,7 @@ pub(crate) fn read_item(
 }
 
 /// Walks the parameters inside a message or an enclosing parameter, in
-/// order, applying the unrecognised-parameter rules of RFC 5354 §2.1.
+/// order, applying the unrecognised-parameter rules of RFC 5354.
 ///
 /// A parser asks for the parameters it expects at each place ([`take`],
 /// [`require`]); parameters of another type met on the way are skipped when

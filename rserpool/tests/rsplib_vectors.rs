@@ -29,7 +29,7 @@ use rserpool::Error;
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    assert!(s.len() % 2 == 0);
+    assert_eq!(s.len() % 2, 0, "odd number of hex digits");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -449,4 +449,97 @@ fn endpoint_unreachable_then_cookie_echo_to_the_next_pool_element() {
         "0b00001c 000d0018 00000004 00000000 0000023b 00000000 0000008c",
         Message::Cookie(hex("00000004 00000000 0000023b 00000000 0000008c")),
     );
+}
+
+// A third run: requests encoded by this crate (a scratch program printed
+// them, the Python client sent them, one association per pool) to
+// `rspregistrar -identifier=0x5e5e0003`, with 192.168.77.1 and
+// 192.168.77.2 on lo. The registrar accepted every one: registrations with
+// least used with degradation, priority least used, randomized least used,
+// weighted random and weighted round robin, a two-address SCTP transport,
+// a pool element carrying an unknown "skip" parameter (0x8077), handle
+// resolutions with and without the handle resolution option. The replies
+// below are its bytes (from the client's log and the capture).
+
+fn two_address_pe(identifier: u32, port: u16, policy: Policy) -> PoolElement {
+    PoolElement {
+        identifier,
+        home_server: 0x5e5e_0003,
+        registration_life: 30_000,
+        user_transport: Transport::Sctp {
+            port,
+            transport_use: TransportUse::DataOnly,
+            addresses: vec![PE_ADDR, IpAddr::V4(Ipv4Addr::new(192, 168, 77, 2))],
+        },
+        policy,
+        asap_transport: None,
+    }
+}
+
+#[test]
+fn handle_resolution_response_with_load_and_degradation() {
+    let policy = Policy::LeastUsedDegradation {
+        load: 0x3fff_ffff,
+        degradation: 0x0ccc_cccc,
+    };
+    check(
+        "06000058 0009000b 4c554450 6f6f6c00
+         00080010 40000002 3fffffff 0ccccccc
+         000a0038 000000a0 5e5e0003 00007530
+         00040018 10400000 00010008 c0a84d01
+         00010008 c0a84d02 00080010 40000002
+         3fffffff 0ccccccc",
+        Message::HandleResolutionResponse {
+            pool_handle: ph("LUDPool"),
+            policy: Some(policy.clone()),
+            elements: vec![two_address_pe(0xa0, 4160, policy)],
+            error: None,
+        },
+    );
+}
+
+#[test]
+fn registrar_round_robin_matches_pool_select() {
+    // Two round-robin PEs ($b1 one address, $b2 two) in TwoPool, three
+    // handle resolutions in a row (items 2, none, 5; an Endpoint
+    // Unreachable for $b1 between the second and third, which one report
+    // does not act on): the registrar rotates its list by one each time.
+    let mut b1 = two_address_pe(0xb1, 4177, Policy::RoundRobin);
+    b1.user_transport = Transport::Sctp {
+        port: 4177,
+        transport_use: TransportUse::DataOnly,
+        addresses: vec![PE_ADDR],
+    };
+    let b2 = two_address_pe(0xb2, 4178, Policy::RoundRobin);
+    let hrr = |elements: Vec<PoolElement>| Message::HandleResolutionResponse {
+        pool_handle: ph("TwoPool"),
+        policy: Some(Policy::RoundRobin),
+        elements,
+        error: None,
+    };
+    let first = "06000070 0009000b 54776f50 6f6f6c00
+         00080008 00000001 000a0028 000000b1
+         5e5e0003 00007530 00040010 10510000
+         00010008 c0a84d01 00080008 00000001
+         000a0030 000000b2 5e5e0003 00007530
+         00040018 10520000 00010008 c0a84d01
+         00010008 c0a84d02 00080008 00000001";
+    let second = "06000070 0009000b 54776f50 6f6f6c00
+         00080008 00000001 000a0030 000000b2
+         5e5e0003 00007530 00040018 10520000
+         00010008 c0a84d01 00010008 c0a84d02
+         00080008 00000001 000a0028 000000b1
+         5e5e0003 00007530 00040010 10510000
+         00010008 c0a84d01 00080008 00000001";
+    check(first, hrr(vec![b1.clone(), b2.clone()]));
+    check(second, hrr(vec![b2.clone(), b1.clone()]));
+    // The third answer is the first again. rserpool::Pool, fed the same
+    // registrations, answers the same three resolutions the same way.
+    let mut pool = rserpool::Pool::new();
+    pool.insert(b1).unwrap();
+    pool.insert(b2).unwrap();
+    let mut rng = rserpool::XorShift64::new(1);
+    assert_eq!(pool.select(2, &mut rng), [0xb1, 0xb2]);
+    assert_eq!(pool.select(3, &mut rng), [0xb2, 0xb1]);
+    assert_eq!(pool.select(5, &mut rng), [0xb1, 0xb2]);
 }
