@@ -4,8 +4,8 @@
 //! type tell a receiver what to do when it does not recognise the type
 //! ([`Action`]).
 //!
-//! [`Reader`] walks the parameters of a message or of an enclosing
-//! parameter in order and applies those rules; [`put_tlv`] writes one.
+//! `Reader` (crate-internal) walks the parameters of a message or of an enclosing
+//! parameter in order and applies those rules; `put_tlv` writes one.
 //!
 //! Padding, as rsplib writes and reads it: every parameter is followed by
 //! its padding, and an enclosing parameter's length counts the padding of
