@@ -22,11 +22,13 @@
 //! skip and report, stop, stop and report).
 
 pub mod asap;
+pub mod element;
 pub mod error;
 pub mod params;
 pub mod policy;
 pub mod pool;
 pub mod tlv;
+pub mod user;
 
 pub use asap::{Decoded, Message};
 pub use error::{Error, Item};
