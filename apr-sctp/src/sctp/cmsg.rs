@@ -43,7 +43,7 @@ fn put_hdr(out: &mut [u8], len: usize, level: i32, kind: i32) {
 /// Writes one `SCTP_SNDINFO` control message (PPID converted to network
 /// order) at the start of `buf`; returns the `msg_controllen` to pass
 /// (`CMSG_SPACE(sizeof(struct sctp_sndinfo))`).
-pub(crate) fn put_sndinfo(buf: &mut CmsgBuf, info: &SndInfo) -> usize {
+pub(crate) fn put_sndinfo(buf: &mut CmsgBuf, info: &SndInfo, assoc_id: i32) -> usize {
     let out = &mut buf.0;
     out.fill(0);
     put_hdr(out, HDR + SNDINFO_LEN, raw::IPPROTO_SCTP, raw::SCTP_SNDINFO);
@@ -52,7 +52,8 @@ pub(crate) fn put_sndinfo(buf: &mut CmsgBuf, info: &SndInfo) -> usize {
     d[2..4].copy_from_slice(&info.flags.to_ne_bytes());
     d[4..8].copy_from_slice(&info.ppid.to_be_bytes());
     d[8..12].copy_from_slice(&info.context.to_ne_bytes());
-    d[12..16].copy_from_slice(&0i32.to_ne_bytes()); // snd_assoc_id: ignored on one-to-one sockets
+    // snd_assoc_id: ignored on one-to-one sockets
+    d[12..16].copy_from_slice(&assoc_id.to_ne_bytes());
     align(HDR + SNDINFO_LEN)
 }
 
@@ -133,7 +134,7 @@ mod tests {
             context: 0xdead_beef,
         };
         let mut b = CmsgBuf::new();
-        let n = put_sndinfo(&mut b, &info);
+        let n = put_sndinfo(&mut b, &info, 0);
         let m = msghdr_over(&mut b.0, n);
         // SAFETY: the macros walk the 64-byte control area bounded by
         // msg_controllen; the payload is read unaligned.

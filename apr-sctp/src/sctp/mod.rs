@@ -1,6 +1,6 @@
 //! A safe layer over the Linux SCTP socket API (RFC 6458), one small wrapper
-//! per call, for one-to-one (`SOCK_STREAM`) sockets. Errors carry the
-//! operation and the errno.
+//! per call, for one-to-one (`SOCK_STREAM`) and one-to-many (`SOCK_SEQPACKET`)
+//! sockets. Errors carry the operation and the errno.
 
 mod addr;
 mod cmsg;
@@ -660,7 +660,20 @@ pub fn send_msg(
     info: Option<&SndInfo>,
     flags: libc::c_int,
 ) -> Result<usize, Error> {
-    send(fd, bufs, info, flags, None)
+    send(fd, bufs, info, flags, None, 0)
+}
+
+/// `send_msg` on a one-to-many socket ([`SctpSocket::one_to_many`]): the
+/// message goes on the association `assoc_id` (as `recv_msg` reported it
+/// in [`RcvInfo::assoc_id`], or as `connectx` returned it).
+pub fn send_msg_on(
+    fd: BorrowedFd<'_>,
+    bufs: &[IoSlice<'_>],
+    info: &SndInfo,
+    assoc_id: i32,
+    flags: libc::c_int,
+) -> Result<usize, Error> {
+    send(fd, bufs, Some(info), flags, None, assoc_id)
 }
 
 /// `send_msg` to `to` on a socket with no association yet: the kernel sets
@@ -675,7 +688,7 @@ pub fn send_msg_to(
     flags: libc::c_int,
     to: &SocketAddr,
 ) -> Result<usize, Error> {
-    send(fd, bufs, info, flags, Some(to))
+    send(fd, bufs, info, flags, Some(to), 0)
 }
 
 fn send(
@@ -684,6 +697,7 @@ fn send(
     info: Option<&SndInfo>,
     flags: libc::c_int,
     to: Option<&SocketAddr>,
+    assoc_id: i32,
 ) -> Result<usize, Error> {
     let mut cbuf = cmsg::CmsgBuf::new();
     let mut name = Vec::new();
@@ -697,7 +711,7 @@ fn send(
         msg.msg_namelen = name.len() as _;
     }
     if let Some(i) = info {
-        let n = cmsg::put_sndinfo(&mut cbuf, i);
+        let n = cmsg::put_sndinfo(&mut cbuf, i, assoc_id);
         msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
         msg.msg_controllen = n as _;
     }
@@ -769,7 +783,8 @@ impl Domain {
     }
 }
 
-/// An owned one-to-one (`SOCK_STREAM`) SCTP socket, for clients, tests and
+/// An owned SCTP socket, one-to-one (`SOCK_STREAM`, [`SctpSocket::new`])
+/// or one-to-many ([`SctpSocket::one_to_many`]), for clients, tests and
 /// tools (httpd's sockets are APR's). Closed on drop.
 #[derive(Debug)]
 pub struct SctpSocket {
@@ -832,6 +847,33 @@ impl SctpSocket {
                 )
             },
             "socket(IPPROTO_SCTP)",
+        )?;
+        // SAFETY: a fresh descriptor nobody else owns.
+        Ok(SctpSocket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// `socket(domain, SOCK_SEQPACKET | SOCK_CLOEXEC, IPPROTO_SCTP)`: a
+    /// one-to-many socket, one descriptor for many associations (RFC 6458
+    /// 3): `listen` lets peers set up associations to it, `connectx` sets
+    /// up one more, and `recv_msg` / [`send_msg_on`] name the association
+    /// by its id. `accept` does not apply.
+    pub fn one_to_many(domain: Domain) -> Result<SctpSocket, Error> {
+        let domain = match domain {
+            Domain::V4 => libc::AF_INET,
+            Domain::V6 => libc::AF_INET6,
+        };
+        // SAFETY: plain socket(2).
+        let fd = cvt(
+            unsafe {
+                libc::socket(
+                    domain,
+                    libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+                    raw::IPPROTO_SCTP,
+                )
+            },
+            "socket(SOCK_SEQPACKET, IPPROTO_SCTP)",
         )?;
         // SAFETY: a fresh descriptor nobody else owns.
         Ok(SctpSocket {

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# RSerPool over SCTP against rsplib 3.4.4 (Debian's rsplib-registrar and
+# rsplib-tools): the seed's echo pool element and pool user (echo_pe.c,
+# echo_pu.c, built against rsp_sockets.h from pkg-config) with rsplib's
+# registrar, across with rsplib's rspterminal and rspserver, and failover.
+#
+#   tests/rserpool/run.sh                 (builds what is missing or stale,
+#                                          then needs root and kernel SCTP)
+#   tests/rserpool/run.sh --build-only    (only builds: ci/test, before the VM)
+#   ci/vm -- tests/rserpool/run.sh
+#
+# Each test host is a network namespace with a private address (rsplib's
+# pool elements refuse loopback-only hosts), joined to this namespace by a
+# veth pair; this namespace routes between them:
+#   rsp-reg 10.77.1.2 (registrar), rsp-pe1 10.77.2.2, rsp-pe2 10.77.3.2,
+#   rsp-pu 10.77.4.2
+# Prints PASS:/FAIL: lines; exits 0 if all passed, 1 if any failed, 77 if
+# this kernel has no SCTP. Logs stay in $RSP_TEST_KEEP (target/ci/rserpool).
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=$root/target/rserpool-tests
+lib=$root/target/release/librsp_sockets.so
+
+# ---- build (outside the VM normally; only when missing or stale) ----
+newer_than() { # TARGET SOURCE...: true if TARGET exists and is newer than all
+  local t=$1 s
+  shift
+  [ -e "$t" ] || return 1
+  for s in "$@"; do [ "$t" -nt "$s" ] || return 1; done
+}
+if [ ! -f "$lib" ] || [ -n "$(find "$root/rsp-sockets" "$root/rserpool/src" -newer "$lib" -name '*.rs' -print -quit)" ]; then
+  (cd "$root" && cargo build --release -p rsp-sockets) || { echo "FAIL: cargo build -p rsp-sockets"; exit 1; }
+fi
+mkdir -p "$bin"
+"$root/rsp-sockets/install.sh" --build-tree "$bin" >/dev/null || { echo "FAIL: rsp-sockets/install.sh --build-tree"; exit 1; }
+flags=$(PKG_CONFIG_PATH="$bin" pkg-config --cflags --libs rsp-sockets) || { echo "FAIL: pkg-config rsp-sockets"; exit 1; }
+for p in echo_pe echo_pu; do
+  if ! newer_than "$bin/$p" "$here/$p.c" "$root/rsp-sockets/include/rsp_sockets.h" "$lib"; then
+    # shellcheck disable=SC2086 # $flags is a list of words
+    cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -o "$bin/$p" "$here/$p.c" $flags \
+      -Wl,-rpath,"$root/target/release" || { echo "FAIL: building $p.c"; exit 1; }
+  fi
+done
+[ "${1:-}" = --build-only ] && exit 0
+
+# ---- run (root, kernel SCTP, rsplib) ----
+if [ ! -d /proc/net/sctp ]; then
+  echo "skipped: this kernel has no SCTP (run it in the SCTP VM: ci/vm -- $0)"
+  exit 77
+fi
+for t in rspregistrar rspserver rspterminal; do
+  command -v $t >/dev/null || { echo "FAIL: $t missing (ci/setup installs rsplib-registrar and rsplib-tools)"; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (network namespaces)"; exit 1; }
+
+keep=${RSP_TEST_KEEP:-$root/target/ci/rserpool}
+rm -rf "$keep"; mkdir -p "$keep"
+fails=0
+pass() { echo "PASS: $*"; }
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+check() { # NAME COMMAND...: PASS when COMMAND succeeds
+  local name=$1; shift
+  if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+hosts=(reg pe1 pe2 pu)
+cleanup() {
+  local h
+  for h in "${hosts[@]}"; do
+    ip netns pids "rsp-$h" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "rsp-$h" 2>/dev/null
+  done
+}
+trap cleanup EXIT
+cleanup
+sysctl -qw net.ipv4.ip_forward=1
+i=1
+for h in "${hosts[@]}"; do
+  ip netns add "rsp-$h" \
+    && ip link add "rsp$i" type veth peer name eth0 netns "rsp-$h" \
+    && ip addr add "10.77.$i.1/24" dev "rsp$i" && ip link set "rsp$i" up \
+    && ip -n "rsp-$h" addr add "10.77.$i.2/24" dev eth0 \
+    && ip -n "rsp-$h" link set eth0 up && ip -n "rsp-$h" link set lo up \
+    && ip -n "rsp-$h" route add default via "10.77.$i.1" \
+    || { fail "network namespace rsp-$h"; exit 1; }
+  i=$((i + 1))
+done
+REG=10.77.1.2
+PE1=10.77.2.2
+PE2=10.77.3.2
+ns() { local h=$1; shift; ip netns exec "rsp-$h" "$@"; }
+export RSP_REGISTRAR=$REG:3863 RSP_DEBUG=1
+rsp_common=(-asapannounce=off -loglevel=3 -logcolor=off "-registrar=$REG:3863")
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# The registrar: one bad-PE report is enough to drop an element (the
+# default wants 3), so that a failover shows in its pool at once; its own
+# keep-alives every 30 s (default 5 s), so that what it learns in these
+# tests comes from the pool users' reports and association ends.
+ns reg rspregistrar -asap=$REG:3863 -enrp=$REG:9901 -asapannounce=off -enrpannounce=off \
+  -maxbadpereports=1 -endpointkeepalivetransmissioninterval=30000 -loglevel=4 -logcolor=off > "$keep/registrar.log" 2>&1 &
+check "rsplib registrar ready" wait_for "$keep/registrar.log" "registrar is ready" 20
+
+# 1. The seed's echo PE and PU through rsplib's registrar.
+ns pe1 "$bin/echo_pe" EchoPool 7 > "$keep/pe1.out" 2> "$keep/pe1.err" &
+check "echo_pe registers with rsplib's registrar" wait_for "$keep/pe1.out" "^registered" 10
+(echo hello-from-seed-pu; sleep 0.5; echo second line) | ns pu "$bin/echo_pu" EchoPool > "$keep/pu1.out" 2> "$keep/pu1.err"
+rc=$?
+check "echo_pu: both lines echoed by echo_pe (exit $rc)" \
+  sh -c "[ $rc = 0 ] && grep -q ': hello-from-seed-pu' '$keep/pu1.out' && grep -q ': second line' '$keep/pu1.out'"
+check "echo_pe saw two messages" sh -c "[ \$(grep -c '^echo ' '$keep/pe1.out') = 2 ]"
+
+# 2. rsplib's pool user (rspterminal) reaches the seed's echo PE.
+(echo from-rspterminal; sleep 3) | ns pu timeout 8 rspterminal "${rsp_common[@]}" -poolhandle=EchoPool \
+  > "$keep/rspterminal.out" 2>&1
+check "rspterminal's line echoed by echo_pe" grep -q 'from-rspterminal' "$keep/rspterminal.out"
+check "echo_pe logged rspterminal's message" sh -c "[ \$(grep -c '^echo ' '$keep/pe1.out') = 3 ]"
+
+# 3. The seed's echo PU reaches rsplib's pool element (rspserver -echo).
+ns pe2 rspserver -echo -poolhandle=RspEchoPool -local=$PE2 "${rsp_common[@]}" > "$keep/rspserver.log" 2>&1 &
+check "rspserver registered" wait_for "$keep/registrar.log" "Successfully registered RspEchoPool/" 15
+printf 'to-rspserver\n' | ns pu "$bin/echo_pu" RspEchoPool > "$keep/pu2.out" 2> "$keep/pu2.err"
+rc=$?
+check "echo_pu's line echoed by rspserver (exit $rc)" \
+  sh -c "[ $rc = 0 ] && grep -q ': to-rspserver' '$keep/pu2.out'"
+
+# 4. Failover: two echo PEs in one pool; the PU's element is killed; its
+#    next message goes to the other, and the registrar drops the dead one.
+ip netns exec rsp-pe1 "$bin/echo_pe" FailPool 7001 > "$keep/fa.out" 2> "$keep/fa.err" &
+FA=$!
+ip netns exec rsp-pe2 "$bin/echo_pe" FailPool 7002 > "$keep/fb.out" 2> "$keep/fb.err" &
+FB=$!
+wait_for "$keep/fa.out" "^registered" 10 && wait_for "$keep/fb.out" "^registered" 10
+check "two echo PEs registered in FailPool" test $? = 0
+fifo=$keep/pu3.in
+mkfifo "$fifo"
+ip netns exec rsp-pu "$bin/echo_pu" FailPool < "$fifo" > "$keep/pu3.out" 2> "$keep/pu3.err" &
+PU=$!
+exec 7> "$fifo"
+echo before-failure >&7
+wait_for "$keep/pu3.out" ": before-failure" 5
+first=$(sed -n 's/^from PE \([0-9a-f]*\): before-failure/\1/p' "$keep/pu3.out")
+if grep -q "pe=$first" "$keep/fa.out"; then
+  victim=$FA victim_ns=pe1 survivor=$FB other=$keep/fb.out
+else
+  victim=$FB victim_ns=pe2 survivor=$FA other=$keep/fa.out
+fi
+check "PU answered by PE $first before the failure" test -n "$first"
+kill -9 "$victim"
+sleep 1
+echo after-failure >&7
+wait_for "$keep/pu3.out" ": after-failure" 8
+exec 7>&-
+wait "$PU"
+second=$(sed -n 's/^from PE \([0-9a-f]*\): after-failure/\1/p' "$keep/pu3.out")
+check "the next message went to the other PE ($first -> ${second:-none})" \
+  sh -c "[ -n '$second' ] && [ '$second' != '$first' ] && grep -q 'pe=$second' '$other'"
+check "the PU reported PE $first unreachable" grep -q "reported PE $first unreachable" "$keep/pu3.err"
+check "the registrar got the PU's report on PE $first" wait_for "$keep/registrar.log" "Got EndpointUnreachable for pool element \\\$$first" 2
+ns pu "$bin/echo_pu" FailPool < /dev/null > /dev/null 2> "$keep/pu4.err"
+check "a new resolution of FailPool gives the survivor alone" grep -q "FailPool: 1 element" "$keep/pu4.err"
+
+# 4b. A PE whose host is cut off: its associations stay up and silent, so
+#     the registrar knows nothing until a pool user reports it. New pool
+#     users try it (INIT times out), report it, and fail over.
+ip netns exec "rsp-$victim_ns" "$bin/echo_pe" FailPool 7003 > "$keep/fc.out" 2> "$keep/fc.err" &
+FC=$!
+check "a third echo PE registered" wait_for "$keep/fc.out" "^registered" 10
+cut=$(sed -n 's/.*PE \([0-9a-f]*\) registered in pool FailPool/\1/p' "$keep/fc.err" | head -n1)
+ip -n "rsp-$victim_ns" link set eth0 down
+for i in 1 2 3; do
+  echo "try-$i" | ns pu "$bin/echo_pu" FailPool > "$keep/pu5-$i.out" 2> "$keep/pu5-$i.err"
+  grep -q "reported PE $cut unreachable" "$keep/pu5-$i.err" && break
+done
+check "a pool user found PE $cut cut off and reported it" grep -q "reported PE $cut unreachable" "$keep/pu5-$i.err"
+check "... and its line was answered by the survivor" grep -q ": try-$i" "$keep/pu5-$i.out"
+check "the registrar took the report: PE $cut removed" \
+  sh -c "grep -q 'Got EndpointUnreachable for pool element \\\$$cut' '$keep/registrar.log' && ! grep -q 'non-existing pool element \\\$$cut' '$keep/registrar.log'"
+ns pu "$bin/echo_pu" FailPool < /dev/null > /dev/null 2> "$keep/pu6.err"
+check "FailPool resolves to the survivor alone again" grep -q "FailPool: 1 element" "$keep/pu6.err"
+ip -n "rsp-$victim_ns" link set eth0 up
+kill -9 "$FC" 2>/dev/null
+
+# 5. Deregistration: SIGTERM makes echo_pe deregister.
+kill -TERM "$survivor"
+check "echo_pe deregistered on SIGTERM" wait_for "$other" '^deregistered' 5
+
+echo "== logs in $keep"
+[ "$fails" = 0 ]
