@@ -193,7 +193,10 @@ impl Registration {
                     State::Registered { home, .. } => home,
                     _ => 0,
                 };
-                if matches!(self.state, State::Deregistering { .. } | State::Deregistered) {
+                if matches!(
+                    self.state,
+                    State::Deregistering { .. } | State::Deregistered
+                ) {
                     return Event::NotOurs;
                 }
                 self.state = State::Registered {
@@ -230,7 +233,7 @@ impl Registration {
     }
 
     fn is_ours(&self, handle: &PoolHandle, identifier: Option<u32>) -> bool {
-        *handle == self.pool_handle && identifier.map_or(true, |i| i == self.element.identifier)
+        *handle == self.pool_handle && identifier.is_none_or(|i| i == self.element.identifier)
     }
 }
 

@@ -202,7 +202,10 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(u.on_message(&answer(&[1, 2]), t0), Some(Resolved::Elements(2)));
+        assert_eq!(
+            u.on_message(&answer(&[1, 2]), t0),
+            Some(Resolved::Elements(2))
+        );
         assert!(!u.needs_resolution(t0 + Duration::from_secs(4)));
         assert!(u.needs_resolution(t0 + Duration::from_secs(5)));
         let a = u.select(&mut rng).unwrap().identifier;

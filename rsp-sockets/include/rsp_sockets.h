@@ -87,7 +87,9 @@ int rsp_bind(int sd, const struct sockaddr *addr, socklen_t addrlen);
 int rsp_register(int sd, const char *name, size_t namelen,
                  const struct rsp_loadinfo *linfo);
 
-/* Withdraws the registration (ENOTCONN: not registered). */
+/* Withdraws the registration: 0 when the registrar confirmed it;
+ * ETIMEDOUT when it could not be told (it then drops the element once its
+ * keep-alives go unanswered); ENOTCONN: not registered. */
 int rsp_deregister(int sd);
 
 /* Makes the socket a pool user of pool `name`: resolves the handle and

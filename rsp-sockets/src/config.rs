@@ -100,10 +100,17 @@ mod tests {
         let s: Vec<String> = v.iter().map(|a| a.to_string()).collect();
         assert_eq!(
             s,
-            ["10.0.0.1:3863", "10.0.0.2:4000", "[fd00::1]:3863", "[fd00::2]:3863"]
+            [
+                "10.0.0.1:3863",
+                "10.0.0.2:4000",
+                "[fd00::1]:3863",
+                "[fd00::2]:3863"
+            ]
         );
         assert!(parse_registrars("").is_err());
-        assert!(parse_registrars("registrar.example").unwrap_err().contains("ADDRESS"));
+        assert!(parse_registrars("registrar.example")
+            .unwrap_err()
+            .contains("ADDRESS"));
         assert!(parse_registrars("10.0.0.1:0").is_err());
     }
 }

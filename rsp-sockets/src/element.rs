@@ -23,7 +23,7 @@ const COMMAND_LATENCY: Duration = Duration::from_millis(100);
 
 enum Command {
     SetPolicy(Policy),
-    Deregister(SyncSender<()>),
+    Deregister(SyncSender<bool>),
 }
 
 /// The application's handle on a registration thread. Dropping it ends
@@ -53,6 +53,7 @@ impl ElementAgent {
                     config,
                     link: None,
                     first: Some(first_tx),
+                    confirmed: false,
                 };
                 t.run(rx);
             })
@@ -79,15 +80,18 @@ impl ElementAgent {
     }
 
     /// Deregisters (waiting for the registrar's answer, bounded) and ends
-    /// the thread.
-    pub fn deregister(mut self) {
+    /// the thread. Whether the registrar confirmed it (if not, it drops
+    /// the element when its keep-alives go unanswered).
+    pub fn deregister(mut self) -> bool {
         let (tx, rx) = mpsc::sync_channel(1);
+        let mut confirmed = false;
         if self.commands.send(Command::Deregister(tx)).is_ok() {
-            let _ = rx.recv();
+            confirmed = rx.recv().unwrap_or(false);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        confirmed
     }
 }
 
@@ -107,6 +111,8 @@ struct Thread {
     link: Option<RegistrarLink>,
     /// The application waits on this for the first answer.
     first: Option<SyncSender<Result<(), Errno>>>,
+    /// The registrar answered the deregistration.
+    confirmed: bool,
 }
 
 impl Thread {
@@ -120,8 +126,7 @@ impl Thread {
                     }
                 }
                 Ok(Command::Deregister(done)) => {
-                    self.deregister();
-                    let _ = done.send(());
+                    let _ = done.send(self.deregister());
                     return;
                 }
                 Err(TryRecvError::Disconnected) => return,
@@ -139,7 +144,7 @@ impl Thread {
                             Err(RecvTimeoutError::Timeout) => continue,
                             Err(RecvTimeoutError::Disconnected) => return,
                             Ok(Command::Deregister(done)) => {
-                                let _ = done.send(());
+                                let _ = done.send(false);
                                 return;
                             }
                             Ok(Command::SetPolicy(p)) => {
@@ -207,7 +212,7 @@ impl Thread {
                     self.answer_first(Err(Errno(libc::EINVAL)));
                 }
                 Event::KeepAlive(ack) => self.send(&ack),
-                Event::Deregistered => {}
+                Event::Deregistered => self.confirmed = true,
                 Event::NotOurs => {
                     crate::debug!("registrar: {} ignored", m.name());
                 }
@@ -225,16 +230,22 @@ impl Thread {
         }
     }
 
-    fn deregister(&mut self) {
+    /// Deregisters; whether the registrar confirmed it.
+    fn deregister(&mut self) -> bool {
         if self.link.is_none() {
-            return;
+            return false;
         }
         let now = Instant::now();
         let m = self.registration.deregister(now);
         self.send(&m);
-        while matches!(self.registration.state(), State::Deregistering { .. }) {
+        loop {
+            match self.registration.state() {
+                State::Deregistering { .. } => {}
+                State::Deregistered => return self.confirmed,
+                _ => return false,
+            }
             if self.link.is_none() {
-                return;
+                return false;
             }
             let now = Instant::now();
             self.registration.poll(now);

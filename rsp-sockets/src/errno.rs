@@ -9,7 +9,11 @@ pub struct Errno(pub i32);
 impl Errno {
     /// The calling thread's errno after a failed libc call.
     pub fn last() -> Errno {
-        Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO))
+        Errno(
+            std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EIO),
+        )
     }
 }
 

@@ -405,3 +405,100 @@ pub unsafe extern "C" fn rsp_set_registrars(list: *const c_char) -> c_int {
         Ok(0)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    /// The layouts `include/rsp_sockets.h` declares (tests/rserpool/abi_check.c
+    /// asserts the same numbers on the C side).
+    #[test]
+    fn struct_layouts_match_the_header() {
+        assert_eq!(size_of::<rsp_sndrcvinfo>(), 20);
+        assert_eq!(offset_of!(rsp_sndrcvinfo, rinfo_session), 0);
+        assert_eq!(offset_of!(rsp_sndrcvinfo, rinfo_ppid), 4);
+        assert_eq!(offset_of!(rsp_sndrcvinfo, rinfo_pe_id), 8);
+        assert_eq!(offset_of!(rsp_sndrcvinfo, rinfo_timetolive), 12);
+        assert_eq!(offset_of!(rsp_sndrcvinfo, rinfo_stream), 16);
+        assert_eq!(offset_of!(rsp_sndrcvinfo, rinfo_flags), 18);
+        assert_eq!(size_of::<rsp_loadinfo>(), 20);
+        assert_eq!(offset_of!(rsp_loadinfo, policy), 0);
+        assert_eq!(offset_of!(rsp_loadinfo, weight), 4);
+        assert_eq!(offset_of!(rsp_loadinfo, priority), 8);
+        assert_eq!(offset_of!(rsp_loadinfo, load), 12);
+        assert_eq!(offset_of!(rsp_loadinfo, load_degradation), 16);
+    }
+
+    #[test]
+    fn policies_from_loadinfo() {
+        let li = |policy, weight, priority, load, load_degradation| rsp_loadinfo {
+            policy,
+            weight,
+            priority,
+            load,
+            load_degradation,
+        };
+        assert_eq!(policy(None), Ok(Policy::RoundRobin));
+        assert_eq!(
+            policy(Some(&li(2, 3, 0, 0, 0))),
+            Ok(Policy::WeightedRoundRobin { weight: 3 })
+        );
+        assert_eq!(
+            policy(Some(&li(5, 0, 7, 0, 0))),
+            Ok(Policy::Priority { priority: 7 })
+        );
+        assert_eq!(
+            policy(Some(&li(0x4000_0002, 0, 0, 10, 2))),
+            Ok(Policy::LeastUsedDegradation {
+                load: 10,
+                degradation: 2
+            })
+        );
+        assert_eq!(
+            policy(Some(&li(0x7777, 0, 0, 0, 0))),
+            Err(Errno(libc::EINVAL))
+        );
+        // Every constant of the header maps to the policy of that type.
+        for t in [
+            1,
+            2,
+            3,
+            4,
+            5,
+            0x4000_0001,
+            0x4000_0002,
+            0x4000_0003,
+            0x4000_0004,
+        ] {
+            assert_eq!(policy(Some(&li(t, 1, 1, 1, 1))).unwrap().policy_type(), t);
+        }
+    }
+
+    #[test]
+    fn errors_are_minus_one_and_errno() {
+        assert_eq!(rsp_close(-5), -1);
+        assert_eq!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EBADF)
+        );
+        assert_eq!(rsp_socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0), -1);
+        assert_eq!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EAFNOSUPPORT)
+        );
+        assert_eq!(rsp_socket(libc::AF_INET, libc::SOCK_STREAM, 0), -1);
+        assert_eq!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EPROTOTYPE)
+        );
+        // SAFETY: a NUL-terminated string.
+        assert_eq!(unsafe { rsp_set_registrars(c"nonsense".as_ptr()) }, -1);
+        // A panic inside a call is an error, not an unwind into C.
+        assert_eq!(boundary::<c_int>(|| panic!("bug")), -1);
+        assert_eq!(
+            std::io::Error::last_os_error().raw_os_error(),
+            Some(libc::EIO)
+        );
+    }
+}

@@ -166,7 +166,11 @@ pub fn wait_readable(fd: libc::c_int, timeout: Duration) -> Result<bool, Errno> 
     let n = unsafe { libc::poll(&mut p, 1, ms) };
     if n < 0 {
         let e = Errno::last();
-        return if e.0 == libc::EINTR { Ok(false) } else { Err(e) };
+        return if e.0 == libc::EINTR {
+            Ok(false)
+        } else {
+            Err(e)
+        };
     }
     Ok(n > 0)
 }

@@ -125,7 +125,10 @@ impl RspSocket {
         let mut all: Vec<IpAddr> = local
             .iter()
             .map(|a| match a.ip() {
-                IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(IpAddr::V6(v6)),
+                IpAddr::V6(v6) => v6
+                    .to_ipv4_mapped()
+                    .map(IpAddr::V4)
+                    .unwrap_or(IpAddr::V6(v6)),
                 ip => ip,
             })
             .collect();
@@ -158,8 +161,7 @@ impl RspSocket {
             crate::debug!("{e}");
             Errno(libc::EINVAL)
         })?;
-        if sctp::local_addrs(self.sock.as_fd()).map_or(true, |v| v.iter().all(|a| a.port() == 0))
-        {
+        if !sctp::local_addrs(self.sock.as_fd()).is_ok_and(|v| v.iter().any(|a| a.port() != 0)) {
             let any = match self.domain {
                 Domain::V4 => SocketAddr::new([0, 0, 0, 0].into(), 0),
                 Domain::V6 => SocketAddr::new(std::net::Ipv6Addr::UNSPECIFIED.into(), 0),
@@ -192,8 +194,11 @@ impl RspSocket {
         let mut role = self.role();
         match std::mem::replace(&mut *role, Role::Unbound) {
             Role::Element(a) => {
-                a.deregister();
-                Ok(())
+                if a.deregister() {
+                    Ok(())
+                } else {
+                    Err(Errno(libc::ETIMEDOUT))
+                }
             }
             other => {
                 *role = other;
@@ -556,7 +561,7 @@ impl RspSocket {
     pub fn close(&self) {
         let mut role = self.role();
         if let Role::Element(a) = std::mem::replace(&mut *role, Role::Unbound) {
-            a.deregister();
+            let _ = a.deregister();
         }
     }
 }

@@ -13,7 +13,8 @@
 # pool elements refuse loopback-only hosts), joined to this namespace by a
 # veth pair; this namespace routes between them:
 #   rsp-reg 10.77.1.2 (registrar), rsp-pe1 10.77.2.2, rsp-pe2 10.77.3.2,
-#   rsp-pu 10.77.4.2
+#   rsp-pu 10.77.4.2, rsp-reg2 10.77.5.2 (a second registrar, ENRP peer of
+#   the first)
 # Prints PASS:/FAIL: lines; exits 0 if all passed, 1 if any failed, 77 if
 # this kernel has no SCTP. Logs stay in $RSP_TEST_KEEP (target/ci/rserpool).
 set -u
@@ -43,6 +44,9 @@ for p in echo_pe echo_pu; do
       -Wl,-rpath,"$root/target/release" || { echo "FAIL: building $p.c"; exit 1; }
   fi
 done
+# shellcheck disable=SC2086
+cc -std=c11 -Wall -Wextra -Werror -c -o "$bin/abi_check.o" "$here/abi_check.c" $flags \
+  || { echo "FAIL: tests/rserpool/abi_check.c: rsp_sockets.h and the library disagree"; exit 1; }
 [ "${1:-}" = --build-only ] && exit 0
 
 # ---- run (root, kernel SCTP, rsplib) ----
@@ -65,7 +69,7 @@ check() { # NAME COMMAND...: PASS when COMMAND succeeds
   if "$@"; then pass "$name"; else fail "$name"; fi
 }
 
-hosts=(reg pe1 pe2 pu)
+hosts=(reg pe1 pe2 pu reg2)
 cleanup() {
   local h
   for h in "${hosts[@]}"; do
@@ -88,6 +92,7 @@ for h in "${hosts[@]}"; do
   i=$((i + 1))
 done
 REG=10.77.1.2
+REG2=10.77.5.2
 PE1=10.77.2.2
 PE2=10.77.3.2
 ns() { local h=$1; shift; ip netns exec "rsp-$h" "$@"; }
@@ -108,7 +113,7 @@ wait_for() {
 # default wants 3), so that a failover shows in its pool at once; its own
 # keep-alives every 30 s (default 5 s), so that what it learns in these
 # tests comes from the pool users' reports and association ends.
-ns reg rspregistrar -asap=$REG:3863 -enrp=$REG:9901 -asapannounce=off -enrpannounce=off \
+ns reg rspregistrar -asap=$REG:3863 -enrp=$REG:9901 -peer=$REG2:9901 -asapannounce=off -enrpannounce=off \
   -maxbadpereports=1 -endpointkeepalivetransmissioninterval=30000 -loglevel=4 -logcolor=off > "$keep/registrar.log" 2>&1 &
 check "rsplib registrar ready" wait_for "$keep/registrar.log" "registrar is ready" 20
 
@@ -189,12 +194,45 @@ check "the registrar took the report: PE $cut removed" \
   sh -c "grep -q 'Got EndpointUnreachable for pool element \\\$$cut' '$keep/registrar.log' && ! grep -q 'non-existing pool element \\\$$cut' '$keep/registrar.log'"
 ns pu "$bin/echo_pu" FailPool < /dev/null > /dev/null 2> "$keep/pu6.err"
 check "FailPool resolves to the survivor alone again" grep -q "FailPool: 1 element" "$keep/pu6.err"
+# Link down took the default route with it.
 ip -n "rsp-$victim_ns" link set eth0 up
+gw=$(ip -n "rsp-$victim_ns" -4 addr show dev eth0 | sed -n 's/.*inet \(10\.77\.[0-9]*\)\.2.*/\1.1/p')
+ip -n "rsp-$victim_ns" route replace default via "$gw"
 kill -9 "$FC" 2>/dev/null
 
-# 5. Deregistration: SIGTERM makes echo_pe deregister.
+# 5. Two registrars, ENRP between them: the pool element registered at the
+#    first (EchoPool, test 1) is found through the second; and a pool user
+#    whose first registrar does not answer uses the next of its list.
+ns reg2 rspregistrar -asap=$REG2:3863 -enrp=$REG2:9901 -peer=$REG:9901 -asapannounce=off -enrpannounce=off \
+  -loglevel=4 -logcolor=off > "$keep/registrar2.log" 2>&1 &
+check "second registrar ready" wait_for "$keep/registrar2.log" "registrar is ready" 20
+# The handlespace reaches it by ENRP Handle Table Request/Response.
+wait_for "$keep/registrar2.log" "EchoPool" 10
+echo via-second-registrar | ns pu env RSP_REGISTRAR=$REG2 "$bin/echo_pu" EchoPool > "$keep/pu7.out" 2> "$keep/pu7.err"
+check "EchoPool (registered at the first) resolved through the second and echoed" \
+  sh -c "grep -q ': via-second-registrar' '$keep/pu7.out' && grep -q 'registrar $REG2:3863: connected' '$keep/pu7.err'"
+echo fallback | ns pu env RSP_REGISTRAR="10.77.99.1,$REG2" "$bin/echo_pu" EchoPool > "$keep/pu8.out" 2> "$keep/pu8.err"
+check "a registrar list whose first does not answer: the next is used" \
+  sh -c "grep -q ': fallback' '$keep/pu8.out' && grep -q 'registrar $REG2:3863: connected' '$keep/pu8.err'"
+
+# Deregistration: SIGTERM makes echo_pe deregister.
 kill -TERM "$survivor"
 check "echo_pe deregistered on SIGTERM" wait_for "$other" '^deregistered' 5
+survivor_id=$(sed -n 's/.*PE \([0-9a-f]*\) registered in pool FailPool/\1/p' "${other%.out}.err" | head -n1)
+check "... and the registrar says so" grep -q "Deregistration request for FailPool/\$$survivor_id" "$keep/registrar.log"
+
+
+# A pool element whose registrar goes away registers at the next of its
+# list.
+ip netns exec rsp-pe2 env RSP_REGISTRAR="$REG,$REG2" "$bin/echo_pe" MovePool 7004 > "$keep/fm.out" 2> "$keep/fm.err" &
+FM=$!
+wait_for "$keep/fm.out" "^registered" 10
+moved=$(sed -n 's/.*PE \([0-9a-f]*\) registered in pool MovePool/\1/p' "$keep/fm.err" | head -n1)
+check "MovePool's PE $moved registered at the first registrar" grep -q "Successfully registered MovePool/\$$moved" "$keep/registrar.log"
+kill -9 "$(ip netns pids rsp-reg)"
+check "... and at the second once the first was killed" \
+  wait_for "$keep/registrar2.log" "Successfully registered MovePool/\\\$$moved" 10
+kill -TERM "$FM"
 
 echo "== logs in $keep"
 [ "$fails" = 0 ]
