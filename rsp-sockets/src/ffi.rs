@@ -354,6 +354,7 @@ pub unsafe extern "C" fn rsp_select(
                 for (fd, s) in sockets {
                     // SAFETY: FD_ISSET/FD_CLR on a local fd_set, fd < nfds.
                     if fd < nfds && unsafe { libc::FD_ISSET(fd, set) } && !s.settle()? {
+                        // SAFETY: as above: the same local set, fd < nfds.
                         unsafe { libc::FD_CLR(fd, set) };
                         n -= 1;
                     }

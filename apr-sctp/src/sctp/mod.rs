@@ -833,20 +833,19 @@ impl SctpSocket {
     /// `socket(domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_SCTP)`.
     /// EPROTONOSUPPORT when the kernel has no SCTP.
     pub fn new(domain: Domain) -> Result<SctpSocket, Error> {
+        Self::open(domain, libc::SOCK_STREAM, "socket(IPPROTO_SCTP)")
+    }
+
+    /// `socket(domain, kind | SOCK_CLOEXEC, IPPROTO_SCTP)`.
+    fn open(domain: Domain, kind: libc::c_int, op: &'static str) -> Result<SctpSocket, Error> {
         let domain = match domain {
             Domain::V4 => libc::AF_INET,
             Domain::V6 => libc::AF_INET6,
         };
         // SAFETY: plain socket(2).
         let fd = cvt(
-            unsafe {
-                libc::socket(
-                    domain,
-                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                    raw::IPPROTO_SCTP,
-                )
-            },
-            "socket(IPPROTO_SCTP)",
+            unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, raw::IPPROTO_SCTP) },
+            op,
         )?;
         // SAFETY: a fresh descriptor nobody else owns.
         Ok(SctpSocket {
@@ -860,25 +859,11 @@ impl SctpSocket {
     /// up one more, and `recv_msg` / [`send_msg_on`] name the association
     /// by its id. `accept` does not apply.
     pub fn one_to_many(domain: Domain) -> Result<SctpSocket, Error> {
-        let domain = match domain {
-            Domain::V4 => libc::AF_INET,
-            Domain::V6 => libc::AF_INET6,
-        };
-        // SAFETY: plain socket(2).
-        let fd = cvt(
-            unsafe {
-                libc::socket(
-                    domain,
-                    libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
-                    raw::IPPROTO_SCTP,
-                )
-            },
+        Self::open(
+            domain,
+            libc::SOCK_SEQPACKET,
             "socket(SOCK_SEQPACKET, IPPROTO_SCTP)",
-        )?;
-        // SAFETY: a fresh descriptor nobody else owns.
-        Ok(SctpSocket {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        )
     }
 
     /// Runs `bind(2)` or `connect(2)` with `a` as a kernel sockaddr.
