@@ -11,11 +11,49 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rserpool::element::{Event, Registration, State};
-use rserpool::Policy;
+use std::net::IpAddr;
+use std::os::fd::BorrowedFd;
+
+use apr_sctp::sctp;
+use rserpool::{Policy, PoolHandle, Transport, TransportUse};
 
 use crate::config::Config;
 use crate::errno::Errno;
 use crate::registrar::RegistrarLink;
+
+/// What a pool element listening on `listener` registers: the SCTP
+/// transport of the addresses it is bound to (all of the host's when bound
+/// to the wildcard) and its port, loopback and IPv6 link-local addresses
+/// left out unless nothing else is there (a pool user elsewhere could not
+/// reach them), data only.
+pub fn transport_of(listener: BorrowedFd<'_>) -> Result<Transport, Errno> {
+    let local = sctp::local_addrs(listener)?;
+    let port = local.first().map(|a| a.port()).unwrap_or(0);
+    let mut all: Vec<IpAddr> = local
+        .iter()
+        .map(|a| match a.ip() {
+            IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(IpAddr::V4)
+                .unwrap_or(IpAddr::V6(v6)),
+            ip => ip,
+        })
+        .collect();
+    all.dedup();
+    let wide: Vec<IpAddr> = all
+        .iter()
+        .copied()
+        .filter(|ip| match ip {
+            IpAddr::V4(v4) => !v4.is_loopback(),
+            IpAddr::V6(v6) => !v6.is_loopback() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+        })
+        .collect();
+    Ok(Transport::Sctp {
+        port,
+        transport_use: TransportUse::DataOnly,
+        addresses: if wide.is_empty() { all } else { wide },
+    })
+}
 
 /// How often the thread looks at its commands while waiting on the
 /// registrar.
@@ -68,6 +106,26 @@ impl ElementAgent {
             Ok(Err(e)) => Err(e),
             Err(_) => Err(Errno(libc::ETIMEDOUT)),
         }
+    }
+
+    /// Registers a new pool element of `handle`, reached at `transport`,
+    /// under a random identifier (see [`ElementAgent::start`]).
+    pub fn register(
+        handle: PoolHandle,
+        transport: Transport,
+        policy: Policy,
+        config: Config,
+    ) -> Result<ElementAgent, Errno> {
+        let identifier = (crate::random_u64() as u32).max(1);
+        let registration = Registration::new(
+            handle,
+            identifier,
+            transport,
+            policy,
+            config.reregister_every,
+            config.answer_timeout,
+        );
+        ElementAgent::start(registration, config)
     }
 
     pub fn identifier(&self) -> u32 {

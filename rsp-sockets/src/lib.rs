@@ -20,7 +20,26 @@ pub mod ffi;
 #[doc(hidden)]
 pub mod log;
 pub mod registrar;
+pub mod resolver;
 pub mod socket;
 
 pub use errno::Errno;
 pub use socket::{RecvInfo, RspSocket, SendInfo};
+
+/// A random number for identifiers and policy seeds.
+pub fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    // SAFETY: getrandom(2) writes at most b.len() bytes into `b`.
+    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
+    if n == 8 {
+        u64::from_ne_bytes(b)
+    } else {
+        // Never fails for 8 bytes once the pool is initialised; if it did,
+        // time and pid still differ between elements.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1);
+        t ^ (u64::from(std::process::id()) << 32)
+    }
+}

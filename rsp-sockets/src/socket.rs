@@ -12,22 +12,19 @@
 //! resolutions and reports).
 
 use std::io::IoSlice;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::sync::Mutex;
-use std::time::Instant;
 
 use apr_sctp::sctp::{
     self, notification, Domain, Event as SctpEvent, InitMsg, Notification, SctpSocket, SndInfo,
 };
-use rserpool::element::Registration;
-use rserpool::user::{PoolUser, Resolved};
-use rserpool::{Policy, PoolElement, PoolHandle, Transport, TransportUse, XorShift64, PPID_ASAP};
+use rserpool::{Policy, PoolElement, PoolHandle, Transport, PPID_ASAP};
 
-use crate::config::{self, Config};
-use crate::element::ElementAgent;
+use crate::config;
+use crate::element::{self, ElementAgent};
 use crate::errno::Errno;
-use crate::registrar::RegistrarLink;
+use crate::resolver::{Attempt, PoolResolver};
 
 /// What a received message was, for the caller (the C `rsp_sndrcvinfo`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,10 +56,7 @@ enum Role {
 }
 
 struct UserState {
-    config: Config,
-    user: PoolUser,
-    rng: XorShift64,
-    link: Option<RegistrarLink>,
+    pool: PoolResolver,
     /// The element in use: its identifier and the association to it.
     current: Option<(u32, i32)>,
     /// The association to the element in use ended; the next `recv` says so
@@ -75,23 +69,6 @@ pub struct RspSocket {
     sock: SctpSocket,
     domain: Domain,
     role: Mutex<Role>,
-}
-
-fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    // SAFETY: getrandom(2) writes at most b.len() bytes into `b`.
-    let n = unsafe { libc::getrandom(b.as_mut_ptr().cast(), b.len(), 0) };
-    if n == 8 {
-        u64::from_ne_bytes(b)
-    } else {
-        // Never fails for 8 bytes once the pool is initialised; if it did,
-        // time and pid still differ between elements.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1);
-        t ^ (u64::from(std::process::id()) << 32)
-    }
 }
 
 impl RspSocket {
@@ -113,35 +90,6 @@ impl RspSocket {
 
     fn role(&self) -> std::sync::MutexGuard<'_, Role> {
         self.role.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The addresses to register: those the socket is bound to (all of
-    /// the host's when bound to the wildcard), loopback and IPv6
-    /// link-local ones left out unless nothing else is there (a pool user
-    /// elsewhere could not reach them).
-    fn registered_addresses(&self) -> Result<(u16, Vec<IpAddr>), Errno> {
-        let local = sctp::local_addrs(self.sock.as_fd())?;
-        let port = local.first().map(|a| a.port()).unwrap_or(0);
-        let mut all: Vec<IpAddr> = local
-            .iter()
-            .map(|a| match a.ip() {
-                IpAddr::V6(v6) => v6
-                    .to_ipv4_mapped()
-                    .map(IpAddr::V4)
-                    .unwrap_or(IpAddr::V6(v6)),
-                ip => ip,
-            })
-            .collect();
-        all.dedup();
-        let wide: Vec<IpAddr> = all
-            .iter()
-            .copied()
-            .filter(|ip| match ip {
-                IpAddr::V4(v4) => !v4.is_loopback(),
-                IpAddr::V6(v6) => !v6.is_loopback() && (v6.segments()[0] & 0xffc0) != 0xfe80,
-            })
-            .collect();
-        Ok((port, if wide.is_empty() { all } else { wide }))
     }
 
     /// Registers as a pool element of `handle` under `policy` (binding to
@@ -169,22 +117,9 @@ impl RspSocket {
             self.sock.bind(&any)?;
         }
         self.sock.listen(128)?;
-        let (port, addresses) = self.registered_addresses()?;
-        let transport = Transport::Sctp {
-            port,
-            transport_use: TransportUse::DataOnly,
-            addresses,
-        };
-        let identifier = (random_u64() as u32).max(1);
-        let registration = Registration::new(
-            handle,
-            identifier,
-            transport,
-            policy,
-            config.reregister_every,
-            config.answer_timeout,
-        );
-        let agent = ElementAgent::start(registration, config)?;
+        let transport = element::transport_of(self.sock.as_fd())?;
+        let agent = ElementAgent::register(handle, transport, policy, config)?;
+        let identifier = agent.identifier();
         *role = Role::Element(agent);
         Ok(identifier)
     }
@@ -231,10 +166,7 @@ impl RspSocket {
             },
         )?;
         let mut st = Box::new(UserState {
-            user: PoolUser::new(handle, config.stale_cache, config.suspect_for),
-            config,
-            rng: XorShift64::new(random_u64()),
-            link: None,
+            pool: PoolResolver::new(handle, config),
             current: None,
             lost: false,
         });
@@ -243,39 +175,18 @@ impl RspSocket {
         Ok(())
     }
 
-    /// Resolves when the cache is stale, and connects to the elements the
-    /// policy picks until one takes the association; each that does not is
-    /// reported unreachable. EHOSTUNREACH when none is left.
+    /// Connects to the elements the pool's policy picks (resolving first
+    /// when the cache is stale) until one takes the association; each that
+    /// does not is reported unreachable. EHOSTUNREACH when none is left.
     fn pick(&self, st: &mut UserState) -> Result<(), Errno> {
-        // One resolution per pick at most: when the elements it gave are
-        // all unreachable, so is the pool for now.
-        let mut resolved = false;
+        let mut attempt = Attempt::default();
         loop {
-            if !resolved && st.user.needs_resolution(Instant::now()) {
-                resolved = true;
-                if let Err(e) = self.resolve(st) {
-                    if st.user.cache().is_empty() {
-                        return Err(e);
-                    }
-                    crate::debug!(
-                        "pool {}: resolution failed ({e}); using the cache",
-                        st.user.pool_handle()
-                    );
-                }
-            }
-            let Some(pe) = st.user.select(&mut st.rng) else {
-                if resolved {
-                    return Err(Errno(libc::EHOSTUNREACH));
-                }
-                resolved = true;
-                self.resolve(st)?;
-                continue;
-            };
+            let pe = st.pool.next(&mut attempt)?;
             match self.associate(&pe) {
                 Ok(assoc) => {
                     crate::debug!(
                         "pool {}: using PE {:08x} (association {assoc})",
-                        st.user.pool_handle(),
+                        st.pool.pool_handle(),
                         pe.identifier
                     );
                     st.current = Some((pe.identifier, assoc));
@@ -285,7 +196,7 @@ impl RspSocket {
                 Err(e) => {
                     crate::debug!(
                         "pool {}: PE {:08x} unreachable: {e}",
-                        st.user.pool_handle(),
+                        st.pool.pool_handle(),
                         pe.identifier
                     );
                     self.report(st, pe.identifier);
@@ -294,58 +205,9 @@ impl RspSocket {
         }
     }
 
-    /// Asks the registrar for the pool's elements.
-    fn resolve(&self, st: &mut UserState) -> Result<(), Errno> {
-        let request = st.user.resolution_request();
-        let answer = self.with_link(st, |link, user, timeout| {
-            link.ask(
-                &request,
-                timeout,
-                |m| user.on_message(m, Instant::now()),
-                |m| crate::debug!("registrar: {} ignored", m.name()),
-            )
-        })?;
-        match answer {
-            Resolved::Elements(n) => {
-                crate::debug!("pool {}: {n} element(s)", st.user.pool_handle());
-                Ok(())
-            }
-            Resolved::Failed(e) => {
-                crate::debug!(
-                    "pool {}: no element ({:?})",
-                    st.user.pool_handle(),
-                    e.and_then(|e| e.code())
-                );
-                Err(Errno(libc::EHOSTUNREACH))
-            }
-        }
-    }
-
-    /// Runs `f` on the pool user's registrar association, connecting first
-    /// if needed; drops the association when `f` fails on it.
-    fn with_link<T>(
-        &self,
-        st: &mut UserState,
-        f: impl FnOnce(&mut RegistrarLink, &mut PoolUser, std::time::Duration) -> Result<T, Errno>,
-    ) -> Result<T, Errno> {
-        if st.link.is_none() {
-            st.link = Some(RegistrarLink::connect(&st.config)?);
-        }
-        let link = st.link.as_mut().expect("set above");
-        let r = f(link, &mut st.user, st.config.answer_timeout);
-        if r.is_err() {
-            st.link = None;
-        }
-        r
-    }
-
     /// Reports `identifier` unreachable to the registrar (best effort).
     fn report(&self, st: &mut UserState, identifier: u32) {
-        let m = st.user.unreachable(identifier, Instant::now());
-        match self.with_link(st, |link, _, _| link.send(&m)) {
-            Ok(()) => crate::debug!("reported PE {identifier:08x} unreachable to the registrar"),
-            Err(e) => crate::debug!("Endpoint Unreachable for PE {identifier:08x} not sent: {e}"),
-        }
+        st.pool.report(identifier);
         if st.current.is_some_and(|(id, _)| id == identifier) {
             st.current = None;
         }
