@@ -2,9 +2,11 @@
 //! (apache2-dev, libapr1-dev), shared by the workspace's httpd modules:
 //! `mod_sctp` and `mod_proxy_fcgi_sctp`. mod_proxy's API is included; a
 //! module that calls it must be loaded after mod_proxy. [`brigade`] holds
-//! the bucket-brigade macros bindgen cannot translate.
+//! the bucket-brigade macros bindgen cannot translate, [`directive`] helpers
+//! for directive handlers.
 
 pub mod brigade;
+pub mod directive;
 
 #[allow(
     non_upper_case_globals,

@@ -74,32 +74,7 @@ pub(crate) fn apr_error(rv: ffi::apr_status_t) -> String {
 // ---------------------------------------------------------------------------
 // Directives
 
-/// Returns an error message allocated in the command's pool, as httpd wants.
-fn cmd_error(cmd: *mut ffi::cmd_parms, msg: &str) -> *const c_char {
-    let msg = std::ffi::CString::new(msg.replace('\0', "")).unwrap_or_default();
-    // SAFETY: live cmd_parms; apr_pstrdup copies into the config pool.
-    unsafe { ffi::apr_pstrdup((*cmd).pool, msg.as_ptr()) }
-}
-
-/// SCTP directives are global: refuse them inside `<VirtualHost>` etc.
-fn global_only(cmd: *mut ffi::cmd_parms) -> Option<*const c_char> {
-    // SAFETY: live cmd_parms.
-    let err = unsafe { ffi::ap_check_cmd_context(cmd, ffi::GLOBAL_ONLY) };
-    (!err.is_null()).then_some(err)
-}
-
-/// # Safety
-/// `argv` holds `argc` NUL-terminated strings (httpd's TAKE_ARGV contract).
-unsafe fn args<'a>(argc: c_int, argv: *const *mut c_char) -> Vec<&'a str> {
-    (0..argc.max(0) as usize)
-        // SAFETY: per the contract above.
-        .map(|i| {
-            unsafe { CStr::from_ptr(*argv.add(i)) }
-                .to_str()
-                .unwrap_or("")
-        })
-        .collect()
-}
+use httpd_sys::directive::{args, cmd_error, global_only};
 
 fn cstr_arg<'a>(p: *const c_char) -> &'a str {
     // SAFETY: httpd passes NUL-terminated arguments that live for the call.
@@ -270,7 +245,8 @@ unsafe extern "C" fn cmd_sctp_listen(
     argc: c_int,
     argv: *const *mut c_char,
 ) -> *const c_char {
-    if let Some(e) = global_only(cmd) {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
         return e;
     }
     // SAFETY: TAKE_ARGV contract.
@@ -278,7 +254,10 @@ unsafe extern "C" fn cmd_sctp_listen(
     let place = place_of(cmd);
     match with_config(|c| c.add_sctp_listen(&a, place)) {
         Ok(()) => ptr::null(),
-        Err(e) => cmd_error(cmd, &e),
+        Err(e) => {
+            // SAFETY: httpd passes the live cmd_parms of this directive.
+            unsafe { cmd_error(cmd, &e) }
+        }
     }
 }
 
@@ -287,7 +266,8 @@ unsafe extern "C" fn cmd_streams(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    if let Some(e) = global_only(cmd) {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
         return e;
     }
     let which = number_of(cmd);
@@ -307,7 +287,8 @@ unsafe extern "C" fn cmd_nodelay(
     _d: *mut c_void,
     on: c_int,
 ) -> *const c_char {
-    if let Some(e) = global_only(cmd) {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
         return e;
     }
     with_config(|c| c.nodelay = on != 0);
@@ -321,7 +302,8 @@ unsafe extern "C" fn cmd_size(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    if let Some(e) = global_only(cmd) {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
         return e;
     }
     let arg = cstr_arg(arg);
@@ -356,7 +338,10 @@ fn store<T>(
             with_config(|c| set(c, n));
             ptr::null()
         }
-        Err(e) => cmd_error(cmd, &e),
+        Err(e) => {
+            // SAFETY: httpd passes the live cmd_parms of this directive.
+            unsafe { cmd_error(cmd, &e) }
+        }
     }
 }
 
@@ -369,7 +354,8 @@ unsafe extern "C" fn cmd_failover(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    if let Some(e) = global_only(cmd) {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
         return e;
     }
     let arg = cstr_arg(arg);
@@ -402,7 +388,8 @@ unsafe extern "C" fn cmd_concurrency(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    if let Some(e) = global_only(cmd) {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
         return e;
     }
     let arg = cstr_arg(arg);
