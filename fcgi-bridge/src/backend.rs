@@ -16,6 +16,7 @@ use crate::backend_session::{Action, Session, Transport};
 use crate::conn::{Conn, Listener};
 use crate::endpoint::Endpoint;
 use crate::log;
+use crate::pool_element;
 use crate::sctp_link::{self, Incoming, Receiver};
 use fastcgi::management::Values;
 
@@ -30,12 +31,18 @@ pub struct Options {
     pub streams: u16,
     pub max_reqs: Option<usize>,
     pub max_conns: usize,
+    pub pool: Option<crate::cli::Pool>,
 }
 
 pub fn run(opts: Options) -> Result<(), String> {
     let opts = Arc::new(opts);
     let conns = Arc::new(AtomicUsize::new(0));
     let mut threads = Vec::new();
+    if opts.pool.is_some() {
+        // Before any thread starts: they inherit the mask.
+        pool_element::block_signals()?;
+    }
+    let mut registered = false;
     for e in &opts.listen {
         match e {
             Endpoint::Sctp(_) => {
@@ -44,6 +51,11 @@ pub fn run(opts: Options) -> Result<(), String> {
                     .map_err(|err| format!("listen {e}: {err}"))?;
                 let bound = l.local_addr().map_err(|err| format!("{e}: {err}"))?;
                 announce(&Endpoint::Sctp(bound.to_string()));
+                if let (Some(pool), false) = (&opts.pool, registered) {
+                    let agent = pool_element::register(pool, &l)?;
+                    pool_element::deregister_on_signal(pool.handle.clone(), agent);
+                    registered = true;
+                }
                 let (opts, conns) = (opts.clone(), conns.clone());
                 threads.push(thread::spawn(move || accept_sctp(l, opts, conns)));
             }

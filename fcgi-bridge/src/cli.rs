@@ -10,6 +10,8 @@ usage:
   fcgi-bridge backend --listen sctp:ADDR:PORT [--listen tcp:ADDR:PORT]...
                       --app tcp:HOST:PORT|unix:/PATH [--streams N (34)]
                       [--max-reqs N] [--max-conns N (256)] [--log-level L]
+                      [--pool HANDLE [--registrar ADDR[:PORT],... ($RSP_REGISTRAR,
+                       else 127.0.0.1:3863)]]
   fcgi-bridge frontend --listen tcp:ADDR:PORT|unix:/PATH --backend sctp:HOST:PORT
                       [--streams N (34)] [--max-assocs N (64)] [--log-level L]
   fcgi-bridge request --to sctp:HOST:PORT|tcp:HOST:PORT [--param NAME=VALUE]...
@@ -25,6 +27,16 @@ pub struct Backend {
     pub streams: u16,
     pub max_reqs: Option<usize>,
     pub max_conns: usize,
+    /// Register the (first) SCTP listener as a pool element.
+    pub pool: Option<Pool>,
+}
+
+/// `--pool` and `--registrar` of backend mode (docs/rserpool.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pool {
+    pub handle: String,
+    /// None: `RSP_REGISTRAR`, else the default.
+    pub registrars: Option<Vec<std::net::SocketAddr>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,8 +151,18 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut large_params = Vec::new();
     let mut tcp_per_request = false;
     let mut json = false;
+    let mut pool = None;
+    let mut registrars = None;
     let allowed: &[&str] = match mode.as_str() {
-        "backend" => &["listen", "app", "streams", "max-reqs", "max-conns"],
+        "backend" => &[
+            "listen",
+            "app",
+            "streams",
+            "max-reqs",
+            "max-conns",
+            "pool",
+            "registrar",
+        ],
         "frontend" => &["listen", "backend", "streams", "max-assocs"],
         "request" => &[
             "to",
@@ -189,6 +211,14 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
                 };
                 list.push((n.to_string(), val.to_string()));
             }
+            "pool" if v.is_empty() => return Err("--pool: an empty pool handle".into()),
+            "pool" => pool = Some(v),
+            "registrar" => {
+                registrars = Some(
+                    rsp_sockets::config::parse_registrars(&v)
+                        .map_err(|e| format!("--registrar: {e}"))?,
+                )
+            }
             "tcp-per-request" => tcp_per_request = true,
             "json" => json = true,
             "stdin" => stdin = Some(PathBuf::from(v)),
@@ -213,12 +243,19 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             if matches!(app, Endpoint::Sctp(_)) {
                 return Err("backend: --app is tcp: or unix:".into());
             }
+            if pool.is_some() && !listen.iter().any(|e| matches!(e, Endpoint::Sctp(_))) {
+                return Err("backend: --pool registers an sctp: listener; none given".into());
+            }
+            if registrars.is_some() && pool.is_none() {
+                return Err("backend: --registrar without --pool".into());
+            }
             Command::Backend(Backend {
                 listen,
                 app,
                 streams,
                 max_reqs,
                 max_conns,
+                pool: pool.map(|handle| Pool { handle, registrars }),
             })
         }
         "frontend" => {
@@ -291,6 +328,37 @@ mod tests {
         assert!(p("backend --listen sctp:h:1 --app tcp:h:2 --streams 2").is_err());
         assert!(p("backend --listen sctp:h:1 --app tcp:h:2 --to tcp:h:3").is_err());
         assert!(p("backend --listen sctp:h:1 --app").is_err());
+    }
+
+    #[test]
+    fn backend_pool_options() {
+        match p("backend --listen sctp:0.0.0.0:9000 --app tcp:127.0.0.1:9001 --pool app --registrar 10.0.0.1,10.0.0.2:4000")
+            .unwrap()
+            .command
+        {
+            Command::Backend(b) => {
+                let pool = b.pool.unwrap();
+                assert_eq!(pool.handle, "app");
+                let r: Vec<String> = pool.registrars.unwrap().iter().map(|a| a.to_string()).collect();
+                assert_eq!(r, ["10.0.0.1:3863", "10.0.0.2:4000"]);
+            }
+            c => panic!("{c:?}"),
+        }
+        match p("backend --listen sctp:0.0.0.0:9000 --app tcp:h:1 --pool app")
+            .unwrap()
+            .command
+        {
+            Command::Backend(b) => assert_eq!(b.pool.unwrap().registrars, None),
+            c => panic!("{c:?}"),
+        }
+        let e = p("backend --listen tcp:0.0.0.0:9000 --app tcp:h:1 --pool app").unwrap_err();
+        assert!(e.contains("sctp: listener"), "{e}");
+        let e = p("backend --listen sctp:h:1 --app tcp:h:1 --registrar 10.0.0.1").unwrap_err();
+        assert!(e.contains("without --pool"), "{e}");
+        let e = p("backend --listen sctp:h:1 --app tcp:h:1 --pool app --registrar reg.example")
+            .unwrap_err();
+        assert!(e.contains("--registrar"), "{e}");
+        assert!(p("frontend --listen tcp:h:1 --backend sctp:h:2 --pool app").is_err());
     }
 
     #[test]

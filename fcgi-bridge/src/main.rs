@@ -15,6 +15,7 @@ mod endpoint;
 mod front_conn;
 mod frontend;
 mod pool;
+mod pool_element;
 mod request;
 mod rewrite;
 mod sctp_link;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
             streams: b.streams,
             max_reqs: b.max_reqs,
             max_conns: b.max_conns,
+            pool: b.pool,
         })),
         cli::Command::Frontend(f) => fail(frontend::run(frontend::Options {
             listen: f.listen,
