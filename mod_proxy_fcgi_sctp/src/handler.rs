@@ -5,13 +5,15 @@
 //! httpd's CGI header scanner, the body to the output filters.
 
 use crate::association::{self, Backend, Event, Level, OpenError, Registry, Settings};
-use crate::backend_url::{self, BackendUrl};
+use crate::backend_url::{self, BackendUrl, Target};
 use crate::cgi_response::{HeaderSplit, Split};
 use crate::log;
+use crate::pools;
 use fastcgi::record;
 use httpd_sys::{self as ffi, brigade};
+use rsp_sockets::resolver::Attempt;
 use std::ffi::{CStr, CString};
-use std::net::ToSocketAddrs;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::raw::{c_char, c_int};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
@@ -19,6 +21,9 @@ use std::time::Duration;
 
 /// This process's backends (each with its associations).
 static BACKENDS: Registry = Registry::new();
+
+/// Elements of a pool one request tries before it is answered 503.
+const MAX_PICKS: usize = 8;
 
 /// mod_proxy's canon hook: `proxy:fcgi+sctp://host:port/path` keeps its
 /// form, with the path %-encoded as for `fcgi://` (the scheme handler
@@ -107,49 +112,28 @@ impl Request {
                 return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
             }
         };
-        let Some(backend) = self.backend(&target) else {
-            return ffi::HTTP_SERVICE_UNAVAILABLE as c_int;
+        // SAFETY: the live request.
+        let params = unsafe { self.params(&target) };
+        let opened = match &target.target {
+            // SAFETY: the live request (and worker).
+            Target::Host { host, port } => unsafe {
+                self.open_on_host(&target, host, *port, &params)
+            },
+            Target::Pool { handle } => self.open_in_pool(handle, &params),
         };
-        let mut stream = match backend.open_request(self.timeout) {
+        let mut stream = match opened {
             Ok(s) => s,
-            Err(e) => {
-                self.log(
-                    Level::Error,
-                    &format!(
-                        "FastCGI backend {} over SCTP: no stream for this request: {e}",
-                        backend.label()
-                    ),
-                );
-                if matches!(e, OpenError::Connect(_)) {
-                    // SAFETY: live worker (see new()).
-                    unsafe { self.mark_worker_in_error() };
-                }
-                return ffi::HTTP_SERVICE_UNAVAILABLE as c_int;
-            }
+            Err(status) => return status,
         };
         self.log(
             Level::Debug,
             &format!(
                 "FastCGI request on stream {} of an association to {} ({})",
                 stream.id(),
-                backend.label(),
+                stream.backend(),
                 target.path
             ),
         );
-        // SAFETY: the live request.
-        let params = unsafe { self.params(&target) };
-        let mut out = Vec::new();
-        association::encode_begin(stream.id(), &params, &mut out);
-        if let Err(e) = stream.send_all(&out) {
-            self.log(
-                Level::Error,
-                &format!(
-                    "FastCGI backend {}: sending the request failed: {e}",
-                    backend.label()
-                ),
-            );
-            return ffi::HTTP_SERVICE_UNAVAILABLE as c_int;
-        }
         // SAFETY: the live request.
         if let Err(status) = unsafe { self.send_body(&stream) } {
             return status;
@@ -158,33 +142,144 @@ impl Request {
         unsafe { self.respond(&mut stream) }
     }
 
-    /// The backend for `target`, resolved the first time this process
-    /// needs it (not on every request).
-    fn backend(&self, target: &BackendUrl) -> Option<Arc<Backend>> {
-        let label = target.authority();
-        if let Some(b) = BACKENDS.get(&label) {
-            return Some(b);
-        }
-        let addrs: Vec<_> = match (target.host.as_str(), target.port).to_socket_addrs() {
-            Ok(a) => a.collect(),
+    /// A stream to `host:port` with the request's BEGIN_REQUEST and
+    /// PARAMS sent on it; else the status to answer with.
+    unsafe fn open_on_host(
+        &self,
+        target: &BackendUrl,
+        host: &str,
+        port: u16,
+        params: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<association::RequestStream, c_int> {
+        let label = target.target.label();
+        let backend = match BACKENDS.get(&label) {
+            Some(b) => b,
+            None => {
+                let addrs: Vec<_> = match (host, port).to_socket_addrs() {
+                    Ok(a) => a.collect(),
+                    Err(e) => {
+                        self.log(
+                            Level::Error,
+                            &format!("FastCGI backend {label}: cannot resolve {host}: {e}"),
+                        );
+                        return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
+                    }
+                };
+                self.backend(&label, addrs)
+            }
+        };
+        let stream = match backend.open_request(self.timeout) {
+            Ok(s) => s,
             Err(e) => {
                 self.log(
                     Level::Error,
-                    &format!(
-                        "FastCGI backend {label}: cannot resolve {}: {e}",
-                        target.host
-                    ),
+                    &format!("FastCGI backend {label} over SCTP: no stream for this request: {e}"),
                 );
-                return None;
+                if matches!(e, OpenError::Connect(_)) {
+                    // SAFETY: live worker (see new()).
+                    unsafe { self.mark_worker_in_error() };
+                }
+                return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
             }
         };
+        if let Err(e) = Self::begin(&stream, params) {
+            self.log(
+                Level::Error,
+                &format!("FastCGI backend {label}: sending the request failed: {e}"),
+            );
+            return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
+        }
+        Ok(stream)
+    }
+
+    /// A stream to an element of pool `handle`, picked by the pool's
+    /// policy, with the request's BEGIN_REQUEST and PARAMS sent on it. An
+    /// element that cannot be reached, or whose association fails the
+    /// send, is reported to the registrar and the next one is tried: a
+    /// request nothing of which has reached a backend is never failed for
+    /// a dead one while the pool has another.
+    fn open_in_pool(
+        &self,
+        handle: &str,
+        params: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<association::RequestStream, c_int> {
+        let mut attempt = Attempt::default();
+        let mut last = String::from("no element tried");
+        for _ in 0..MAX_PICKS {
+            let pe = match pools::next(handle, &mut attempt) {
+                Ok(pe) => pe,
+                Err(e) => {
+                    last = format!("{e} (registrars {})", pools::registrars());
+                    break;
+                }
+            };
+            let backend = match BACKENDS.get(&pe.label) {
+                Some(b) => b,
+                None => self.backend(&pe.label, pe.addrs.clone()),
+            };
+            let why = match backend.open_request(self.timeout) {
+                Ok(stream) => match Self::begin(&stream, params) {
+                    Ok(()) => {
+                        self.log(
+                            Level::Debug,
+                            &format!(
+                                "pool {handle}: pool element {:08x} ({})",
+                                pe.identifier, pe.label
+                            ),
+                        );
+                        return Ok(stream);
+                    }
+                    Err(e) => format!("sending the request failed: {e}"),
+                },
+                Err(e @ OpenError::Connect(_)) => e.to_string(),
+                Err(e) => {
+                    self.log(
+                        Level::Error,
+                        &format!(
+                            "pool {handle}: pool element {:08x} ({}): no stream for this request: {e}",
+                            pe.identifier, pe.label
+                        ),
+                    );
+                    return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
+                }
+            };
+            self.log(
+                Level::Warn,
+                &format!(
+                    "pool {handle}: pool element {:08x} ({}) unreachable: {why}; reported to the registrar, trying another",
+                    pe.identifier, pe.label
+                ),
+            );
+            pools::report(handle, pe.identifier);
+            last = why;
+        }
+        self.log(
+            Level::Error,
+            &format!("pool {handle}: no pool element took the request: {last}"),
+        );
+        Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int)
+    }
+
+    /// Sends BEGIN_REQUEST and PARAMS on `stream`.
+    fn begin(
+        stream: &association::RequestStream,
+        params: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<(), String> {
+        let mut out = Vec::new();
+        association::encode_begin(stream.id(), params, &mut out);
+        stream.send_all(&out)
+    }
+
+    /// This process's backend `label` at `addrs`, made the first time it
+    /// is needed.
+    fn backend(&self, label: &str, addrs: Vec<SocketAddr>) -> Arc<Backend> {
         let settings = Settings {
             send_timeout: self.timeout,
             ..Settings::default()
         };
-        Some(BACKENDS.get_or_insert(&label, || {
-            Backend::new(&label, addrs, settings, Arc::new(log::server))
-        }))
+        BACKENDS.get_or_insert(label, || {
+            Backend::new(label, addrs, settings, Arc::new(log::server))
+        })
     }
 
     /// As mod_proxy does when it cannot connect: a balancer then sends the

@@ -8,9 +8,10 @@
 //! hooks are mod_proxy's), and mod_sctp must keep loading without it. Load
 //! it after mod_proxy, as mod_proxy_fcgi is.
 //!
-//! Glue only: the module record and hooks. The request's work is in
-//! `handler`, the associations in `association`, the sans-I/O parts in
-//! `backend_url` and `cgi_response`.
+//! Glue only: the module record, its one directive and hooks. The
+//! request's work is in `handler`, the associations in `association`, pool
+//! targets (RSerPool) in `pools`, the sans-I/O parts in `backend_url` and
+//! `cgi_response`.
 
 pub mod association;
 pub mod backend_url;
@@ -18,10 +19,78 @@ pub mod cgi_response;
 mod config_check;
 mod handler;
 mod log;
+mod pools;
 
 use httpd_sys as ffi;
-use std::os::raw::{c_char, c_int};
+use httpd_sys::directive::{args, cmd_error, global_only};
+use std::os::raw::{c_char, c_int, c_void};
 use std::ptr;
+
+/// `ProxyFcgiSctpRegistrar ADDR[:PORT] ...`: the RSerPool registrars that
+/// resolve `fcgi+sctp+pool://` targets (docs/rserpool.md).
+unsafe extern "C" fn cmd_registrar(
+    cmd: *mut ffi::cmd_parms,
+    _d: *mut c_void,
+    argc: c_int,
+    argv: *const *mut c_char,
+) -> *const c_char {
+    // SAFETY: httpd passes the live cmd_parms of this directive.
+    if let Some(e) = unsafe { global_only(cmd) } {
+        return e;
+    }
+    // SAFETY: TAKE_ARGV contract.
+    let a: Vec<String> = unsafe { args(argc, argv) }
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if a.is_empty() {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        return unsafe {
+            cmd_error(
+                cmd,
+                "ProxyFcgiSctpRegistrar: ADDR[:PORT] ... (at least one)",
+            )
+        };
+    }
+    match pools::add_registrars(&a) {
+        Ok(()) => ptr::null(),
+        Err(e) => {
+            // SAFETY: httpd passes the live cmd_parms of this directive.
+            unsafe { cmd_error(cmd, &format!("ProxyFcgiSctpRegistrar: {e}")) }
+        }
+    }
+}
+
+#[repr(transparent)]
+struct Commands([ffi::command_rec; 2]);
+// SAFETY: the table is immutable data that httpd only reads.
+unsafe impl Sync for Commands {}
+
+static COMMANDS: Commands = Commands([
+    ffi::command_rec {
+        name: c"ProxyFcgiSctpRegistrar".as_ptr(),
+        func: ffi::cmd_func {
+            take_argv: Some(cmd_registrar),
+        },
+        cmd_data: ptr::null_mut(),
+        req_override: ffi::RSRC_CONF as c_int,
+        args_how: ffi::cmd_how_TAKE_ARGV,
+        errmsg: c"ADDR[:PORT] ... - RSerPool registrars for fcgi+sctp+pool:// targets, tried in order (default: $RSP_REGISTRAR, else 127.0.0.1:3863)".as_ptr(),
+    },
+    // SAFETY: an all-zero command_rec is the table's terminator.
+    unsafe { std::mem::zeroed() },
+]);
+
+unsafe extern "C" fn pre_config(
+    _pconf: *mut ffi::apr_pool_t,
+    _plog: *mut ffi::apr_pool_t,
+    _ptemp: *mut ffi::apr_pool_t,
+) -> c_int {
+    // A configuration is about to be read (again, on a restart): only
+    // what it says counts.
+    pools::set_registrars(None);
+    ffi::OK as c_int
+}
 
 unsafe extern "C" fn post_config(
     _p: *mut ffi::apr_pool_t,
@@ -77,6 +146,12 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_FIRST as c_int,
         );
+        ffi::ap_hook_pre_config(
+            Some(pre_config),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
         // After mod_proxy has defined its workers (its own check_config).
         ffi::ap_hook_check_config(
             Some(check_config),
@@ -115,7 +190,7 @@ pub static mut proxy_fcgi_sctp_module: ffi::module = ffi::module {
     merge_dir_config: None,
     create_server_config: None,
     merge_server_config: None,
-    cmds: ptr::null(),
+    cmds: &COMMANDS as *const Commands as *const ffi::command_rec,
     register_hooks: Some(register_hooks),
     flags: 0,
 };
