@@ -2,7 +2,9 @@
 # RSerPool over SCTP against rsplib 3.4.4 (Debian's rsplib-registrar and
 # rsplib-tools): the seed's echo pool element and pool user (echo_pe.c,
 # echo_pu.c, built against rsp_sockets.h from pkg-config) with rsplib's
-# registrar, across with rsplib's rspterminal and rspserver, and failover.
+# registrar, across with rsplib's rspterminal and rspserver, failover, two
+# registrars, and httpd's FastCGI backends from a pool (fcgi-bridge as pool
+# elements, mod_proxy_fcgi_sctp's fcgi+sctp+pool://).
 #
 #   tests/rserpool/run.sh                 (builds what is missing or stale,
 #                                          then needs root and kernel SCTP)
@@ -13,8 +15,8 @@
 # pool elements refuse loopback-only hosts), joined to this namespace by a
 # veth pair; this namespace routes between them:
 #   rsp-reg 10.77.1.2 (registrar), rsp-pe1 10.77.2.2, rsp-pe2 10.77.3.2,
-#   rsp-pu 10.77.4.2, rsp-reg2 10.77.5.2 (a second registrar, ENRP peer of
-#   the first)
+#   rsp-pu 10.77.4.2 (pool users; httpd), rsp-reg2 10.77.5.2 (a second
+#   registrar, ENRP peer of the first)
 # Prints PASS:/FAIL: lines; exits 0 if all passed, 1 if any failed, 77 if
 # this kernel has no SCTP. Logs stay in $RSP_TEST_KEEP (target/ci/rserpool).
 set -u
@@ -22,7 +24,10 @@ set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 bin=$root/target/rserpool-tests
-lib=$root/target/release/librsp_sockets.so
+# The workspace's release build (RSP_TEST_RELEASE: another one, built by
+# the caller).
+rel=${RSP_TEST_RELEASE:-$root/target/release}
+lib=$rel/librsp_sockets.so
 
 # ---- build (outside the VM normally; only when missing or stale) ----
 newer_than() { # TARGET SOURCE...: true if TARGET exists and is newer than all
@@ -31,8 +36,17 @@ newer_than() { # TARGET SOURCE...: true if TARGET exists and is newer than all
   [ -e "$t" ] || return 1
   for s in "$@"; do [ "$t" -nt "$s" ] || return 1; done
 }
-if [ ! -f "$lib" ] || [ -n "$(find "$root/rsp-sockets" "$root/rserpool/src" -newer "$lib" -name '*.rs' -print -quit)" ]; then
-  (cd "$root" && cargo build --release -p rsp-sockets) || { echo "FAIL: cargo build -p rsp-sockets"; exit 1; }
+crates=(rsp-sockets fcgi-bridge mod_proxy_fcgi_sctp sctp-http)
+stale=
+for f in "$lib" "$rel/fcgi-bridge" "$rel/libmod_proxy_fcgi_sctp.so" "$rel/sctp-http"; do
+  if [ ! -f "$f" ] || [ -n "$(find "$root/rsp-sockets" "$root/rserpool/src" "$root/fcgi-bridge/src" \
+      "$root/mod_proxy_fcgi_sctp/src" "$root/sctp-http/src" "$root/apr-sctp/src" -newer "$f" -name '*.rs' -print -quit)" ]; then
+    stale=1
+  fi
+done
+if [ -n "$stale" ] && [ -z "${RSP_TEST_RELEASE:-}" ]; then
+  (cd "$root" && cargo build --release $(printf -- '-p %s ' "${crates[@]}")) \
+    || { echo "FAIL: cargo build --release ${crates[*]}"; exit 1; }
 fi
 mkdir -p "$bin"
 "$root/rsp-sockets/install.sh" --build-tree "$bin" >/dev/null || { echo "FAIL: rsp-sockets/install.sh --build-tree"; exit 1; }
@@ -41,7 +55,7 @@ for p in echo_pe echo_pu; do
   if ! newer_than "$bin/$p" "$here/$p.c" "$root/rsp-sockets/include/rsp_sockets.h" "$lib"; then
     # shellcheck disable=SC2086 # $flags is a list of words
     cc -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -o "$bin/$p" "$here/$p.c" $flags \
-      -Wl,-rpath,"$root/target/release" || { echo "FAIL: building $p.c"; exit 1; }
+      -Wl,-rpath,"$rel" || { echo "FAIL: building $p.c"; exit 1; }
   fi
 done
 # shellcheck disable=SC2086
@@ -221,6 +235,115 @@ check "echo_pe deregistered on SIGTERM" wait_for "$other" '^deregistered' 5
 survivor_id=$(sed -n 's/.*PE \([0-9a-f]*\) registered in pool FailPool/\1/p' "${other%.out}.err" | head -n1)
 check "... and the registrar says so" grep -q "Deregistration request for FailPool/\$$survivor_id" "$keep/registrar.log"
 
+
+# 6. httpd backends from a pool (mod_proxy_fcgi_sctp's fcgi+sctp+pool://):
+#    two fcgi-bridge backends (each before a php-fpm of its own) register
+#    as pool elements of PhpPool; httpd in rsp-pu reaches them through the
+#    registrar. Under load one bridge is killed: no request fails but those
+#    it had been sent, the rest go to the other; a bridge stopped with
+#    SIGTERM deregisters.
+www=$keep/www
+mkdir -p "$www"
+cat > "$www/who.php" <<'PHP'
+<?php
+usleep((int)($_GET['ms'] ?? 0) * 1000);
+echo "pe=", getenv('PE_NAME'), "\n";
+PHP
+chmod -R a+rX "$keep"
+fpm=$(ls /usr/sbin/php-fpm* 2>/dev/null | head -n1)
+declare -A BRIDGE
+for h in pe1 pe2; do
+  cat > "$keep/fpm-$h.conf" <<EOF
+[global]
+pid = $keep/fpm-$h.pid
+error_log = $keep/fpm-$h.log
+daemonize = no
+[www]
+user = root
+group = root
+listen = 127.0.0.1:9000
+pm = static
+pm.max_children = 8
+env[PE_NAME] = $h
+EOF
+  ns $h "$fpm" -R --nodaemonize --fpm-config "$keep/fpm-$h.conf" > "$keep/fpm-$h.out" 2>&1 &
+  # ip netns exec itself (it execs the bridge): $! is the bridge's pid.
+  ip netns exec "rsp-$h" "$rel/fcgi-bridge" backend --listen sctp:0.0.0.0:9001 --app tcp:127.0.0.1:9000 \
+    --pool PhpPool --registrar "$REG" > "$keep/bridge-$h.log" 2>&1 &
+  BRIDGE[$h]=$!
+done
+for h in pe1 pe2; do
+  wait_for "$keep/bridge-$h.log" "pool PhpPool: registered as pool element" 15
+  id=$(sed -n 's/.*pool PhpPool: registered as pool element \([0-9a-f]*\).*/\1/p' "$keep/bridge-$h.log" | head -n1)
+  eval "ID_$h=\$id"
+  check "fcgi-bridge in $h registered as PE ${id:-?} of PhpPool with rsplib's registrar" \
+    wait_for "$keep/registrar.log" "Successfully registered PhpPool/\\\$$id" 5
+done
+PU=10.77.4.2
+cat > "$keep/httpd.conf" <<EOF
+ServerRoot $keep
+ServerName pool-user
+Listen $PU:8080
+PidFile $keep/httpd.pid
+ErrorLog $keep/httpd-error.log
+LogLevel warn proxy_fcgi_sctp:debug
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_fcgi_sctp_module $rel/libmod_proxy_fcgi_sctp.so
+User nobody
+Group nogroup
+DocumentRoot $www
+# No keep-alive limit: a client connection httpd closes is a failed request.
+MaxKeepAliveRequests 0
+ProxyFcgiSctpRegistrar $REG
+ProxyPass /app/ fcgi+sctp+pool://PhpPool$www/ timeout=10
+EOF
+ns pu /usr/sbin/apache2 -f "$keep/httpd.conf" -k start > "$keep/httpd.out" 2>&1
+get() { # URL: the body on stdout; fails on a status >= 400
+  ns pu "$rel/sctp-http" get --tcp -q -f --timeout 15 -o - "$1"
+}
+for i in $(seq 50); do get "http://$PU:8080/app/who.php" > /dev/null 2>&1 && break; sleep 0.2; done
+: > "$keep/seq.out"
+for i in $(seq 10); do get "http://$PU:8080/app/who.php" >> "$keep/seq.out" 2>> "$keep/seq.err"; done
+check "httpd: 10 requests to fcgi+sctp+pool://PhpPool answered, by both elements (round robin)" \
+  sh -c "[ \$(grep -c '^pe=pe[12]\$' '$keep/seq.out') = 10 ] && grep -q pe=pe1 '$keep/seq.out' && grep -q pe=pe2 '$keep/seq.out'"
+check "... the pool resolved through the registrar (error log, debug)" \
+  grep -q "pool PhpPool: pool element" "$keep/httpd-error.log"
+
+# Load, 8 clients one request at a time, and pe1's bridge killed after 3 s.
+conc=8
+ns pu "$rel/sctp-http" bench --tcp -c $conc -d 9 --json "http://$PU:8080/app/who.php?ms=50" \
+  > "$keep/load.json" 2> "$keep/load.err" &
+LOAD=$!
+sleep 3
+kill -9 "${BRIDGE[pe1]}"
+wait "$LOAD"
+ok=$(sed -n 's/.*"ok":\([0-9]*\).*/\1/p' "$keep/load.json")
+failed=$(sed -n 's/.*"failed":\([0-9]*\).*/\1/p' "$keep/load.json")
+# A connection httpd closed before any byte of a response is retried by
+# the client as a keep-alive end (a reconnect): count those as failures.
+reconnects=$(sed -n 's/.*"reconnects":\([0-9]*\).*/\1/p' "$keep/load.json")
+lost=$((${failed:-99} + ${reconnects:-99}))
+cat "$keep/load.json"
+# What was in flight on the associations to pe1 when they ended, as httpd
+# counted it.
+inflight=$(sed -n 's/.*association to FastCGI backend 10\.77\.2\.2:9001 ended.*; \([0-9]*\) request(s) in flight.*/\1/p' \
+  "$keep/httpd-error.log" | awk '{ s += $1 } END { print s + 0 }')
+check "under load, pe1's bridge killed: ${ok:-?} answered, $lost failed or cut, no more than the $inflight it had been sent" \
+  sh -c "[ -n '$ok' ] && [ '$ok' -gt 100 ] && [ $lost -le $inflight ] && [ $lost -le $conc ]"
+: > "$keep/after.out"
+for i in $(seq 10); do get "http://$PU:8080/app/who.php" >> "$keep/after.out" 2>> "$keep/after.err"; done
+check "after the kill: 10 of 10 answered, all by pe2" sh -c "[ \$(grep -c '^pe=pe2\$' '$keep/after.out') = 10 ]"
+check "httpd reported pe1's element unreachable and tried the other (error log)" \
+  grep -q "pool PhpPool: pool element $ID_pe1 .*unreachable.*trying another" "$keep/httpd-error.log"
+kill -TERM "${BRIDGE[pe2]}"
+check "pe2's bridge deregistered on SIGTERM" wait_for "$keep/bridge-pe2.log" "pool element $ID_pe2 deregistered" 5
+check "... and the registrar says so" grep -q "Deregistration request for PhpPool/\$$ID_pe2" "$keep/registrar.log"
+st=$(ns pu "$rel/sctp-http" get --tcp -q --json -o /dev/null "http://$PU:8080/app/who.php" 2>/dev/null | sed -n 's/.*"status":\([0-9]*\).*/\1/p' | head -n1)
+check "an empty pool: 503 (got ${st:-none}), and the error log says why" \
+  sh -c "[ '$st' = 503 ] && grep -q 'pool PhpPool: no pool element took the request' '$keep/httpd-error.log'"
+ns pu /usr/sbin/apache2 -f "$keep/httpd.conf" -k stop > /dev/null 2>&1
 
 # A pool element whose registrar goes away registers at the next of its
 # list.
