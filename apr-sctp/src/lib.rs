@@ -5,8 +5,10 @@
 //!   stream-aware I/O on an `apr_socket_t` with APR's timeout semantics.
 //! * [`bucket`]: the SCTP bucket type, a socket bucket that records the
 //!   stream of what it read.
-//! * [`adu_framing`]: WebTP's 4-byte ADU header over a byte stream
-//!   (sans-I/O).
+//! * [`adu`]: WebTP-style ADUs on an association (reliable or not,
+//!   ordered or not, two priorities); [`adu_framing`]: WebTP's 4-byte ADU
+//!   header over a byte stream (sans-I/O).
+pub mod adu;
 pub mod adu_framing;
 pub mod apr_socket;
 pub mod bucket;

@@ -6,7 +6,7 @@
 //! header at `CMSG_ALIGN(cmsg_len)`, everything aligned to `size_t`.
 
 use super::raw;
-use super::{RcvInfo, SndInfo};
+use super::{PrPolicy, RcvInfo, SndInfo};
 use std::mem::size_of;
 
 /// `CMSG_ALIGN`: rounds up to the alignment of `size_t`.
@@ -40,12 +40,28 @@ fn put_hdr(out: &mut [u8], len: usize, level: i32, kind: i32) {
     out[w + 4..w + 8].copy_from_slice(&kind.to_ne_bytes());
 }
 
+/// Bytes of `struct sctp_prinfo` (u16, padding, u32).
+const PRINFO_LEN: usize = 8;
+
 /// Writes one `SCTP_SNDINFO` control message (PPID converted to network
-/// order) at the start of `buf`; returns the `msg_controllen` to pass
-/// (`CMSG_SPACE(sizeof(struct sctp_sndinfo))`).
-pub(crate) fn put_sndinfo(buf: &mut CmsgBuf, info: &SndInfo, assoc_id: i32) -> usize {
-    let out = &mut buf.0;
-    out.fill(0);
+/// order) at the start of `buf`, and after it an `SCTP_PRINFO` one when
+/// `pr` is a PR-SCTP policy; returns the `msg_controllen` to pass
+/// (`CMSG_SPACE(sizeof(struct sctp_sndinfo))`, plus
+/// `CMSG_SPACE(sizeof(struct sctp_prinfo))`).
+pub(crate) fn put_sndinfo(buf: &mut CmsgBuf, info: &SndInfo, assoc_id: i32, pr: PrPolicy) -> usize {
+    buf.0.fill(0);
+    let mut n = put_sndinfo_at(&mut buf.0, info, assoc_id);
+    if let Some((policy, value)) = pr.raw() {
+        let out = &mut buf.0[n..];
+        put_hdr(out, HDR + PRINFO_LEN, raw::IPPROTO_SCTP, raw::SCTP_PRINFO);
+        out[HDR..HDR + 2].copy_from_slice(&policy.to_ne_bytes());
+        out[HDR + 4..HDR + 8].copy_from_slice(&value.to_ne_bytes());
+        n += align(HDR + PRINFO_LEN);
+    }
+    n
+}
+
+fn put_sndinfo_at(out: &mut [u8], info: &SndInfo, assoc_id: i32) -> usize {
     put_hdr(out, HDR + SNDINFO_LEN, raw::IPPROTO_SCTP, raw::SCTP_SNDINFO);
     let d = &mut out[HDR..HDR + SNDINFO_LEN];
     d[0..2].copy_from_slice(&info.sid.to_ne_bytes());
@@ -134,7 +150,7 @@ mod tests {
             context: 0xdead_beef,
         };
         let mut b = CmsgBuf::new();
-        let n = put_sndinfo(&mut b, &info, 0);
+        let n = put_sndinfo(&mut b, &info, 0, PrPolicy::Reliable);
         let m = msghdr_over(&mut b.0, n);
         // SAFETY: the macros walk the 64-byte control area bounded by
         // msg_controllen; the payload is read unaligned.
@@ -159,6 +175,45 @@ mod tests {
         assert_eq!(v.snd_ppid, 63u32.to_be(), "PPID in network order");
         assert_eq!(v.snd_context, 0xdead_beef);
         assert!(next.is_null(), "exactly one control message");
+    }
+
+    #[test]
+    fn prinfo_follows_sndinfo_through_libc_macros() {
+        let mut b = CmsgBuf::new();
+        let n = put_sndinfo(&mut b, &SndInfo::default(), 0, PrPolicy::Lifetime(250));
+        // SAFETY: pure arithmetic.
+        let want =
+            unsafe { libc::CMSG_SPACE(SNDINFO_LEN as u32) + libc::CMSG_SPACE(PRINFO_LEN as u32) }
+                as usize;
+        assert_eq!(n, want);
+        let m = msghdr_over(&mut b.0, n);
+        // SAFETY: the macros walk the control area bounded by
+        // msg_controllen; payloads are read unaligned.
+        let (level, kind, clen, policy, value, last) = unsafe {
+            let c = libc::CMSG_NXTHDR(&m, libc::CMSG_FIRSTHDR(&m));
+            assert!(!c.is_null(), "a second control message");
+            let d = libc::CMSG_DATA(c);
+            (
+                (*c).cmsg_level,
+                (*c).cmsg_type,
+                (*c).cmsg_len as usize,
+                std::ptr::read_unaligned(d as *const u16),
+                std::ptr::read_unaligned(d.add(4) as *const u32),
+                libc::CMSG_NXTHDR(&m, c),
+            )
+        };
+        assert_eq!((level, kind), (raw::IPPROTO_SCTP, raw::SCTP_PRINFO));
+        // SAFETY: pure arithmetic.
+        assert_eq!(clen, unsafe { libc::CMSG_LEN(PRINFO_LEN as u32) } as usize);
+        assert_eq!((policy, value), (0x0010, 250), "SCTP_PR_SCTP_TTL, 250 ms");
+        assert!(last.is_null());
+        for (pr, raw) in [
+            (PrPolicy::Reliable, None),
+            (PrPolicy::Retransmissions(0), Some((0x20, 0))),
+            (PrPolicy::Priority(7), Some((0x30, 7))),
+        ] {
+            assert_eq!(pr.raw(), raw);
+        }
     }
 
     /// Builds control data with the libc macros: each (level, type, payload).

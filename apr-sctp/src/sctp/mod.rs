@@ -83,6 +83,41 @@ pub struct SndInfo {
     pub context: u32,
 }
 
+/// Partial reliability of one message (PR-SCTP, RFC 3758 and RFC 7496's
+/// policies; `struct sctp_prinfo`). The association must have PR-SCTP
+/// ([`set_pr_supported`] before it is set up, and the peer agreeing); an
+/// abandoned message never reaches the peer's application, not even in
+/// part, and the sender hears of it by `SCTP_SEND_FAILED_EVENT`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PrPolicy {
+    /// Retransmitted until acknowledged (plain SCTP).
+    #[default]
+    Reliable,
+    /// Abandoned when not acknowledged this many milliseconds after the
+    /// send (`SCTP_PR_SCTP_TTL`).
+    Lifetime(u32),
+    /// Abandoned after this many retransmissions (`SCTP_PR_SCTP_RTX`).
+    Retransmissions(u32),
+    /// Abandoned, when the send buffer is full, in favour of a message of
+    /// a higher priority (lower value) (`SCTP_PR_SCTP_PRIO`).
+    Priority(u32),
+}
+
+impl PrPolicy {
+    /// `(pr_policy, pr_value)`, or `None` for a reliable message.
+    pub(crate) fn raw(self) -> Option<(u16, u32)> {
+        match self {
+            PrPolicy::Reliable => None,
+            PrPolicy::Lifetime(ms) => Some((0x0010, ms)),
+            PrPolicy::Retransmissions(n) => Some((0x0020, n)),
+            PrPolicy::Priority(p) => Some((0x0030, p)),
+        }
+    }
+}
+
+/// `SCTP_UNORDERED` in [`SndInfo::flags`] / [`RcvInfo::flags`].
+pub const UNORDERED: u16 = 1;
+
 /// Receive information of one message (`struct sctp_rcvinfo`), `ppid` in
 /// host order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -222,6 +257,85 @@ pub fn set_stream_scheduler(fd: BorrowedFd<'_>, s: StreamScheduler) -> Result<()
         value: s as u32,
     };
     setsockopt(fd, raw::SCTP_STREAM_SCHEDULER, &v, "SCTP_STREAM_SCHEDULER")
+}
+
+/// `SCTP_STREAM_SCHEDULER_VALUE`: the priority of outbound stream `sid`
+/// under [`StreamScheduler::Priority`] (lower is sent first; equal ones
+/// take turns).
+pub fn set_stream_priority(fd: BorrowedFd<'_>, sid: u16, value: u16) -> Result<(), Error> {
+    #[repr(C)]
+    struct StreamValue {
+        assoc_id: i32,
+        stream_id: u16,
+        stream_value: u16,
+    }
+    let v = StreamValue {
+        assoc_id: 0,
+        stream_id: sid,
+        stream_value: value,
+    };
+    setsockopt(
+        fd,
+        raw::SCTP_STREAM_SCHEDULER_VALUE,
+        &v,
+        "SCTP_STREAM_SCHEDULER_VALUE",
+    )
+}
+
+/// `SCTP_PR_SUPPORTED`: offer PR-SCTP in the associations set up from now
+/// on (the kernel's default follows net.sctp.prsctp_enable).
+pub fn set_pr_supported(fd: BorrowedFd<'_>, on: bool) -> Result<(), Error> {
+    #[repr(C)]
+    struct AssocValue {
+        assoc_id: i32,
+        value: u32,
+    }
+    let v = AssocValue {
+        assoc_id: 0,
+        value: u32::from(on),
+    };
+    setsockopt(fd, raw::SCTP_PR_SUPPORTED, &v, "SCTP_PR_SUPPORTED")
+}
+
+/// Whether the association has PR-SCTP (both ends offered it).
+pub fn pr_supported(fd: BorrowedFd<'_>) -> Result<bool, Error> {
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct AssocValue {
+        assoc_id: i32,
+        value: u32,
+    }
+    let mut v = AssocValue::default();
+    getsockopt(fd, raw::SCTP_PR_SUPPORTED, &mut v, "SCTP_PR_SUPPORTED")?;
+    Ok(v.value != 0)
+}
+
+/// Messages the association abandoned under a PR-SCTP policy
+/// (`SCTP_PR_ASSOC_STATUS`, all policies): `(never sent, sent at least
+/// once)`. They count the sender's abandon events, not what the peer
+/// missed.
+pub fn pr_abandoned(fd: BorrowedFd<'_>) -> Result<(u64, u64), Error> {
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct PrStatus {
+        assoc_id: i32,
+        sid: u16,
+        policy: u16,
+        abandoned_unsent: u64,
+        abandoned_sent: u64,
+    }
+    let mut v = PrStatus {
+        // SCTP_PR_SCTP_ALL: the sum over the policies.
+        policy: 1 << 7,
+        ..PrStatus::default()
+    };
+    getsockopt(
+        fd,
+        raw::SCTP_PR_ASSOC_STATUS,
+        &mut v,
+        "SCTP_PR_ASSOC_STATUS",
+    )?;
+    Ok((v.abandoned_unsent, v.abandoned_sent))
 }
 
 /// A socket buffer: SO_SNDBUF or SO_RCVBUF.
@@ -660,7 +774,19 @@ pub fn send_msg(
     info: Option<&SndInfo>,
     flags: libc::c_int,
 ) -> Result<usize, Error> {
-    send(fd, bufs, info, flags, None, 0)
+    send(fd, bufs, info, flags, None, 0, PrPolicy::Reliable)
+}
+
+/// `send_msg` of one message under a PR-SCTP policy (an SCTP_PRINFO cmsg
+/// beside the SCTP_SNDINFO one).
+pub fn send_msg_pr(
+    fd: BorrowedFd<'_>,
+    bufs: &[IoSlice<'_>],
+    info: &SndInfo,
+    pr: PrPolicy,
+    flags: libc::c_int,
+) -> Result<usize, Error> {
+    send(fd, bufs, Some(info), flags, None, 0, pr)
 }
 
 /// `send_msg` on a one-to-many socket ([`SctpSocket::one_to_many`]): the
@@ -673,7 +799,15 @@ pub fn send_msg_on(
     assoc_id: i32,
     flags: libc::c_int,
 ) -> Result<usize, Error> {
-    send(fd, bufs, Some(info), flags, None, assoc_id)
+    send(
+        fd,
+        bufs,
+        Some(info),
+        flags,
+        None,
+        assoc_id,
+        PrPolicy::Reliable,
+    )
 }
 
 /// `send_msg` to `to` on a socket with no association yet: the kernel sets
@@ -688,7 +822,7 @@ pub fn send_msg_to(
     flags: libc::c_int,
     to: &SocketAddr,
 ) -> Result<usize, Error> {
-    send(fd, bufs, info, flags, Some(to), 0)
+    send(fd, bufs, info, flags, Some(to), 0, PrPolicy::Reliable)
 }
 
 fn send(
@@ -698,6 +832,7 @@ fn send(
     flags: libc::c_int,
     to: Option<&SocketAddr>,
     assoc_id: i32,
+    pr: PrPolicy,
 ) -> Result<usize, Error> {
     let mut cbuf = cmsg::CmsgBuf::new();
     let mut name = Vec::new();
@@ -711,7 +846,7 @@ fn send(
         msg.msg_namelen = name.len() as _;
     }
     if let Some(i) = info {
-        let n = cmsg::put_sndinfo(&mut cbuf, i, assoc_id);
+        let n = cmsg::put_sndinfo(&mut cbuf, i, assoc_id, pr);
         msg.msg_control = cbuf.0.as_mut_ptr() as *mut libc::c_void;
         msg.msg_controllen = n as _;
     }

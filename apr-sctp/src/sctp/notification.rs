@@ -59,6 +59,9 @@ pub enum Notification {
     },
     SendFailed {
         error: u32,
+        /// The message had been put on the wire at least once
+        /// (`SCTP_DATA_SENT`), else it never was (`SCTP_DATA_UNSENT`).
+        sent: bool,
         info: SndInfo,
         data_len: usize,
         assoc_id: i32,
@@ -164,13 +167,15 @@ impl fmt::Display for Notification {
             }
             Notification::SendFailed {
                 error,
+                sent,
                 info,
                 data_len,
                 assoc_id,
             } => write!(
                 f,
-                "association {assoc_id}: send failed (error {error}) of {data_len} byte(s) on stream {}",
-                info.sid
+                "association {assoc_id}: send failed (error {error}) of {data_len} byte(s) on stream {} ({})",
+                info.sid,
+                if *sent { "sent" } else { "never sent" }
             ),
             Notification::Shutdown { assoc_id } => {
                 write!(f, "association {assoc_id}: peer sent SHUTDOWN")
@@ -229,6 +234,8 @@ pub fn parse_notification(buf: &[u8]) -> Result<Notification, Error> {
         }
         raw::SCTP_SEND_FAILED_EVENT => Notification::SendFailed {
             error: u32_at(b, 8)?,
+            // ssf_flags: SCTP_DATA_UNSENT 0, SCTP_DATA_SENT 1.
+            sent: u16_at(b, 2)? == 1,
             info: SndInfo {
                 sid: u16_at(b, 12)?,
                 flags: u16_at(b, 14)?,
@@ -309,6 +316,7 @@ mod tests {
     #[test]
     fn send_failed_and_shutdown() {
         let mut v = header(raw::SCTP_SEND_FAILED_EVENT, 32 + 5);
+        v[2..4].copy_from_slice(&1u16.to_ne_bytes()); // SCTP_DATA_SENT
         v.extend_from_slice(&1u32.to_ne_bytes());
         v.extend_from_slice(&4u16.to_ne_bytes());
         v.extend_from_slice(&0u16.to_ne_bytes());
@@ -322,9 +330,11 @@ mod tests {
                 info,
                 data_len,
                 assoc_id,
+                sent,
                 ..
             } => {
                 assert_eq!((info.sid, info.ppid, data_len, assoc_id), (4, 63, 5, 9));
+                assert!(sent);
             }
             other => panic!("{other:?}"),
         }
@@ -458,7 +468,7 @@ mod tests {
             [
                 "association 2 SHUTDOWN_COMP (error 0, streams out 1 in 1)",
                 "association 0: peer address [::1]:80 ADDR_AVAILABLE (error 0)",
-                "association 0: send failed (error 0) of 0 byte(s) on stream 0",
+                "association 0: send failed (error 0) of 0 byte(s) on stream 0 (never sent)",
                 "association 1: peer sent SHUTDOWN",
             ]
         );

@@ -23,12 +23,16 @@ pub const SCTP_SOCKOPT_BINDX_REM: libc::c_int = 101;
 pub const SCTP_GET_PEER_ADDRS: libc::c_int = 108;
 pub const SCTP_GET_LOCAL_ADDRS: libc::c_int = 109;
 pub const SCTP_SOCKOPT_CONNECTX: libc::c_int = 110;
+pub const SCTP_PR_SUPPORTED: libc::c_int = 113;
+pub const SCTP_PR_ASSOC_STATUS: libc::c_int = 115;
 pub const SCTP_STREAM_SCHEDULER: libc::c_int = 123;
+pub const SCTP_STREAM_SCHEDULER_VALUE: libc::c_int = 124;
 pub const SCTP_EVENT: libc::c_int = 127;
 
 // Ancillary data types.
 pub const SCTP_SNDINFO: libc::c_int = 2;
 pub const SCTP_RCVINFO: libc::c_int = 3;
+pub const SCTP_PRINFO: libc::c_int = 5;
 
 /// recvmsg flag: the message is a notification, not data.
 pub const MSG_NOTIFICATION: libc::c_int = 0x8000;
