@@ -244,14 +244,18 @@ pub enum StreamScheduler {
     RoundRobin = 2,
 }
 
+/// `struct sctp_assoc_value`: a value of the socket's association (id 0:
+/// a one-to-one socket's own).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct AssocValue {
+    assoc_id: i32,
+    value: u32,
+}
+
 /// `SCTP_STREAM_SCHEDULER` (RFC 8260's stream schedulers, Linux 4.15+) for
 /// the socket's association.
 pub fn set_stream_scheduler(fd: BorrowedFd<'_>, s: StreamScheduler) -> Result<(), Error> {
-    #[repr(C)]
-    struct AssocValue {
-        assoc_id: i32,
-        value: u32,
-    }
     let v = AssocValue {
         assoc_id: 0,
         value: s as u32,
@@ -285,11 +289,6 @@ pub fn set_stream_priority(fd: BorrowedFd<'_>, sid: u16, value: u16) -> Result<(
 /// `SCTP_PR_SUPPORTED`: offer PR-SCTP in the associations set up from now
 /// on (the kernel's default follows net.sctp.prsctp_enable).
 pub fn set_pr_supported(fd: BorrowedFd<'_>, on: bool) -> Result<(), Error> {
-    #[repr(C)]
-    struct AssocValue {
-        assoc_id: i32,
-        value: u32,
-    }
     let v = AssocValue {
         assoc_id: 0,
         value: u32::from(on),
@@ -299,12 +298,6 @@ pub fn set_pr_supported(fd: BorrowedFd<'_>, on: bool) -> Result<(), Error> {
 
 /// Whether the association has PR-SCTP (both ends offered it).
 pub fn pr_supported(fd: BorrowedFd<'_>) -> Result<bool, Error> {
-    #[repr(C)]
-    #[derive(Clone, Copy, Default)]
-    struct AssocValue {
-        assoc_id: i32,
-        value: u32,
-    }
     let mut v = AssocValue::default();
     getsockopt(fd, raw::SCTP_PR_SUPPORTED, &mut v, "SCTP_PR_SUPPORTED")?;
     Ok(v.value != 0)
