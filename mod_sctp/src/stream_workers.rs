@@ -82,15 +82,23 @@ impl Workers {
     /// unrun: its owner must treat that as the job's end).
     pub fn submit(&'static self, job: Job) -> bool {
         let mut st = self.lock();
+        self.submit_locked(&mut st, job)
+    }
+
+    /// [`Workers::submit`] under the pool's lock. An idle thread takes one
+    /// queued job; a thread is started whenever the jobs queued outnumber
+    /// the idle threads. (Counting only "some thread is idle" lost jobs:
+    /// several submitted before the one woken thread took the lock all
+    /// counted on it, and waited behind its job for as long as that ran.)
+    fn submit_locked(&'static self, st: &mut State, job: Job) -> bool {
         if st.stopping {
             return false;
         }
         st.jobs.push_back(job);
         if st.idle > 0 {
             self.work.notify_one();
-            return true;
         }
-        if st.threads < st.max {
+        if st.jobs.len() > st.idle && st.threads < st.max {
             st.threads += 1;
             let spawned = std::thread::Builder::new()
                 .name("sctp-stream".into())
@@ -221,6 +229,52 @@ mod tests {
             "never more than max at once"
         );
         assert!(w.load().threads <= 3);
+    }
+
+    /// Jobs submitted back to back while one thread is idle (the woken
+    /// thread has not taken the lock yet) each get a thread: none waits
+    /// behind a long job while the pool may grow.
+    #[test]
+    fn jobs_submitted_together_do_not_share_one_idle_thread() {
+        let w = leak(Workers::new(8));
+        // One thread, idle.
+        let (tx, rx) = std::sync::mpsc::channel();
+        w.submit(Box::new(move || tx.send(()).unwrap()));
+        rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let t0 = Instant::now();
+        while w.lock().idle == 0 && t0.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(w.lock().idle, 1);
+        // A long job and seven short ones, all queued under one hold of
+        // the lock: the long one waits for the short ones.
+        let short_done = Arc::new(AtomicUsize::new(0));
+        let (long_tx, long_rx) = std::sync::mpsc::channel();
+        {
+            let mut st = w.lock();
+            let d = short_done.clone();
+            assert!(w.submit_locked(
+                &mut st,
+                Box::new(move || {
+                    let t0 = Instant::now();
+                    while d.load(Ordering::SeqCst) < 7 && t0.elapsed() < Duration::from_secs(5) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    long_tx.send(d.load(Ordering::SeqCst)).unwrap();
+                })
+            ));
+            for _ in 0..7 {
+                let d = short_done.clone();
+                assert!(w.submit_locked(
+                    &mut st,
+                    Box::new(move || {
+                        d.fetch_add(1, Ordering::SeqCst);
+                    })
+                ));
+            }
+        }
+        let seen = long_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(seen, 7, "the short jobs ran while the long one waited for them");
     }
 
     #[test]
