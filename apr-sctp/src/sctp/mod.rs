@@ -242,6 +242,12 @@ pub enum StreamScheduler {
     Priority = 1,
     /// The streams with messages queued take turns, a message each.
     RoundRobin = 2,
+    /// Fair capacity (RFC 8260 §3.5, Linux 6.2+): the stream that has sent
+    /// the fewest bytes goes next.
+    FairCapacity = 3,
+    /// Weighted fair queueing (RFC 8260 §3.6, Linux 6.2+): bytes shared
+    /// by the weights SCTP_STREAM_SCHEDULER_VALUE sets per stream.
+    WeightedFairQueueing = 4,
 }
 
 /// `struct sctp_assoc_value`: a value of the socket's association (id 0:
@@ -265,14 +271,9 @@ pub fn set_stream_scheduler(fd: BorrowedFd<'_>, s: StreamScheduler) -> Result<()
 
 /// `SCTP_STREAM_SCHEDULER_VALUE`: the priority of outbound stream `sid`
 /// under [`StreamScheduler::Priority`] (lower is sent first; equal ones
-/// take turns).
+/// take turns), its weight under
+/// [`StreamScheduler::WeightedFairQueueing`].
 pub fn set_stream_priority(fd: BorrowedFd<'_>, sid: u16, value: u16) -> Result<(), Error> {
-    #[repr(C)]
-    struct StreamValue {
-        assoc_id: i32,
-        stream_id: u16,
-        stream_value: u16,
-    }
     let v = StreamValue {
         assoc_id: 0,
         stream_id: sid,
@@ -284,6 +285,119 @@ pub fn set_stream_priority(fd: BorrowedFd<'_>, sid: u16, value: u16) -> Result<(
         &v,
         "SCTP_STREAM_SCHEDULER_VALUE",
     )
+}
+
+/// The DSCP of every packet of the socket's association (or of its future
+/// ones, before it has one): `SCTP_PEER_ADDR_PARAMS` with `SPP_DSCP` for
+/// all peer addresses (Linux 4.17+). `dscp` is the 6-bit code point.
+pub fn set_dscp(fd: BorrowedFd<'_>, dscp: u8) -> Result<(), Error> {
+    if dscp > 63 {
+        return Err(Error::new("SCTP_PEER_ADDR_PARAMS (DSCP)", libc::EINVAL));
+    }
+    let v = raw::sctp_paddrparams(raw::sctp_paddrparams_packed {
+        spp_assoc_id: 0,
+        // SAFETY: sockaddr_storage is plain data; all zeroes is AF_UNSPEC,
+        // "every address".
+        spp_address: unsafe { std::mem::zeroed() },
+        spp_hbinterval: 0,
+        spp_pathmaxrxt: 0,
+        spp_pathmtu: 0,
+        spp_sackdelay: 0,
+        spp_flags: raw::SPP_DSCP,
+        spp_ipv6_flowlabel: 0,
+        // The kernel takes the whole TOS byte: the code point and two
+        // ECN bits, which it keeps as zero.
+        spp_dscp: dscp << 2,
+    });
+    setsockopt(
+        fd,
+        raw::SCTP_PEER_ADDR_PARAMS,
+        &v,
+        "SCTP_PEER_ADDR_PARAMS (DSCP)",
+    )
+}
+
+/// The DSCP [`set_dscp`] set (`None`: the kernel's default, unmarked).
+pub fn dscp(fd: BorrowedFd<'_>) -> Result<Option<u8>, Error> {
+    let pp = peer_addr_params(fd)?;
+    Ok((pp.spp_flags & raw::SPP_DSCP != 0).then_some(pp.spp_dscp >> 2))
+}
+
+/// `SCTP_PEER_ADDR_PARAMS` of the association (or of future ones) for
+/// every address.
+fn peer_addr_params(fd: BorrowedFd<'_>) -> Result<raw::sctp_paddrparams_packed, Error> {
+    // SAFETY: plain data; the kernel fills it (assoc id 0, any address).
+    let mut pp: raw::sctp_paddrparams = unsafe { std::mem::zeroed() };
+    getsockopt(
+        fd,
+        raw::SCTP_PEER_ADDR_PARAMS,
+        &mut pp,
+        "SCTP_PEER_ADDR_PARAMS",
+    )?;
+    Ok(pp.0)
+}
+
+/// `SO_PRIORITY`: the priority of the socket's packets in the host's
+/// queueing disciplines (0..=6 without CAP_NET_ADMIN).
+pub fn set_socket_priority(fd: BorrowedFd<'_>, priority: u8) -> Result<(), Error> {
+    let v = libc::c_int::from(priority);
+    setsockopt_at(fd, libc::SOL_SOCKET, libc::SO_PRIORITY, &v, "SO_PRIORITY")
+}
+
+/// `SO_PRIORITY` as the socket has it.
+pub fn socket_priority(fd: BorrowedFd<'_>) -> Result<u32, Error> {
+    let mut v: libc::c_int = 0;
+    getsockopt_at(
+        fd,
+        libc::SOL_SOCKET,
+        libc::SO_PRIORITY,
+        &mut v,
+        "SO_PRIORITY",
+    )?;
+    Ok(v as u32)
+}
+
+/// `SCTP_PARTIAL_DELIVERY_POINT`: hand the application the first part of a
+/// message once `bytes` of it have arrived in order, instead of waiting for
+/// all of it (the kernel's default: half the receive buffer).
+pub fn set_partial_delivery_point(fd: BorrowedFd<'_>, bytes: u32) -> Result<(), Error> {
+    setsockopt(
+        fd,
+        raw::SCTP_PARTIAL_DELIVERY_POINT,
+        &bytes,
+        "SCTP_PARTIAL_DELIVERY_POINT",
+    )
+}
+
+/// `SCTP_NODELAY` as the socket has it.
+pub fn nodelay(fd: BorrowedFd<'_>) -> Result<bool, Error> {
+    let mut v: libc::c_int = 0;
+    getsockopt(fd, raw::SCTP_NODELAY, &mut v, "SCTP_NODELAY")?;
+    Ok(v != 0)
+}
+
+/// `struct sctp_stream_value`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct StreamValue {
+    assoc_id: i32,
+    stream_id: u16,
+    stream_value: u16,
+}
+
+/// The SCTP_STREAM_SCHEDULER_VALUE of outbound stream `sid`.
+pub fn stream_priority(fd: BorrowedFd<'_>, sid: u16) -> Result<u16, Error> {
+    let mut v = StreamValue {
+        stream_id: sid,
+        ..StreamValue::default()
+    };
+    getsockopt(
+        fd,
+        raw::SCTP_STREAM_SCHEDULER_VALUE,
+        &mut v,
+        "SCTP_STREAM_SCHEDULER_VALUE",
+    )?;
+    Ok(v.stream_value)
 }
 
 /// `SCTP_PR_SUPPORTED`: offer PR-SCTP in the associations set up from now
@@ -510,17 +624,10 @@ pub fn set_timers(fd: BorrowedFd<'_>, t: &Timers) -> Result<(), Error> {
 pub fn timers(fd: BorrowedFd<'_>) -> Result<Timers, Error> {
     let mut rto = raw::sctp_rtoinfo::default();
     getsockopt(fd, raw::SCTP_RTOINFO, &mut rto, "SCTP_RTOINFO")?;
-    // SAFETY: plain data; the kernel fills it (assoc id 0, any address).
-    let mut pp: raw::sctp_paddrparams = unsafe { std::mem::zeroed() };
-    getsockopt(
-        fd,
-        raw::SCTP_PEER_ADDR_PARAMS,
-        &mut pp,
-        "SCTP_PEER_ADDR_PARAMS",
-    )?;
+    let pp = peer_addr_params(fd)?;
     let mut ap = raw::sctp_assocparams::default();
     getsockopt(fd, raw::SCTP_ASSOCINFO, &mut ap, "SCTP_ASSOCINFO")?;
-    let pp = pp.0;
+
     Ok(Timers {
         rto_initial: Some(rto.srto_initial),
         rto_min: Some(rto.srto_min),

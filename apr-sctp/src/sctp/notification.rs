@@ -69,6 +69,15 @@ pub enum Notification {
     Shutdown {
         assoc_id: i32,
     },
+    /// A message whose first part had been delivered (partial delivery)
+    /// will not be completed: its sender abandoned it (PR-SCTP) or the
+    /// association ended. `seq`: its stream sequence number (ordered) or
+    /// 0 (unordered).
+    PartialDeliveryAborted {
+        stream: u16,
+        seq: u16,
+        assoc_id: i32,
+    },
     Other {
         kind: u16,
     },
@@ -109,6 +118,7 @@ impl Notification {
             // COMM_LOST (Info) already says so once.
             Notification::SendFailed { .. }
             | Notification::Shutdown { .. }
+            | Notification::PartialDeliveryAborted { .. }
             | Notification::Other { .. } => Severity::Debug,
         }
     }
@@ -180,6 +190,14 @@ impl fmt::Display for Notification {
             Notification::Shutdown { assoc_id } => {
                 write!(f, "association {assoc_id}: peer sent SHUTDOWN")
             }
+            Notification::PartialDeliveryAborted {
+                stream,
+                seq,
+                assoc_id,
+            } => write!(
+                f,
+                "association {assoc_id}: partial delivery of message {seq} on stream {stream} aborted"
+            ),
             Notification::Other { kind } => write!(f, "notification {kind:#x}"),
         }
     }
@@ -248,6 +266,15 @@ pub fn parse_notification(buf: &[u8]) -> Result<Notification, Error> {
         raw::SCTP_SHUTDOWN_EVENT => Notification::Shutdown {
             assoc_id: i32_at(b, 8)?,
         },
+        // struct sctp_pdapi_event: indication, assoc id, stream, seq (u32
+        // each); SCTP_PARTIAL_DELIVERY_ABORTED is the only indication.
+        raw::SCTP_PARTIAL_DELIVERY_EVENT if u32_at(b, 8)? == 0 => {
+            Notification::PartialDeliveryAborted {
+                assoc_id: i32_at(b, 12)?,
+                stream: u32_at(b, 16)? as u16,
+                seq: u32_at(b, 20)? as u16,
+            }
+        }
         other => Notification::Other { kind: other },
     })
 }
@@ -443,7 +470,6 @@ mod tests {
     fn other_kinds_and_display() {
         for kind in [
             raw::SCTP_REMOTE_ERROR,
-            raw::SCTP_PARTIAL_DELIVERY_EVENT,
             raw::SCTP_ADAPTATION_INDICATION,
             raw::SCTP_AUTHENTICATION_EVENT,
             raw::SCTP_SENDER_DRY_EVENT,
@@ -471,6 +497,36 @@ mod tests {
                 "association 0: send failed (error 0) of 0 byte(s) on stream 0 (never sent)",
                 "association 1: peer sent SHUTDOWN",
             ]
+        );
+    }
+
+    #[test]
+    fn partial_delivery_aborted() {
+        let mut v = header(raw::SCTP_PARTIAL_DELIVERY_EVENT, 24);
+        for x in [0u32, 9, 2, 17] {
+            v.extend_from_slice(&x.to_ne_bytes());
+        }
+        let n = parse_notification(&v).unwrap();
+        assert_eq!(
+            n,
+            Notification::PartialDeliveryAborted {
+                stream: 2,
+                seq: 17,
+                assoc_id: 9
+            }
+        );
+        assert_eq!(
+            n.to_string(),
+            "association 9: partial delivery of message 17 on stream 2 aborted"
+        );
+        assert!(parse_notification(&v[..20]).is_err());
+        // Another indication than ABORTED (none is defined) is not read as one.
+        v[8] = 1;
+        assert_eq!(
+            parse_notification(&v).unwrap(),
+            Notification::Other {
+                kind: raw::SCTP_PARTIAL_DELIVERY_EVENT
+            }
         );
     }
 

@@ -12,6 +12,7 @@ pub const SCTP_RTOINFO: libc::c_int = 0;
 pub const SCTP_ASSOCINFO: libc::c_int = 1;
 pub const SCTP_INITMSG: libc::c_int = 2;
 pub const SCTP_NODELAY: libc::c_int = 3;
+pub const SCTP_PARTIAL_DELIVERY_POINT: libc::c_int = 19;
 pub const SCTP_PEER_ADDR_PARAMS: libc::c_int = 9;
 pub const SCTP_STATUS: libc::c_int = 14;
 pub const SCTP_DELAYED_SACK: libc::c_int = libc::SCTP_DELAYED_SACK;
@@ -173,6 +174,7 @@ pub struct sctp_paddrparams(pub sctp_paddrparams_packed);
 // `enum sctp_spp_flags`.
 pub const SPP_HB_ENABLE: u32 = 1 << 0;
 pub const SPP_HB_DISABLE: u32 = 1 << 1;
+pub const SPP_DSCP: u32 = 1 << 9;
 
 #[cfg(test)]
 mod tests {
