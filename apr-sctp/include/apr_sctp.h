@@ -151,6 +151,117 @@ apr_bucket *apr_bucket_sctp_create(apr_socket_t *sock,
 apr_status_t apr_bucket_sctp_rcvinfo(const apr_bucket *b,
                                      apr_sctp_rcvinfo_t *info);
 
+/*
+ * ADUs: WebTP-style application data units on one association
+ * (docs/adu.md). Each ADU is one SCTP message: reliable, or abandoned
+ * whole when a lifetime or retransmission limit runs out (PR-SCTP);
+ * ordered or not; of normal or high priority, high never starving normal
+ * (streams taking turns under the round-robin or, where the kernel has it,
+ * weighted-fair-queueing stream scheduler).
+ *
+ * Use: apr_sctp_adu_prepare() on the socket before connect or listen (an
+ * accepted socket inherits it from its listener), then apr_sctp_adu_open()
+ * on the established association. The calls honour the socket's APR
+ * timeout as apr_socket_recv_sctp() does. One thread receives; any may
+ * send.
+ */
+
+/** Reliability of an ADU (apr_sctp_adu_opts_t.reliability). */
+#define APR_SCTP_ADU_RELIABLE        0 /**< retransmitted until acknowledged */
+#define APR_SCTP_ADU_LIFETIME        1 /**< abandoned after limit ms */
+#define APR_SCTP_ADU_RETRANSMISSIONS 2 /**< abandoned after limit retransmissions */
+
+/** Priority of an ADU (apr_sctp_adu_opts_t.priority). */
+#define APR_SCTP_ADU_NORMAL 0
+#define APR_SCTP_ADU_HIGH   1
+
+/** What apr_sctp_adu_recv() returned (apr_sctp_adu_info_t.kind). */
+#define APR_SCTP_ADU_DATA      0 /**< (part of) an ADU in the buffer */
+#define APR_SCTP_ADU_ABANDONED 1 /**< an ADU this side sent was abandoned */
+#define APR_SCTP_ADU_DROPPED   2 /**< an ADU partly received will not be completed */
+
+/** How one ADU is sent. All zero: reliable, unordered, normal priority. */
+typedef struct apr_sctp_adu_opts_t {
+    apr_int32_t reliability;  /**< APR_SCTP_ADU_RELIABLE, _LIFETIME, _RETRANSMISSIONS */
+    apr_uint32_t limit;       /**< ms for _LIFETIME, a count for _RETRANSMISSIONS */
+    apr_int32_t ordered;      /**< non-zero: in order among ordered ADUs of its priority */
+    apr_int32_t priority;     /**< APR_SCTP_ADU_NORMAL or APR_SCTP_ADU_HIGH */
+} apr_sctp_adu_opts_t;
+
+/** What was received. */
+typedef struct apr_sctp_adu_info_t {
+    apr_int32_t kind;         /**< APR_SCTP_ADU_DATA, _ABANDONED, _DROPPED */
+    apr_int32_t complete;     /**< DATA: the bytes end the ADU */
+    apr_int32_t ordered;      /**< DATA: sent ordered */
+    apr_int32_t priority;     /**< DATA: APR_SCTP_ADU_NORMAL or _HIGH */
+    apr_uint16_t stream;      /**< DATA, DROPPED: the SCTP stream */
+    apr_uint16_t dropped_before; /**< DATA, ordered: ADUs of this stream the
+                                  sender abandoned since the previous one that
+                                  arrived (unordered drops are not visible) */
+    apr_uint32_t id;          /**< ABANDONED: the id given to apr_sctp_adu_send() */
+    apr_int32_t sent;         /**< ABANDONED: it had been on the wire */
+} apr_sctp_adu_info_t;
+
+/** The primary path as SCTP sees it. */
+typedef struct apr_sctp_path_t {
+    apr_interval_time_t srtt; /**< smoothed round-trip time, microseconds */
+    apr_uint32_t cwnd;        /**< congestion window, bytes */
+    apr_uint32_t rwnd;        /**< the peer's receive window, bytes */
+    double rate_bps;          /**< min(cwnd, rwnd) per round trip, bits/s:
+                                   an estimate, not a guarantee */
+} apr_sctp_path_t;
+
+/** An association carrying ADUs (allocated in the pool given to open). */
+typedef struct apr_sctp_adu_t apr_sctp_adu_t;
+
+/** Set up @a sock (not yet connected or listening) for ADUs: PR-SCTP
+ * offered, 4 streams each way, a 1 MiB send buffer, receive information
+ * and the events apr_sctp_adu_recv() reports. */
+apr_status_t apr_sctp_adu_prepare(apr_socket_t *sock);
+
+/** The ADU handle of the established association on @a sock (prepared),
+ * allocated in @a pool; @a sock must outlive it. */
+apr_status_t apr_sctp_adu_open(apr_sctp_adu_t **adu, apr_socket_t *sock,
+                               apr_pool_t *pool);
+
+/** Send @a len bytes as one ADU; @a id comes back in an
+ * APR_SCTP_ADU_ABANDONED report. @a opts may be NULL (all zero).
+ * @return APR_SUCCESS, APR_EAGAIN / APR_TIMEUP (timeout), EOPNOTSUPP for an
+ *         unreliable ADU when the peer has no PR-SCTP, APR_EINVAL for an
+ *         unknown constant, EMSGSIZE, or another errno. */
+apr_status_t apr_sctp_adu_send(apr_sctp_adu_t *adu, const void *buf,
+                               apr_size_t len, const apr_sctp_adu_opts_t *opts,
+                               apr_uint32_t id);
+
+/** Receive the next ADU (or its first *len bytes: complete 0, the rest
+ * follows) or report. @a *len: in, the buffer size (at least 64); out, the
+ * bytes of ADU data (0 for reports). @a info may be NULL.
+ * @return APR_SUCCESS; APR_EOF when the association closed; APR_EAGAIN /
+ *         APR_TIMEUP; or an errno. */
+apr_status_t apr_sctp_adu_recv(apr_sctp_adu_t *adu, void *buf, apr_size_t *len,
+                               apr_sctp_adu_info_t *info);
+
+/** The primary path's round-trip time, windows and rate (SCTP_STATUS). */
+apr_status_t apr_sctp_adu_path(apr_sctp_adu_t *adu, apr_sctp_path_t *path);
+
+/** Ask for a constant sending rate. SCTP reserves nothing, so no rate can
+ * be guaranteed: always EOPNOTSUPP, as WebTP says such a request fails. */
+apr_status_t apr_sctp_adu_request_rate(apr_sctp_adu_t *adu, double bits_per_second);
+
+/** ADUs this side abandoned so far (SCTP_PR_ASSOC_STATUS): never sent, and
+ * sent at least once. Either pointer may be NULL. */
+apr_status_t apr_sctp_adu_abandoned(apr_sctp_adu_t *adu, apr_uint64_t *unsent,
+                                    apr_uint64_t *sent);
+
+/** Put the association in WebTP traffic class @a name ("interactive",
+ * "bulk", "realtime_stream", "buffered_stream", or a dotted name below
+ * one): its DSCP, SO_PRIORITY and SCTP_NODELAY. @a table: a class table
+ * file (lines "name dscp priority on|off") read over the built-in classes,
+ * or NULL. @return APR_SUCCESS; ENOENT for an unknown class; APR_EINVAL for
+ * a malformed table (logged); or an errno. */
+apr_status_t apr_sctp_adu_set_class(apr_sctp_adu_t *adu, const char *name,
+                                    const char *table);
+
 #ifdef __cplusplus
 }
 #endif

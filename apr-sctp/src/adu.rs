@@ -25,6 +25,7 @@ use crate::sctp::{
     self, notification, Error, Event, InitMsg, Notification, PrPolicy, SctpSocket, SndInfo,
     StreamScheduler,
 };
+use crate::traffic_class::{ClassPolicy, ClassTable};
 
 /// What becomes of an ADU that cannot be delivered in time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -126,13 +127,223 @@ pub enum Received {
         ordered: bool,
         priority: Priority,
         stream: u16,
+        /// Ordered ADUs of this stream that the sender abandoned since the
+        /// previous one that arrived (their sequence numbers were skipped);
+        /// always 0 for unordered ADUs, whose drops SCTP does not show.
+        dropped_before: u16,
     },
     /// An ADU this side sent was abandoned (its lifetime or retransmission
     /// limit ran out, or the association ended): `id` as given to
     /// [`AduSocket::send`]; `sent` whether it had been on the wire.
     Abandoned { id: u32, sent: bool },
+    /// An ADU whose first part this side had received will not be
+    /// completed: the sender abandoned the rest.
+    Dropped { stream: u16 },
     /// The peer closed the association.
     Closed,
+}
+
+/// Which stream scheduler an association got.
+pub fn scheduler_name(s: StreamScheduler) -> &'static str {
+    match s {
+        StreamScheduler::FirstComeFirstServed => "first come first served",
+        StreamScheduler::Priority => "strict priority",
+        StreamScheduler::RoundRobin => "round robin",
+        StreamScheduler::FairCapacity => "fair capacity",
+        StreamScheduler::WeightedFairQueueing => "weighted fair queueing",
+    }
+}
+
+/// No sequence number seen yet on a stream.
+const NO_SSN: u32 = u32::MAX;
+
+/// The state of ADUs on one association, apart from its socket: shared by
+/// [`AduSocket`] (which owns its socket) and the C API (where the APR
+/// socket owns the descriptor and its timeout). Ownership: `plan`, `pr`
+/// and `scheduler` are fixed when opened; `sent` belongs to the senders
+/// (any thread); `last_ssn` to the one reader.
+pub struct AduCore {
+    plan: StreamPlan,
+    pr: bool,
+    scheduler: StreamScheduler,
+    sent: AtomicU32,
+    last_ssn: [AtomicU32; STREAMS as usize],
+}
+
+impl AduCore {
+    /// The ADU state of the established association on `fd` (set up with
+    /// [`prepare`]): picks weighted fair queueing where the kernel has it
+    /// (it shares by bytes; every stream's weight stays 1), else round
+    /// robin (shares by messages).
+    pub fn open(fd: BorrowedFd<'_>) -> Result<AduCore, Error> {
+        let st = sctp::status(fd)?;
+        let scheduler = match sctp::set_stream_scheduler(fd, StreamScheduler::WeightedFairQueueing)
+        {
+            Ok(()) => StreamScheduler::WeightedFairQueueing,
+            Err(e) if e.errno == libc::EINVAL => {
+                sctp::set_stream_scheduler(fd, StreamScheduler::RoundRobin)?;
+                StreamScheduler::RoundRobin
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(AduCore {
+            plan: StreamPlan::new(st.outstrms),
+            pr: sctp::pr_supported(fd)?,
+            scheduler,
+            sent: AtomicU32::new(0),
+            last_ssn: std::array::from_fn(|_| AtomicU32::new(NO_SSN)),
+        })
+    }
+
+    pub fn plan(&self) -> &StreamPlan {
+        &self.plan
+    }
+
+    pub fn partial_reliability(&self) -> bool {
+        self.pr
+    }
+
+    pub fn scheduler(&self) -> StreamScheduler {
+        self.scheduler
+    }
+
+    /// The send parameters of the next ADU sent with `opts` and `id`;
+    /// EOPNOTSUPP for an unreliable ADU without PR-SCTP.
+    pub fn next_send(&self, opts: &AduOptions, id: u32) -> Result<(SndInfo, PrPolicy), Error> {
+        let pr = pr_policy(opts.reliability);
+        if pr != PrPolicy::Reliable && !self.pr {
+            return Err(Error::new("ADU send", libc::EOPNOTSUPP));
+        }
+        let n = self.sent.fetch_add(1, Ordering::Relaxed);
+        let info = SndInfo {
+            sid: self.plan.stream(opts, n),
+            flags: if opts.ordered { 0 } else { sctp::UNORDERED },
+            ppid: 0,
+            context: id,
+        };
+        Ok((info, pr))
+    }
+
+    /// The next ADU or event, reading with `recv_one` (one `recvmsg` into
+    /// the buffer it is given; the caller decides how it waits). `buf`
+    /// must be at least [`MIN_RECV`] long.
+    pub fn recv_with(
+        &self,
+        buf: &mut [u8],
+        mut recv_one: impl FnMut(&mut [u8]) -> Result<sctp::Received, Error>,
+    ) -> Result<Received, Error> {
+        if buf.len() < MIN_RECV {
+            return Err(Error::new("ADU receive", libc::EINVAL));
+        }
+        loop {
+            let r = recv_one(buf)?;
+            if r.notification {
+                // A send failure carries the abandoned ADU after its 32
+                // bytes of header: keep the header, read and drop the rest
+                // (queued whole: no wait).
+                let mut head = [0u8; MIN_RECV];
+                let n = r.len.min(MIN_RECV);
+                head[..n].copy_from_slice(&buf[..n]);
+                if !r.eor {
+                    head[4..8].copy_from_slice(&(n as u32).to_ne_bytes());
+                    loop {
+                        let more = recv_one(buf)?;
+                        if more.eor || more.len == 0 {
+                            break;
+                        }
+                    }
+                }
+                match sctp::parse_notification(&head[..n]) {
+                    Ok(Notification::SendFailed { sent, info, .. }) => {
+                        return Ok(Received::Abandoned {
+                            id: info.context,
+                            sent,
+                        })
+                    }
+                    Ok(Notification::PartialDeliveryAborted { stream, .. }) => {
+                        return Ok(Received::Dropped { stream })
+                    }
+                    Ok(Notification::Shutdown { .. }) => return Ok(Received::Closed),
+                    Ok(Notification::AssocChange { state, .. })
+                        if state == notification::SCTP_COMM_LOST
+                            || state == notification::SCTP_SHUTDOWN_COMP =>
+                    {
+                        return Ok(Received::Closed)
+                    }
+                    _ => continue,
+                }
+            }
+            if r.len == 0 && !r.eor {
+                return Ok(Received::Closed);
+            }
+            let info = r.info.unwrap_or_default();
+            let ordered = info.flags & sctp::UNORDERED == 0;
+            let dropped_before = if ordered {
+                self.ssn_gap(info.sid, info.ssn)
+            } else {
+                0
+            };
+            return Ok(Received::Adu {
+                len: r.len,
+                complete: r.eor,
+                ordered,
+                priority: self.plan.priority_of(info.sid),
+                stream: info.sid,
+                dropped_before,
+            });
+        }
+    }
+
+    /// How many sequence numbers of stream `sid` were skipped before
+    /// `ssn` (0 for the next piece of the same ADU).
+    fn ssn_gap(&self, sid: u16, ssn: u16) -> u16 {
+        let Some(last) = self.last_ssn.get(usize::from(sid)) else {
+            return 0;
+        };
+        let prev = last.swap(u32::from(ssn), Ordering::Relaxed);
+        ssn_gap(prev, ssn)
+    }
+}
+
+/// Sequence numbers skipped between the last one seen (`prev`, [`NO_SSN`]
+/// before the first) and `ssn` (the same again: a further piece of that
+/// ADU; SSNs start at 0 and wrap at 2^16).
+fn ssn_gap(prev: u32, ssn: u16) -> u16 {
+    if prev == NO_SSN {
+        ssn
+    } else if prev == u32::from(ssn) {
+        0
+    } else {
+        ssn.wrapping_sub(prev as u16).wrapping_sub(1)
+    }
+}
+
+/// What [`AduSocket::set_class`] applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClassApplied {
+    /// The table entry that matched (the class or its nearest ancestor).
+    pub matched: String,
+    pub policy: ClassPolicy,
+}
+
+/// Gives the association on `fd` the policy of traffic class `name` in
+/// `table`: DSCP, socket priority, SCTP_NODELAY. ENOENT for a class the
+/// table does not know.
+pub fn set_class(
+    fd: BorrowedFd<'_>,
+    table: &ClassTable,
+    name: &str,
+) -> Result<ClassApplied, Error> {
+    let (matched, policy) = table
+        .lookup(name)
+        .ok_or(Error::new("ADU traffic class", libc::ENOENT))?;
+    sctp::set_dscp(fd, policy.dscp)?;
+    sctp::set_socket_priority(fd, policy.priority)?;
+    sctp::set_nodelay(fd, policy.nodelay)?;
+    Ok(ClassApplied {
+        matched: matched.to_string(),
+        policy,
+    })
 }
 
 /// The path as SCTP sees it (primary path).
@@ -159,7 +370,7 @@ pub const SEND_BUFFER: usize = 1024 * 1024;
 /// buffer (as much of it as net.core.wmem_max allows, unless root),
 /// receive information and send-failure notifications on. For a listener,
 /// the accepted sockets inherit it.
-pub fn prepare(sock: &SctpSocket) -> Result<(), Error> {
+pub fn prepare(sock: &impl AsFd) -> Result<(), Error> {
     let fd = sock.as_fd();
     sctp::set_pr_supported(fd, true)?;
     sctp::set_buffer(fd, sctp::SocketBuffer::Send, SEND_BUFFER)?;
@@ -172,7 +383,11 @@ pub fn prepare(sock: &SctpSocket) -> Result<(), Error> {
         },
     )?;
     sctp::set_recvrcvinfo(fd, true)?;
-    sctp::subscribe(fd, &[Event::SendFailed, Event::Shutdown], true)
+    sctp::subscribe(
+        fd,
+        &[Event::SendFailed, Event::Shutdown, Event::PartialDelivery],
+        true,
+    )
 }
 
 /// The shortest buffer [`AduSocket::recv`] takes (a notification's
@@ -182,26 +397,15 @@ pub const MIN_RECV: usize = 64;
 /// One association carrying ADUs.
 pub struct AduSocket {
     sock: SctpSocket,
-    plan: StreamPlan,
-    pr: bool,
-    /// ADUs sent, for the round robin over high-priority streams.
-    sent: AtomicU32,
+    core: AduCore,
 }
 
 impl AduSocket {
-    /// `sock`: an established association, set up with [`prepare`]. Turns
-    /// on the round-robin stream scheduler.
+    /// `sock`: an established association, set up with [`prepare`]. Picks
+    /// its stream scheduler ([`AduCore::open`]).
     pub fn new(sock: SctpSocket) -> Result<AduSocket, Error> {
-        let fd = sock.as_fd();
-        let st = sctp::status(fd)?;
-        sctp::set_stream_scheduler(fd, StreamScheduler::RoundRobin)?;
-        let pr = sctp::pr_supported(fd)?;
-        Ok(AduSocket {
-            plan: StreamPlan::new(st.outstrms),
-            pr,
-            sent: AtomicU32::new(0),
-            sock,
-        })
+        let core = AduCore::open(sock.as_fd())?;
+        Ok(AduSocket { sock, core })
     }
 
     pub fn socket(&self) -> &SctpSocket {
@@ -209,98 +413,40 @@ impl AduSocket {
     }
 
     pub fn plan(&self) -> &StreamPlan {
-        &self.plan
+        self.core.plan()
+    }
+
+    /// The stream scheduler in use: weighted fair queueing where the
+    /// kernel has it (6.2+), else round robin.
+    pub fn scheduler(&self) -> StreamScheduler {
+        self.core.scheduler()
     }
 
     /// Whether the peer agreed to PR-SCTP: without it an unreliable ADU
     /// cannot be sent (EOPNOTSUPP).
     pub fn partial_reliability(&self) -> bool {
-        self.pr
+        self.core.partial_reliability()
     }
 
     /// Sends one ADU; `id` comes back in [`Received::Abandoned`] if it is
     /// abandoned. Blocks while the send buffer is full (unless the socket is
     /// non-blocking: EAGAIN).
     pub fn send(&self, data: &[u8], opts: &AduOptions, id: u32) -> Result<(), Error> {
-        let pr = pr_policy(opts.reliability);
-        if pr != PrPolicy::Reliable && !self.pr {
-            return Err(Error::new("ADU send", libc::EOPNOTSUPP));
-        }
-        let n = self.sent.fetch_add(1, Ordering::Relaxed);
-        let info = SndInfo {
-            sid: self.plan.stream(opts, n),
-            flags: if opts.ordered { 0 } else { sctp::UNORDERED },
-            ppid: 0,
-            context: id,
-        };
+        let (info, pr) = self.core.next_send(opts, id)?;
         sctp::send_msg_pr(self.sock.as_fd(), &[IoSlice::new(data)], &info, pr, 0)?;
         Ok(())
     }
 
     /// The next ADU (its bytes in `buf`, at least [`MIN_RECV`] long) or
-    /// event.
+    /// event. One reader at a time.
     pub fn recv(&self, buf: &mut [u8]) -> Result<Received, Error> {
-        if buf.len() < MIN_RECV {
-            return Err(Error::new("ADU receive", libc::EINVAL));
-        }
-        loop {
-            let r = sctp::recv_msg(self.sock.as_fd(), buf, 0)?;
-            if r.notification {
-                // A send failure carries the abandoned ADU after its 32
-                // bytes of header: read the header, drop the rest.
-                let mut head = [0u8; MIN_RECV];
-                let n = r.len.min(MIN_RECV);
-                head[..n].copy_from_slice(&buf[..n]);
-                if !r.eor {
-                    let claimed = (n as u32).to_ne_bytes();
-                    head[4..8].copy_from_slice(&claimed);
-                    self.drain_notification(buf)?;
-                }
-                match sctp::parse_notification(&head[..n]) {
-                    Ok(Notification::SendFailed { sent, info, .. }) => {
-                        return Ok(Received::Abandoned {
-                            id: info.context,
-                            sent,
-                        })
-                    }
-                    Ok(Notification::Shutdown { .. }) => return Ok(Received::Closed),
-                    Ok(Notification::AssocChange { state, .. })
-                        if state == notification::SCTP_COMM_LOST
-                            || state == notification::SCTP_SHUTDOWN_COMP =>
-                    {
-                        return Ok(Received::Closed)
-                    }
-                    _ => continue,
-                }
-            }
-            if r.len == 0 && !r.eor {
-                return Ok(Received::Closed);
-            }
-            let info = r.info.unwrap_or_default();
-            return Ok(Received::Adu {
-                len: r.len,
-                complete: r.eor,
-                ordered: info.flags & sctp::UNORDERED == 0,
-                priority: self.plan.priority_of(info.sid),
-                stream: info.sid,
-            });
-        }
-    }
-
-    /// Reads the rest of a notification that did not fit.
-    fn drain_notification(&self, scratch: &mut [u8]) -> Result<(), Error> {
-        loop {
-            let r = sctp::recv_msg(self.sock.as_fd(), scratch, 0)?;
-            if r.eor || r.len == 0 {
-                return Ok(());
-            }
-        }
+        let fd = self.sock.as_fd();
+        self.core.recv_with(buf, |b| sctp::recv_msg(fd, b, 0))
     }
 
     /// The primary path's round-trip time, windows and the rate they allow.
     pub fn path(&self) -> Result<PathInfo, Error> {
-        let st = sctp::status(self.sock.as_fd())?;
-        Ok(path_info(&st))
+        path(self.sock.as_fd())
     }
 
     /// A constant sending rate: SCTP has no reservation and cannot
@@ -314,12 +460,22 @@ impl AduSocket {
     pub fn abandoned(&self) -> Result<(u64, u64), Error> {
         sctp::pr_abandoned(self.sock.as_fd())
     }
+
+    /// Puts the association in traffic class `name` ([`set_class`]).
+    pub fn set_class(&self, table: &ClassTable, name: &str) -> Result<ClassApplied, Error> {
+        set_class(self.sock.as_fd(), table, name)
+    }
 }
 
 impl AsFd for AduSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
     }
+}
+
+/// The path of the association on `fd` ([`AduSocket::path`]).
+pub fn path(fd: BorrowedFd<'_>) -> Result<PathInfo, Error> {
+    Ok(path_info(&sctp::status(fd)?))
 }
 
 fn path_info(st: &sctp::Status) -> PathInfo {
@@ -391,6 +547,17 @@ mod tests {
             pr_policy(Reliability::Retransmissions(0)),
             PrPolicy::Retransmissions(0)
         );
+    }
+
+    #[test]
+    fn skipped_sequence_numbers_are_dropped_adus() {
+        assert_eq!(ssn_gap(NO_SSN, 0), 0, "the first ADU of a stream");
+        assert_eq!(ssn_gap(NO_SSN, 3), 3, "three dropped before the first");
+        assert_eq!(ssn_gap(4, 5), 0);
+        assert_eq!(ssn_gap(4, 4), 0, "the next piece of the same ADU");
+        assert_eq!(ssn_gap(4, 9), 4);
+        assert_eq!(ssn_gap(65535, 0), 0, "wraps");
+        assert_eq!(ssn_gap(65534, 1), 2);
     }
 
     #[test]

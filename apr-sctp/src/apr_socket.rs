@@ -62,7 +62,7 @@ const APR_SUCCESS: sys::apr_status_t = 0;
 ///
 /// # Safety
 /// `sock` must be a live APR socket.
-unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
+pub(crate) unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
     let mut fd: sys::apr_os_sock_t = -1;
     let mut t: sys::apr_interval_time_t = -1;
     // SAFETY: live socket, valid out-pointers.
@@ -83,13 +83,13 @@ fn deadline(timeout: i64) -> Option<Instant> {
 
 /// A call's deadline, read from the clock at its first wait: a send or
 /// receive that never waits (the common case) costs no clock_gettime.
-struct Deadline {
+pub(crate) struct Deadline {
     timeout: i64,
     until: Option<Option<Instant>>,
 }
 
 impl Deadline {
-    fn new(timeout: i64) -> Deadline {
+    pub(crate) fn new(timeout: i64) -> Deadline {
         Deadline {
             timeout,
             until: None,
@@ -182,13 +182,29 @@ pub fn send_fd(
     info: &SndInfo,
     timeout: i64,
 ) -> Result<usize, sys::apr_status_t> {
-    let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
     let mut until = Deadline::new(timeout);
+    with_timeout(fd, libc::POLLOUT, &mut until, |flags| {
+        sctp::send_msg(fd, bufs, Some(info), flags)
+    })
+}
+
+/// Runs `op` (one send or receive, given MSG_DONTWAIT or 0 as its flags)
+/// with APR's timeout semantics: retried after EINTR, and after EAGAIN
+/// once `fd` is ready for `events`, until `until` passes (APR_TIMEUP); a
+/// timeout of 0 returns EAGAIN at once, a negative one blocks in `op`.
+pub(crate) fn with_timeout<T>(
+    fd: BorrowedFd<'_>,
+    events: libc::c_short,
+    until: &mut Deadline,
+    mut op: impl FnMut(libc::c_int) -> Result<T, sctp::Error>,
+) -> Result<T, sys::apr_status_t> {
+    let timeout = until.timeout;
+    let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
     loop {
-        match sctp::send_msg(fd, bufs, Some(info), flags) {
-            Ok(n) => return Ok(n),
+        match op(flags) {
+            Ok(v) => return Ok(v),
             Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, libc::POLLOUT, until.get())?,
+            Err(e) if would_block(e.errno) && timeout != 0 => wait(fd, events, until.get())?,
             Err(e) => return Err(e.errno),
         }
     }
@@ -242,7 +258,6 @@ pub unsafe fn recv_msg(
     let (raw, timeout) = unsafe { fd_and_timeout(sock) };
     // SAFETY: the descriptor stays open while the APR socket is live.
     let fd = unsafe { BorrowedFd::borrow_raw(raw) };
-    let flags = if timeout < 0 { 0 } else { libc::MSG_DONTWAIT };
     let mut until = Deadline::new(timeout);
     if buf.is_empty() {
         // Nothing to read into: no syscall (a 0-byte recvmsg would look like
@@ -250,17 +265,17 @@ pub unsafe fn recv_msg(
         return Ok(sctp::Received::default());
     }
     loop {
-        match sctp::recv_msg(fd, buf, flags) {
-            Ok(r) if r.notification => {
-                skip_notification(fd, &buf[..r.len], r.eor);
-                continue;
-            }
-            Ok(r) if r.len == 0 => return Err(sys::APR_EOF as sys::apr_status_t),
-            Ok(r) => return Ok(r),
-            Err(e) if e.errno == libc::EINTR => continue,
-            Err(e) if e.is_would_block() && timeout != 0 => wait(fd, libc::POLLIN, until.get())?,
-            Err(e) => return Err(e.errno),
+        let r = with_timeout(fd, libc::POLLIN, &mut until, |flags| {
+            sctp::recv_msg(fd, buf, flags)
+        })?;
+        if r.notification {
+            skip_notification(fd, &buf[..r.len], r.eor);
+            continue;
         }
+        if r.len == 0 {
+            return Err(sys::APR_EOF as sys::apr_status_t);
+        }
+        return Ok(r);
     }
 }
 

@@ -7,13 +7,17 @@
 //!   stream of what it read.
 //! * [`adu`]: WebTP-style ADUs on an association (reliable or not,
 //!   ordered or not, two priorities); [`adu_framing`]: WebTP's 4-byte ADU
-//!   header over a byte stream (sans-I/O).
+//!   header over a byte stream (sans-I/O); [`traffic_class`]: WebTP's
+//!   traffic classes as DSCP, socket priority and SCTP_NODELAY
+//!   (sans-I/O); [`adu_c`]: the ADU service for C (apr_sctp.h).
 pub mod adu;
+pub mod adu_c;
 pub mod adu_framing;
 pub mod apr_socket;
 pub mod bucket;
 pub mod sctp;
 pub mod sys;
+pub mod traffic_class;
 
 /// For tests that need kernel SCTP: when this kernel has none, says
 /// "skipped: kernel has no SCTP" (on stdout, where `--show-output` and

@@ -4,14 +4,20 @@
 //! under loss; unreliable ones arrive whole or not at all and the sender
 //! hears of each one abandoned; unordered ADUs are flagged so; a queue of
 //! high-priority ADUs overtakes queued normal ones, and normal ones are
-//! not starved by a stream of high-priority ones. Assertions are about
+//! not starved by a stream of high-priority ones; the receiver counts the
+//! ordered ADUs dropped before each one that arrives, and hears of a
+//! partly delivered ADU that will not be completed; a traffic class marks
+//! the association. Assertions are about
 //! what arrived and in which order, never about timings. Needs kernel SCTP
 //! and root (ci/test runs it in the SCTP VM); otherwise says skipped.
 
 use apr_sctp::adu::{self, AduOptions, AduSocket, Priority, Received, Reliability};
 use apr_sctp::need_sctp;
+use apr_sctp::sctp::{self as sctp_api, StreamScheduler};
 use apr_sctp::sctp::{Domain, SctpSocket};
+use apr_sctp::traffic_class::ClassTable;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::process::Command;
 use std::time::Duration;
 
@@ -42,6 +48,16 @@ fn in_netns(netem: &'static str, f: impl FnOnce() + Send + 'static) {
     })
     .join()
     .expect("test thread");
+}
+
+/// Returns from the test, saying why, without kernel SCTP or root.
+macro_rules! need_sctp_and_root {
+    () => {
+        need_sctp!();
+        if !root() {
+            return;
+        }
+    };
 }
 
 fn root() -> bool {
@@ -113,18 +129,58 @@ fn receive(s: &AduSocket, n: usize) -> Vec<(u32, Priority, bool)> {
                 got.push((check_adu(&buf[..len]), priority, ordered));
             }
             Received::Closed => break,
-            Received::Abandoned { .. } => panic!("the receiver abandoned nothing"),
+            other => panic!("reliable ADUs only: {other:?}"),
         }
     }
     got
 }
 
+/// Reads `s` on a thread of its own until the association closes or
+/// nothing arrives for its read timeout, handing every ADU piece or report
+/// (with the piece's bytes) to `on`; returns what `on` collected.
+fn read_all<T: Send + 'static>(
+    s: AduSocket,
+    mut got: T,
+    mut on: impl FnMut(&mut T, Received, &[u8]) + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match s.recv(&mut buf) {
+                Ok(Received::Closed) => return got,
+                Ok(r) => {
+                    let len = match r {
+                        Received::Adu { len, .. } => len,
+                        _ => 0,
+                    };
+                    on(&mut got, r, &buf[..len]);
+                }
+                Err(e) if e.is_would_block() => return got,
+                Err(e) => panic!("recv: {e}"),
+            }
+        }
+    })
+}
+
+/// Sent once, abandoned if lost.
+fn unreliable(ordered: bool) -> AduOptions {
+    AduOptions {
+        reliability: Reliability::Retransmissions(0),
+        ordered,
+        ..AduOptions::default()
+    }
+}
+
+/// Sends ADUs 0..n of `len` bytes with `opts`.
+fn send_all(c: &AduSocket, n: u32, len: usize, opts: &AduOptions) {
+    for id in 0..n {
+        c.send(&adu_bytes(id, len), opts, id).expect("send");
+    }
+}
+
 #[test]
 fn reliable_ordered_adus_all_arrive_in_order_under_loss() {
-    need_sctp!();
-    if !root() {
-        return;
-    }
+    need_sctp_and_root!();
     in_netns("loss 10% delay 5ms", || {
         let (c, s) = pair();
         let opts = AduOptions {
@@ -147,47 +203,25 @@ fn reliable_ordered_adus_all_arrive_in_order_under_loss() {
 
 #[test]
 fn unreliable_adus_arrive_whole_or_are_counted_abandoned() {
-    need_sctp!();
-    if !root() {
-        return;
-    }
+    need_sctp_and_root!();
     in_netns("loss 30% delay 5ms", || {
         let (c, s) = pair();
         let n = 200u32;
-        let opts = AduOptions {
-            reliability: Reliability::Retransmissions(0),
-            ordered: false,
-            ..AduOptions::default()
-        };
-        // The receiver reads on its own thread until told to stop.
-        let reader = std::thread::spawn(move || {
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut ids = Vec::new();
-            loop {
-                match s.recv(&mut buf) {
-                    Ok(Received::Adu {
-                        len,
-                        complete,
-                        ordered,
-                        ..
-                    }) => {
-                        assert!(complete, "an unreliable ADU arrives whole or not at all");
-                        assert!(!ordered, "sent unordered, flagged unordered");
-                        ids.push(check_adu(&buf[..len]));
-                    }
-                    Ok(Received::Closed) => return ids,
-                    Ok(Received::Abandoned { .. }) => panic!("receiver side"),
-                    Err(e) if e.is_would_block() => return ids,
-                    Err(e) => panic!("recv: {e}"),
-                }
+        let opts = unreliable(false);
+        let reader = read_all(s, Vec::new(), |ids, r, bytes| match r {
+            Received::Adu {
+                complete, ordered, ..
+            } => {
+                assert!(complete, "an unreliable ADU arrives whole or not at all");
+                assert!(!ordered, "sent unordered, flagged unordered");
+                ids.push(check_adu(bytes));
             }
+            other => panic!("one-packet ADUs are never partly delivered: {other:?}"),
         });
-        for id in 0..n {
-            // One packet each: an unreliable ADU in several fragments can
-            // reach the application in part on Linux 6.1 (observed with
-            // 3000-byte ADUs at 30% loss; docs/adu.md).
-            c.send(&adu_bytes(id, 1000), &opts, id).expect("send");
-        }
+        // One packet each: an unreliable ADU in several fragments can
+        // reach the application in part on Linux 6.1 (observed with
+        // 3000-byte ADUs at 30% loss; docs/adu.md).
+        send_all(&c, n, 1000, &opts);
         // Collect the abandonment reports until the sender has nothing
         // left in flight: every ADU is then delivered or abandoned.
         let mut abandoned = Vec::new();
@@ -258,10 +292,7 @@ fn queued(first: (Priority, u32), second: (Priority, u32)) -> Vec<(u32, Priority
 
 #[test]
 fn high_priority_adus_overtake_queued_normal_ones() {
-    need_sctp!();
-    if !root() {
-        return;
-    }
+    need_sctp_and_root!();
     let got = queued((Priority::Normal, 150), (Priority::High, 20));
     assert_eq!(got.len(), 170);
     let last_high = got.iter().rposition(|g| g.1 == Priority::High).unwrap();
@@ -279,10 +310,7 @@ fn high_priority_adus_overtake_queued_normal_ones() {
 
 #[test]
 fn normal_adus_are_not_starved_by_high_priority_ones() {
-    need_sctp!();
-    if !root() {
-        return;
-    }
+    need_sctp_and_root!();
     let got = queued((Priority::High, 150), (Priority::Normal, 20));
     assert_eq!(got.len(), 170);
     let last_high = got.iter().rposition(|g| g.1 == Priority::High).unwrap();
@@ -297,10 +325,7 @@ fn normal_adus_are_not_starved_by_high_priority_ones() {
 
 #[test]
 fn path_and_rate() {
-    need_sctp!();
-    if !root() {
-        return;
-    }
+    need_sctp_and_root!();
     in_netns("delay 20ms", || {
         let (c, s) = pair();
         let opts = AduOptions::default();
@@ -314,5 +339,135 @@ fn path_and_rate() {
             c.request_rate(1e6).is_err(),
             "a constant rate cannot be guaranteed"
         );
+    });
+}
+
+#[test]
+fn the_receiver_counts_dropped_ordered_adus() {
+    need_sctp_and_root!();
+    in_netns("loss 30% delay 5ms", || {
+        let (c, s) = pair();
+        let n = 200u32;
+        let opts = unreliable(true);
+        // (id, dropped_before) in arrival order
+        let reader = read_all(s, Vec::new(), |got, r, bytes| match r {
+            Received::Adu {
+                complete,
+                ordered,
+                dropped_before,
+                ..
+            } => {
+                assert!(complete && ordered);
+                got.push((check_adu(bytes), dropped_before));
+            }
+            other => panic!("receiver got {other:?}"),
+        });
+        send_all(&c, n, 1000, &opts);
+        std::thread::sleep(Duration::from_secs(3));
+        drop(c);
+        let got = reader.join().unwrap();
+        let ids: Vec<u32> = got.iter().map(|g| g.0).collect();
+        let counted: u32 = got.iter().map(|g| u32::from(g.1)).sum();
+        let last = *ids.last().expect("some ADUs arrive at 30% loss");
+        let summary = format!(
+            "{} arrived, {counted} counted dropped, last id {last}",
+            ids.len()
+        );
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {summary}");
+        assert!((ids.len() as u32) < n, "some were dropped: {summary}");
+        // Every ADU up to the last one that arrived either arrived or was
+        // counted dropped, and each count is exactly the gap in ids.
+        assert_eq!(ids.len() as u32 + counted, last + 1, "{summary}");
+        let mut prev: Option<u32> = None;
+        for (id, dropped) in &got {
+            let expect = match prev {
+                None => *id,
+                Some(p) => id - p - 1,
+            };
+            assert_eq!(u32::from(*dropped), expect, "before ADU {id}: {summary}");
+            prev = Some(*id);
+        }
+    });
+}
+
+#[test]
+fn a_partly_delivered_adu_that_is_abandoned_is_reported_dropped() {
+    need_sctp_and_root!();
+    in_netns("loss 30% delay 5ms", || {
+        let (c, s) = pair();
+        // Hand over the first part of an ADU as soon as 1000 bytes of it
+        // are in: the receiver then sees ADUs in part, and some of them
+        // are abandoned by the sender before they complete.
+        sctp_api::set_partial_delivery_point(s.as_fd(), 1000).expect("partial delivery point");
+        let n = 100u32;
+        // (began in part, of those completed, reported dropped, one open)
+        let reader = read_all(s, (0u32, 0u32, 0u32, false), |t, r, _| match r {
+            Received::Adu { complete, .. } => match (complete, t.3) {
+                (false, false) => {
+                    t.0 += 1;
+                    t.3 = true;
+                }
+                (true, true) => {
+                    t.1 += 1;
+                    t.3 = false;
+                }
+                _ => {}
+            },
+            Received::Dropped { .. } => {
+                assert!(t.3, "a drop report follows the part of an ADU");
+                t.2 += 1;
+                t.3 = false;
+            }
+            other => panic!("receiver got {other:?}"),
+        });
+        // Three packets each.
+        send_all(&c, n, 3000, &unreliable(false));
+        std::thread::sleep(Duration::from_secs(3));
+        drop(c);
+        let (partial, completed, dropped, _) = reader.join().unwrap();
+        let summary =
+            format!("{partial} begun in part: {completed} completed, {dropped} reported dropped");
+        println!("{summary}");
+        assert!(partial > 0, "partial delivery happened: {summary}");
+        assert!(
+            dropped > 0,
+            "some partly delivered ADUs were abandoned: {summary}"
+        );
+        // Every ADU the receiver saw in part either completed or was
+        // reported dropped (the last may be open when the association
+        // closes).
+        assert!(partial <= completed + dropped + 1, "{summary}");
+    });
+}
+
+#[test]
+fn a_traffic_class_marks_the_association() {
+    need_sctp_and_root!();
+    in_netns("delay 1ms", || {
+        let (c, s) = pair();
+        let table = ClassTable::parse("realtime_stream.voice 46 6 on\n").unwrap();
+        let applied = c
+            .set_class(&table, "realtime_stream.voice.g711")
+            .expect("set_class");
+        assert_eq!(applied.matched, "realtime_stream.voice");
+        let fd = c.as_fd();
+        assert_eq!(sctp_api::dscp(fd).unwrap(), Some(46), "EF");
+        assert_eq!(sctp_api::socket_priority(fd).unwrap(), 6);
+        assert!(sctp_api::nodelay(fd).unwrap());
+        c.set_class(&table, "bulk").expect("bulk");
+        assert_eq!(sctp_api::dscp(fd).unwrap(), Some(10), "AF11");
+        assert!(!sctp_api::nodelay(fd).unwrap());
+        let e = c.set_class(&table, "video").unwrap_err();
+        assert_eq!(e.errno, libc::ENOENT);
+        // Still usable, and the scheduler is one that cannot starve a
+        // stream: weighted fair queueing where the kernel has it, else
+        // round robin (Linux 6.1).
+        assert!(matches!(
+            c.scheduler(),
+            StreamScheduler::WeightedFairQueueing | StreamScheduler::RoundRobin
+        ));
+        c.send(&adu_bytes(1, 100), &AduOptions::default(), 1)
+            .unwrap();
+        assert_eq!(receive(&s, 1).len(), 1);
     });
 }

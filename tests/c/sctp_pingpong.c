@@ -26,41 +26,17 @@
 #include <apr_time.h>
 
 #include "apr_sctp.h"
+#include "check.h"
 
 /* The header's structs have the layout the library was built with
  * (apr-sctp/src/apr_socket.rs checks the same numbers); a mismatch fails
  * the build. */
-#define LAYOUT_CHECK(name, cond) typedef char layout_check_##name[(cond) ? 1 : -1]
 LAYOUT_CHECK(sndinfo_size, sizeof(apr_sctp_sndinfo_t) == 12);
 LAYOUT_CHECK(sndinfo_ppid, offsetof(apr_sctp_sndinfo_t, ppid) == 4);
 LAYOUT_CHECK(rcvinfo_size, sizeof(apr_sctp_rcvinfo_t) == 24);
 LAYOUT_CHECK(rcvinfo_ppid, offsetof(apr_sctp_rcvinfo_t, ppid) == 8);
 LAYOUT_CHECK(rcvinfo_assoc, offsetof(apr_sctp_rcvinfo_t, assoc_id) == 16);
 LAYOUT_CHECK(rcvinfo_eor, offsetof(apr_sctp_rcvinfo_t, eor) == 20);
-
-static void fail(const char *what, apr_status_t rv)
-{
-    char buf[256];
-    if (rv != APR_SUCCESS)
-        printf("FAIL: %s: %s (%d)\n", what, apr_strerror(rv, buf, sizeof buf), rv);
-    else
-        printf("FAIL: %s\n", what);
-    fflush(stdout);
-    exit(1);
-}
-
-static void pass(const char *what)
-{
-    printf("PASS: %s\n", what);
-    fflush(stdout);
-}
-
-#define CHECK(rv, what)                          \
-    do {                                         \
-        apr_status_t rv_ = (rv);                 \
-        if (rv_ != APR_SUCCESS)                  \
-            fail(what, rv_);                     \
-    } while (0)
 
 static void set_sctp_opts(apr_socket_t *s, int initmsg, int rcvinfo)
 {
@@ -79,6 +55,11 @@ static void set_sctp_opts(apr_socket_t *s, int initmsg, int rcvinfo)
         if (setsockopt(fd, IPPROTO_SCTP, SCTP_RECVRCVINFO, &on, sizeof on) != 0)
             fail("setsockopt(SCTP_RECVRCVINFO)", errno);
     }
+}
+
+static void listener_opts(apr_socket_t *s)
+{
+    set_sctp_opts(s, 1, 0);
 }
 
 /* Receives one message on s and checks its bytes and stream. */
@@ -121,7 +102,7 @@ int main(void)
 {
     apr_pool_t *pool;
     apr_socket_t *listener, *client, *server;
-    apr_sockaddr_t *sa, *bound;
+    apr_sockaddr_t *sa;
     apr_status_t rv;
     char buf[64];
     apr_size_t len;
@@ -131,23 +112,7 @@ int main(void)
     atexit(apr_terminate);
     CHECK(apr_pool_create(&pool, NULL), "apr_pool_create");
 
-    rv = apr_socket_create(&listener, APR_INET, SOCK_STREAM, APR_PROTO_SCTP, pool);
-    if (rv == EPROTONOSUPPORT || rv == ESOCKTNOSUPPORT) {
-        printf("skipped: kernel has no SCTP\n");
-        return 77;
-    }
-    CHECK(rv, "apr_socket_create(listener, APR_PROTO_SCTP)");
-    set_sctp_opts(listener, 1, 0);
-    CHECK(apr_socket_opt_set(listener, APR_SO_REUSEADDR, 1), "APR_SO_REUSEADDR");
-    CHECK(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, 0, 0, pool),
-          "apr_sockaddr_info_get");
-    CHECK(apr_socket_bind(listener, sa), "apr_socket_bind");
-    CHECK(apr_socket_listen(listener, 8), "apr_socket_listen");
-    CHECK(apr_socket_addr_get(&bound, APR_LOCAL, listener), "apr_socket_addr_get");
-    if (bound->port == 0)
-        fail("listener has an ephemeral port", APR_SUCCESS);
-    CHECK(apr_sockaddr_info_get(&sa, "127.0.0.1", APR_INET, bound->port, 0, pool),
-          "apr_sockaddr_info_get(listener's port)");
+    listener = sctp_listener(pool, listener_opts, &sa);
 
     CHECK(apr_socket_create(&client, APR_INET, SOCK_STREAM, APR_PROTO_SCTP, pool),
           "apr_socket_create(client)");
@@ -158,7 +123,7 @@ int main(void)
     {
         char what[64];
         apr_snprintf(what, sizeof what, "connected over SCTP to 127.0.0.1:%u",
-                     bound->port);
+                     sa->port);
         pass(what);
     }
 
