@@ -134,6 +134,9 @@ impl Assoc {
             brigade::append(raw, b);
             let fd = BorrowedFd::borrow_raw(ffi::socket_fd(sock));
             let st = sctp::status(fd);
+            if let Ok(s) = &st {
+                crate::response_priority::pick_scheduler(fd, s.assoc_id);
+            }
             let a = Box::new(Assoc {
                 sock,
                 conn_id: (*c).id,
@@ -311,6 +314,14 @@ impl Assoc {
     /// The stream the next response byte goes on: the request's (pinned)
     /// stream, mapped into our outbound streams when the peer sent on a
     /// stream we cannot answer on.
+    /// Where the next response goes: the descriptor, the association id
+    /// and the outbound stream (None once the socket is gone).
+    pub fn response_target(&mut self) -> Option<(std::os::fd::RawFd, i32, u16)> {
+        use std::os::fd::AsRawFd;
+        let fd = self.fd()?.as_raw_fd();
+        Some((fd, self.assoc_id, self.response_stream()))
+    }
+
     pub fn response_stream(&mut self) -> u16 {
         let sid = self.demux.pinned().unwrap_or(self.response_sid);
         self.map_stream(sid)

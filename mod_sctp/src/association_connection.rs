@@ -135,17 +135,6 @@ fn decide(c: *mut ffi::conn_rec, a: &mut Assoc) -> Option<Arc<Shared>> {
     let fd = a.fd()?;
     use std::os::fd::AsRawFd;
     let raw_fd = fd.as_raw_fd();
-    // Round robin between the streams that have messages queued in the
-    // kernel, so a large response on one stream does not hold up the
-    // small ones on others (Linux 4.15+; FCFS otherwise).
-    if let Err(e) =
-        apr_sctp::sctp::set_stream_scheduler(fd, apr_sctp::sctp::StreamScheduler::RoundRobin)
-    {
-        tracing::debug!(
-            "association {}: round-robin stream scheduler not available ({e}): the kernel sends streams' messages first come, first served",
-            a.assoc_id
-        );
-    }
     let limits = Limits {
         stream_queue: a.demux.stream_max(),
         assoc_queue: a.demux.assoc_max(),

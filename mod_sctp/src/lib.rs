@@ -30,6 +30,7 @@ pub mod log;
 pub mod messages;
 pub mod output_filter;
 pub mod registry;
+pub mod response_priority;
 pub mod session;
 pub mod shared_session;
 pub mod status;
@@ -407,7 +408,7 @@ unsafe extern "C" fn cmd_concurrency(
 }
 
 #[repr(transparent)]
-struct Commands([ffi::command_rec; 18]);
+struct Commands([ffi::command_rec; 19]);
 // SAFETY: the table is immutable data that httpd only reads.
 unsafe impl Sync for Commands {}
 
@@ -472,6 +473,14 @@ static COMMANDS: Commands = Commands([
     take1(c"SCTPMaxRetransmissions", cmd_failover, tag(&ASSOC_MAX_RETRANS), c"Timeouts in a row after which the association is given up (1-65535; default: net.sctp.association_max_retrans)"),
     take1(c"SCTPMaxConcurrentStreams", cmd_concurrency, tag(&MAX_CONCURRENT), c"Streams of one association served at once, each on its own connection and worker thread (1-1024, default 8; threaded MPMs only)"),
     take1(c"SCTPStreamWorkers", cmd_concurrency, tag(&STREAM_WORKERS), c"Most threads per child serving SCTP streams, shared by its associations (1-4096, or auto: ThreadsPerChild, the default; threaded MPMs only)"),
+    ffi::command_rec {
+        name: c"SCTPResponsePriority".as_ptr(),
+        func: ffi::cmd_func { take1: Some(response_priority::cmd_response_priority) },
+        cmd_data: ptr::null_mut(),
+        req_override: (ffi::RSRC_CONF | ffi::ACCESS_CONF | ffi::OR_FILEINFO) as c_int,
+        args_how: ffi::cmd_how_TAKE1,
+        errmsg: c"high|normal|low - which responses an association sends first when several streams have messages queued (strict priority; default normal)".as_ptr(),
+    },
     // SAFETY: an all-zero command_rec is the table's terminator.
     unsafe { std::mem::zeroed() },
 ]);
@@ -485,6 +494,7 @@ unsafe extern "C" fn pre_config(
     _ptemp: *mut ffi::apr_pool_t,
 ) -> c_int {
     log::init();
+    response_priority::reset();
     let mut cfg = Config {
         kernel: kernel_failover(),
         ..Config::default()
@@ -694,6 +704,12 @@ unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
             ptr::null(),
             ffi::APR_HOOK_MIDDLE as c_int,
         );
+        ffi::ap_hook_fixups(
+            Some(response_priority::fixups),
+            ptr::null(),
+            ptr::null(),
+            ffi::APR_HOOK_MIDDLE as c_int,
+        );
         ffi::ap_hook_handler(
             Some(status_handler::handler),
             ptr::null(),
@@ -729,8 +745,8 @@ pub static mut sctp_module: ffi::module = ffi::module {
     next: ptr::null_mut(),
     magic: ffi::MODULE_MAGIC_COOKIE as std::os::raw::c_ulong,
     rewrite_args: None,
-    create_dir_config: None,
-    merge_dir_config: None,
+    create_dir_config: Some(response_priority::create_dir_config),
+    merge_dir_config: Some(response_priority::merge_dir_config),
     create_server_config: None,
     merge_server_config: None,
     cmds: &COMMANDS as *const Commands as *const ffi::command_rec,

@@ -148,6 +148,17 @@ pub unsafe fn stream_of(c: *mut ffi::conn_rec) -> Option<&'static StreamCtx> {
     }
 }
 
+/// Where a response on stream connection `c` goes: the association's
+/// descriptor, its id and the outbound stream (None for other connections).
+///
+/// # Safety
+/// `c` is a live connection.
+pub unsafe fn response_target(c: *mut ffi::conn_rec) -> Option<(RawFd, i32, u16)> {
+    // SAFETY: forwarded contract.
+    let s = unsafe { stream_of(c) }?;
+    Some((s.shared.fd, s.shared.ident.assoc_id, s.out_sid))
+}
+
 /// httpd's `get_pollfd_from_conn` hook (2.4.58+): what mod_proxy's tunnel
 /// (WebSocket upgrades through mod_proxy_wstunnel or mod_proxy_http) polls
 /// to learn that a stream connection has input. Core answers only for

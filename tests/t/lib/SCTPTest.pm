@@ -7,11 +7,20 @@ use Exporter 'import';
 use IO::Socket::INET;
 our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused sctp_only
                     httpd_fd_count httpd_fd_map httpd_thread_map fd_growth httpd_pids sctp_assocs server_assocs
-                    eventually own_httpd_conf own_httpd_generations start_own_httpd slurp);
+                    eventually own_httpd_conf own_httpd_generations start_own_httpd slurp error_log_count);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
 use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
 use constant MULTIHOMED_PORT => 8603;   # SCTPListen 127.0.0.1:8603 127.0.0.2
+
+# How many lines of the suite's error log match $re.
+sub error_log_count {
+    my ($re) = @_;
+    local $_;    # Apache::Test::vars may read files with while (<...>)
+    require Apache::Test;
+    open my $f, '<', Apache::Test::vars('t_logs') . '/error_log' or return 0;
+    return scalar grep { /$re/ } <$f>;
+}
 
 # Local addresses the kernel lists for an SCTP endpoint on $port.
 sub sctp_listening {

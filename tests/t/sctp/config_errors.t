@@ -56,6 +56,9 @@ my @cases = (
     ['SCTPStreamWorkers automatic', qr/SCTPStreamWorkers: 'automatic' is not a number of worker threads/],
     ["<VirtualHost *:80>\nSCTPMaxConcurrentStreams 4\n</VirtualHost>", qr/SCTPMaxConcurrentStreams cannot occur within <VirtualHost>/],
     ["<VirtualHost *:80>\nSCTPStreamWorkers 4\n</VirtualHost>", qr/SCTPStreamWorkers cannot occur within <VirtualHost>/],
+    # Response priority (issue 17): per location.
+    ['SCTPResponsePriority urgent', qr/SCTPResponsePriority: 'urgent' is not high, normal or low/, 1],
+    ["<Location /x>\nSCTPResponsePriority 1\n</Location>", qr/SCTPResponsePriority: '1' is not high, normal or low/, 2],
 );
 plan tests => 2 * @cases + (grep { defined $_->[2] } @cases) + 15;
 
@@ -87,7 +90,8 @@ for my $c (@cases) {
 open my $f, '>', "$tmp/good.conf" or die $!;
 print $f $base, "Listen 127.0.0.1:8705 sctp\nSCTPListen 127.0.0.1:8700 127.0.0.2\nSCTPInStreams 100\nSCTPOutStreams 100\nSCTPMaxMessageSize 16k\n",
     "SCTPRTOInitial 300ms\nSCTPRTOMin 100\nSCTPRTOMax 1s\nSCTPHeartbeatInterval 500\nSCTPPathMaxRetransmissions 1\nSCTPMaxRetransmissions 10\n",
-    "SCTPMaxConcurrentStreams 1024\nSCTPStreamWorkers Auto\n";
+    "SCTPMaxConcurrentStreams 1024\nSCTPStreamWorkers Auto\n",
+    "SCTPResponsePriority low\n<Location /critical>\nSCTPResponsePriority HIGH\n</Location>\n";
 close $f;
 my $out = `/usr/sbin/apache2 -t -f $tmp/good.conf 2>&1`;
 ok t_cmp($out, qr/Syntax OK/, 'a good SCTP configuration passes -t');

@@ -5,21 +5,14 @@ use warnings FATAL => 'all';
 use Apache::Test;
 use Apache::TestUtil;
 use SCTPClient;
-use SCTPTest qw(SCTP_PORT eventually);
+use SCTPTest qw(SCTP_PORT eventually error_log_count);
 
 plan tests => 3;
 
-my $log = Apache::Test::vars('t_logs') . '/error_log';
-sub log_has {
-    my ($re) = @_;
-    open my $f, '<', $log or return 0;
-    return scalar grep { /$re/ } <$f>;
-}
-
-ok t_cmp(log_has(qr/\[sctp:info\].*listening for SCTP on 127\.0\.0\.1:8601/) > 0, 1,
+ok t_cmp(error_log_count(qr/\[sctp:info\].*listening for SCTP on 127\.0\.0\.1:8601/) > 0, 1,
          'listener setup logged at info');
 SCTPClient->new(port => SCTP_PORT)->get('/index.html', headers => "Connection: close\r\n");
-ok t_cmp(eventually(10, 1, sub { log_has(qr/\[sctp:debug\].*association [1-9]\d*: accepted from \S+, streams in\/out \d+\/\d+/) > 0 ? 1 : 0 }), 1,
+ok t_cmp(eventually(10, 1, sub { error_log_count(qr/\[sctp:debug\].*association [1-9]\d*: accepted from \S+, streams in\/out \d+\/\d+/) > 0 ? 1 : 0 }), 1,
          'association logged at debug');
-ok t_cmp(eventually(10, 1, sub { log_has(qr/\[sctp:debug\].*association [1-9]\d*: closing the association after/) > 0 ? 1 : 0 }), 1,
+ok t_cmp(eventually(10, 1, sub { error_log_count(qr/\[sctp:debug\].*association [1-9]\d*: closing the association after/) > 0 ? 1 : 0 }), 1,
          'association end logged at debug');
