@@ -13,12 +13,15 @@
 //!                         --page FILE --from sctp-http|nghttp
 //!   sctp-bench record streams --variant page|hol --max N --loss PCT --rep N
 //!                             --page FILE --from sctp-http
+//!   sctp-bench adu-run --case priority|realtime --variant V --loss PCT --rep N
+//!                      --server-ns NS --client-ns NS --server ADDR:PORT
 //!   sctp-bench report RECORDS.jsonl OUTDIR [NOTES.md]
 //!   sctp-bench merge INTO.jsonl FROM.jsonl   (FROM's scenarios replace INTO's)
 //!
 //! `record` reads a client's output on stdin and prints one JSON record; a
 //! wrong transfer prints a {"s":"fail"} record and exits 1.
 
+mod adu;
 mod h3;
 mod pump;
 
@@ -36,10 +39,11 @@ fn main() -> ExitCode {
         Some("h3-serve") => h3::serve(&args[1..]),
         Some("h3-get") => h3::get(&args[1..]),
         Some("record") => record(&args[1..]),
+        Some("adu-run") => adu_run(&args[1..]),
         Some("report") => report_cmd(&args[1..]),
         Some("merge") => merge_cmd(&args[1..]),
         _ => Err(
-            "usage: sctp-bench pump-serve|pump-get|h3-serve|h3-get|record|report|merge ... (see src/main.rs)"
+            "usage: sctp-bench pump-serve|pump-get|h3-serve|h3-get|record|adu-run|report|merge ... (see src/main.rs)"
                 .into(),
         ),
     };
@@ -48,6 +52,22 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("sctp-bench: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// `adu-run`: one record of the ADU scenario on stdout; a failed run
+/// prints a {"s":"fail"} record and fails.
+fn adu_run(args: &[String]) -> Result<(), String> {
+    let o = options(args)?;
+    match adu::run(&o) {
+        Ok(v) => {
+            println!("{v}");
+            Ok(())
+        }
+        Err(e) => {
+            println!("{}", json!({"s": "fail", "what": format!("adu-run: {e}")}));
+            Err(e)
         }
     }
 }

@@ -681,6 +681,10 @@ pub fn render(records: &str, notes: &str) -> Result<Vec<(String, String)>, Strin
         streams_section(&r, &mut md);
     }
 
+    // 9. ADUs over one association.
+    let adu: Vec<&Value> = r.of("adu").collect();
+    md.push_str(&crate::adu_report::section(&adu, own_run(&r, "adu", "adu")));
+
     // Targets, failures, notes.
     let mut head =
         String::from("## Targets at a glance\n\n| target | measured | |\n|---|---|---|\n");
