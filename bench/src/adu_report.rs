@@ -30,9 +30,10 @@ pub fn section(records: &[&Value], own_run: Option<String>) -> String {
     let mut md = String::from("## 9. ADUs over one association\n\n");
     md.push_str(
         "WebTP-style ADUs (`apr_sctp::adu`, docs/adu.md) between the two namespaces on the same \
-         shaped path (20 Mbit/s, 50 ms each way, the loss of the row), no httpd: one process \
-         holds both ends and times each ADU from its send to its arrival. Cells pool the ADUs of \
-         all runs of the cell.\n\n",
+         shaped path (20 Mbit/s, 50 ms each way, the loss of the row). For the priority and \
+         realtime cases one process (no httpd) holds both ends and times each ADU from its send \
+         to its arrival; the page case is mod_sctp's response priority. Cells pool the samples \
+         of all runs of the cell.\n\n",
     );
     if let Some(l) = own_run {
         md.push_str(&l);
@@ -124,6 +125,46 @@ pub fn section(records: &[&Value], own_run: Option<String>) -> String {
             );
         }
     }
+    let page_variants = ["high", "normal"];
+    if records.iter().any(|v| v["case"] == "page") {
+        let critical = records
+            .iter()
+            .find_map(|v| v["critical"].as_str().filter(|_| v["case"] == "page"))
+            .unwrap_or("?");
+        let _ = write!(
+            md,
+            "\n**A critical object first.** The page of section 1 over one association (16 \
+             streams, pipelined), httpd with `SCTPResponsePriority high` on `{critical}`, the \
+             last object requested (`high`), or without the directive (`normal`, round robin). \
+             Completion times from the start of the fetch:\n\n\
+             | critical object | loss | runs | critical p50 | critical p95 | page p50 | all objects p95 |\n\
+             |---|---|---|---|---|---|---|\n"
+        );
+        for &loss in &losses {
+            for variant in page_variants {
+                let rs = runs("page", variant, loss);
+                if rs.is_empty() {
+                    continue;
+                }
+                let crit: Vec<f64> = rs
+                    .iter()
+                    .filter_map(|v| v["critical_ms"].as_f64())
+                    .collect();
+                let crit = summarize(&crit);
+                let page: Vec<f64> = rs.iter().filter_map(|v| v["page_ms"].as_f64()).collect();
+                let all = summarize(&pooled(&rs, "objects_ms"));
+                let _ = writeln!(
+                    md,
+                    "| {variant} | {loss}% | {} | {} | {} | {} | {} |",
+                    rs.len(),
+                    ms(&crit, |s| s.median),
+                    ms(&crit, |s| s.p95),
+                    ms(&summarize(&page), |s| s.median),
+                    ms(&all, |s| s.p95)
+                );
+            }
+        }
+    }
     md.push_str(
         "\nNo target: these show what the mapping does (bench/notes.md says what the figures \
          mean).\n\n",
@@ -154,6 +195,13 @@ mod tests {
                 "abandoned_sent":2,"dropped_before":2}),
             );
         }
+        for (variant, c) in [("high", 300.0), ("normal", 900.0)] {
+            recs.push(
+                json!({"s":"adu","case":"page","variant":variant,"loss":0.0,"rep":0,
+                "critical":"/page/o31.bin","critical_ms":c,"page_ms":1000.0,
+                "objects_ms":[100.0, c]}),
+            );
+        }
         let refs: Vec<&Value> = recs.iter().collect();
         let md = section(&refs, None);
         for want in [
@@ -161,6 +209,9 @@ mod tests {
             "| high | 0% | 2 | 105 | 110 | 110 | 180 of 200 | 300 |",
             "| normal | 0% | 2 | 420 | 440 | 440 | 0 of 200 | 300 |",
             "| high / normal | 0% | | p95 ratio 0.25× | | | | |",
+            "| high | 0% | 1 | 300 | 300 | 1000 | 290 |",
+            "| normal | 0% | 1 | 900 | 900 | 1000 | 860 |",
+            "`SCTPResponsePriority high` on `/page/o31.bin`",
             "| lifetime-ordered | 0% | 2 | 398 of 400 | 2 | 2 | 51.0 | 52.0 | 52.0 | 52.0 |",
         ] {
             assert!(md.contains(want), "missing {want:?} in\n{md}");

@@ -13,6 +13,8 @@
 //!                         --page FILE --from sctp-http|nghttp
 //!   sctp-bench record streams --variant page|hol --max N --loss PCT --rep N
 //!                             --page FILE --from sctp-http
+//!   sctp-bench record adu-page --variant high|normal --loss PCT --rep N --page FILE
+//!                              --critical PATH --from sctp-http
 //!   sctp-bench adu-run --case priority|realtime --variant V --loss PCT --rep N
 //!                      --server-ns NS --client-ns NS --server ADDR:PORT
 //!   sctp-bench report RECORDS.jsonl OUTDIR [NOTES.md]
@@ -212,6 +214,26 @@ fn record(args: &[String]) -> Result<(), String> {
                 }),
                 v => return Err(format!("--variant {v}? (page or hol)")),
             }
+        }
+        // The page with one critical object (section 9): its completion
+        // time apart.
+        "adu-page" => {
+            let text = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
+            let list = records::parse_page_list(&text)?;
+            let critical = need(&o, "critical")?;
+            let at = list
+                .iter()
+                .position(|(p, _)| p == critical)
+                .ok_or_else(|| format!("--critical {critical}: not on the page"))?;
+            if from != "sctp-http" {
+                return Err(format!("--from {from}?"));
+            }
+            let loss = num(&o, "loss")?;
+            records::page_from_sctp_http(&input, &list).map(|p| {
+                json!({"s": "adu", "case": "page", "variant": variant, "loss": loss, "rep": rep,
+                       "critical": critical, "critical_ms": p.objects_ms[at],
+                       "page_ms": p.page_ms, "objects_ms": p.objects_ms})
+            })
         }
         k => return Err(format!("record {k}?")),
     };
