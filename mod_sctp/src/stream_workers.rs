@@ -274,7 +274,10 @@ mod tests {
             }
         }
         let seen = long_rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        assert_eq!(seen, 7, "the short jobs ran while the long one waited for them");
+        assert_eq!(
+            seen, 7,
+            "the short jobs ran while the long one waited for them"
+        );
     }
 
     #[test]
