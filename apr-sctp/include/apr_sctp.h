@@ -244,6 +244,11 @@ apr_status_t apr_sctp_adu_recv(apr_sctp_adu_t *adu, void *buf, apr_size_t *len,
 /** The primary path's round-trip time, windows and rate (SCTP_STATUS). */
 apr_status_t apr_sctp_adu_path(apr_sctp_adu_t *adu, apr_sctp_path_t *path);
 
+/** The association's stream scheduler, as a static string: "round robin"
+ * (Linux 6.1) or "weighted fair queueing" (kernels that have it). NULL for
+ * a NULL handle. */
+const char *apr_sctp_adu_scheduler(const apr_sctp_adu_t *adu);
+
 /** Ask for a constant sending rate. SCTP reserves nothing, so no rate can
  * be guaranteed: always EOPNOTSUPP, as WebTP says such a request fails. */
 apr_status_t apr_sctp_adu_request_rate(apr_sctp_adu_t *adu, double bits_per_second);

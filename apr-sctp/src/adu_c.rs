@@ -384,6 +384,27 @@ pub unsafe extern "C" fn apr_sctp_adu_path(
     })
 }
 
+/// `apr_sctp_adu_scheduler()`: the name of the association's stream
+/// scheduler ("round robin" on Linux 6.1, "weighted fair queueing" where
+/// the kernel has it); a static string. NULL for a NULL handle.
+///
+/// # Safety
+/// `adu` is NULL or from `apr_sctp_adu_open` with its pool live.
+#[no_mangle]
+pub unsafe extern "C" fn apr_sctp_adu_scheduler(adu: *const AduHandle) -> *const libc::c_char {
+    // SAFETY: per the contract.
+    let Some(h) = (unsafe { handle(adu) }) else {
+        return std::ptr::null();
+    };
+    match h.core.scheduler() {
+        sctp::StreamScheduler::WeightedFairQueueing => c"weighted fair queueing".as_ptr(),
+        sctp::StreamScheduler::RoundRobin => c"round robin".as_ptr(),
+        sctp::StreamScheduler::FairCapacity => c"fair capacity".as_ptr(),
+        sctp::StreamScheduler::Priority => c"strict priority".as_ptr(),
+        sctp::StreamScheduler::FirstComeFirstServed => c"first come first served".as_ptr(),
+    }
+}
+
 /// `apr_sctp_adu_request_rate()`: always EOPNOTSUPP (no reservation).
 #[no_mangle]
 pub extern "C" fn apr_sctp_adu_request_rate(_adu: *mut AduHandle, _bps: f64) -> sys::apr_status_t {
@@ -593,5 +614,7 @@ mod tests {
             apr_sctp_adu_request_rate(std::ptr::null_mut(), 1e6),
             libc::EOPNOTSUPP
         );
+        // SAFETY: a NULL handle is part of the contract.
+        assert!(unsafe { apr_sctp_adu_scheduler(std::ptr::null()) }.is_null());
     }
 }

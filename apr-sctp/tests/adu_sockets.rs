@@ -162,6 +162,20 @@ fn read_all<T: Send + 'static>(
     })
 }
 
+/// Waits (at most a minute) until the sender has nothing unacknowledged
+/// or pending (SCTP_STATUS).
+fn settle(c: &AduSocket) {
+    let t0 = std::time::Instant::now();
+    while t0.elapsed() < Duration::from_secs(60) {
+        let st = sctp_api::status(c.as_fd()).expect("SCTP_STATUS");
+        if st.unackdata == 0 && st.penddata == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the sender still had data outstanding after 60 s");
+}
+
 /// Sent once, abandoned if lost.
 fn unreliable(ordered: bool) -> AduOptions {
     AduOptions {
@@ -237,6 +251,10 @@ fn unreliable_adus_arrive_whole_or_are_counted_abandoned() {
                 Err(e) => panic!("recv: {e}"),
             }
         }
+        // Under loss the retransmission timer backs off (seconds): wait
+        // until nothing is left unacknowledged or pending, so every ADU
+        // has been delivered or abandoned when the counters are read.
+        settle(&c);
         let (unsent, sent) = c.abandoned().expect("SCTP_PR_ASSOC_STATUS");
         drop(c);
         let received = reader.join().unwrap();

@@ -93,6 +93,15 @@ int main(void)
     CHECK(apr_sctp_adu_open(&cadu, client, pool), "apr_sctp_adu_open(client)");
     CHECK(apr_sctp_adu_open(&sadu, server, pool), "apr_sctp_adu_open(server)");
     pass("prepared, connected and opened for ADUs");
+    {
+        const char *sched = apr_sctp_adu_scheduler(cadu);
+        char what[96];
+        if (sched == NULL || (strcmp(sched, "round robin") != 0
+                              && strcmp(sched, "weighted fair queueing") != 0))
+            fail("the scheduler is one that cannot starve a stream", APR_SUCCESS);
+        apr_snprintf(what, sizeof what, "the association's stream scheduler: %s", sched);
+        pass(what);
+    }
 
     /* high priority, unordered, reliable */
     memset(&opts, 0, sizeof opts);
