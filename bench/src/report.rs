@@ -537,7 +537,13 @@ pub fn render(records: &str, notes: &str) -> Result<Vec<(String, String)>, Strin
         md.push_str(
             "A 1 KB file, keep-alive, 16 concurrent connections, one request at a time on each, \
              10 s per run, client and server in the VM's two namespaces (one CPU between them). \
-             Latency columns are medians over runs of each run's percentile.\n\n| client | runs | req/s median | req/s min | latency p50 ms | latency p99 ms |\n|---|---|---|---|---|---|\n",
+             Latency columns are medians over runs of each run's percentile.\n\n",
+        );
+        if let Some(l) = own_run(&r, "rate", "rate") {
+            md.push_str(&l);
+        }
+        md.push_str(
+            "| client | runs | req/s median | req/s min | latency p50 ms | latency p99 ms |\n|---|---|---|---|---|---|\n",
         );
         let mut bars = Vec::new();
         for (k, d) in RATE_VARIANTS {
@@ -933,13 +939,14 @@ fn own_run(r: &Records, scenario: &str, reps_prefix: &str) -> Option<String> {
     })?;
     let f = |k: &str| env[k].as_str().unwrap_or("?").to_string();
     let reps = f("repetitions");
+    // The section's own part of the repetitions text (a run older than the
+    // section has none: then nothing of it).
     let reps = reps
         .split("; ")
         .find(|p| p.starts_with(reps_prefix))
-        .unwrap_or(&reps)
-        .to_string();
+        .map_or(String::new(), |p| format!("; {p}"));
     Some(format!(
-        "Measured in a run of its own (`SCTP_BENCH_ONLY=\"{}\"`): {}, commit {}, {}; {}.\n\n",
+        "Measured in a run of its own (`SCTP_BENCH_ONLY=\"{}\"`): {}, commit {}, {}{}.\n\n",
         f("scenarios"),
         f("date"),
         f("commit"),
