@@ -12,7 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use crate::adu::{self, AduCore, AduOptions, Priority, Received, Reliability};
-use crate::apr_socket::{fd_and_timeout, with_timeout, Deadline};
+use crate::apr_socket::{borrowed_fd, with_timeout, Deadline};
 use crate::sctp::{self, Error};
 use crate::sys;
 use crate::traffic_class::ClassTable;
@@ -149,16 +149,16 @@ fn boundary(what: &str, f: impl FnOnce() -> sys::apr_status_t) -> sys::apr_statu
     }
 }
 
-/// The descriptor of a live APR socket.
+/// The descriptor of a live APR socket (EBADF once it is closed).
 ///
 /// # Safety
 /// `sock` must be a live APR socket.
-unsafe fn fd_of<'a>(sock: *mut sys::apr_socket_t) -> (BorrowedFd<'a>, i64) {
-    // SAFETY: forwarded contract.
-    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
-    // SAFETY: the descriptor stays open while the APR socket is live, which
-    // the caller guarantees for the call's duration.
-    (unsafe { BorrowedFd::borrow_raw(raw) }, timeout)
+unsafe fn fd_of<'a>(
+    sock: *mut sys::apr_socket_t,
+) -> Result<(BorrowedFd<'a>, i64), sys::apr_status_t> {
+    // SAFETY: forwarded contract; the descriptor stays open while the APR
+    // socket is live, which the caller guarantees for the call's duration.
+    unsafe { borrowed_fd(sock) }
 }
 
 fn errno_status(e: Error) -> sys::apr_status_t {
@@ -177,7 +177,10 @@ pub unsafe extern "C" fn apr_sctp_adu_prepare(sock: *mut sys::apr_socket_t) -> s
     }
     boundary("apr_sctp_adu_prepare", || {
         // SAFETY: live socket per the contract.
-        let (fd, _) = unsafe { fd_of(sock) };
+        let (fd, _) = match unsafe { fd_of(sock) } {
+            Ok(v) => v,
+            Err(rv) => return rv,
+        };
         match adu::prepare(&fd) {
             Ok(()) => APR_SUCCESS,
             Err(e) => errno_status(e),
@@ -202,7 +205,10 @@ pub unsafe extern "C" fn apr_sctp_adu_open(
     }
     boundary("apr_sctp_adu_open", || {
         // SAFETY: live socket per the contract.
-        let (fd, _) = unsafe { fd_of(sock) };
+        let (fd, _) = match unsafe { fd_of(sock) } {
+            Ok(v) => v,
+            Err(rv) => return rv,
+        };
         let core = match AduCore::open(fd) {
             Ok(c) => c,
             Err(e) => return errno_status(e),
@@ -273,7 +279,10 @@ pub unsafe extern "C" fn apr_sctp_adu_send(
             Err(e) => return errno_status(e),
         };
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, timeout) = unsafe { fd_of(h.sock) };
+        let (fd, timeout) = match unsafe { fd_of(h.sock) } {
+            Ok(v) => v,
+            Err(rv) => return rv,
+        };
         let mut until = Deadline::new(timeout);
         match with_timeout(fd, libc::POLLOUT, &mut until, |flags| {
             sctp::send_msg_pr(fd, &[IoSlice::new(data)], &info, pr, flags)
@@ -322,7 +331,13 @@ pub unsafe extern "C" fn apr_sctp_adu_recv(
         // SAFETY: `cap` writable bytes at `buf` (non-null, checked above).
         let b = unsafe { std::slice::from_raw_parts_mut(buf as *mut u8, cap) };
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, timeout) = unsafe { fd_of(h.sock) };
+        let (fd, timeout) = match unsafe { fd_of(h.sock) } {
+            Ok(v) => v,
+            Err(rv) => {
+                put(0, apr_sctp_adu_info_t::default());
+                return rv;
+            }
+        };
         let mut until = Deadline::new(timeout);
         let got = h.core.recv_with(b, |b| {
             with_timeout(fd, libc::POLLIN, &mut until, |flags| {
@@ -365,7 +380,10 @@ pub unsafe extern "C" fn apr_sctp_adu_path(
     }
     boundary("apr_sctp_adu_path", || {
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, _) = unsafe { fd_of(h.sock) };
+        let (fd, _) = match unsafe { fd_of(h.sock) } {
+            Ok(v) => v,
+            Err(rv) => return rv,
+        };
         match adu::path(fd) {
             Ok(p) => {
                 // SAFETY: writable, checked non-null.
@@ -428,7 +446,10 @@ pub unsafe extern "C" fn apr_sctp_adu_abandoned(
     };
     boundary("apr_sctp_adu_abandoned", || {
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, _) = unsafe { fd_of(h.sock) };
+        let (fd, _) = match unsafe { fd_of(h.sock) } {
+            Ok(v) => v,
+            Err(rv) => return rv,
+        };
         match sctp::pr_abandoned(fd) {
             Ok((u, s)) => {
                 // SAFETY: the caller's out-pointers, each writable or NULL.
@@ -489,7 +510,10 @@ pub unsafe extern "C" fn apr_sctp_adu_set_class(
             }
         };
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, _) = unsafe { fd_of(h.sock) };
+        let (fd, _) = match unsafe { fd_of(h.sock) } {
+            Ok(v) => v,
+            Err(rv) => return rv,
+        };
         match adu::set_class(fd, &classes, name) {
             Ok(applied) => {
                 tracing::debug!(

@@ -62,7 +62,7 @@ const APR_SUCCESS: sys::apr_status_t = 0;
 ///
 /// # Safety
 /// `sock` must be a live APR socket.
-pub(crate) unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
+unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
     let mut fd: sys::apr_os_sock_t = -1;
     let mut t: sys::apr_interval_time_t = -1;
     // SAFETY: live socket, valid out-pointers.
@@ -71,6 +71,26 @@ pub(crate) unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) 
         sys::apr_socket_timeout_get(sock, &mut t);
     }
     (fd, t)
+}
+
+/// The descriptor (borrowed for the call) and timeout of an APR socket;
+/// EBADF once the socket is closed (APR then reports descriptor -1, which
+/// no `BorrowedFd` may hold: a reader racing a close at a graceful stop
+/// gets an error, not a panic).
+///
+/// # Safety
+/// `sock` must be a live APR socket whose descriptor, if open, stays open
+/// for `'a`.
+pub(crate) unsafe fn borrowed_fd<'a>(
+    sock: *mut sys::apr_socket_t,
+) -> Result<(BorrowedFd<'a>, i64), sys::apr_status_t> {
+    // SAFETY: forwarded contract.
+    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
+    if raw < 0 {
+        return Err(libc::EBADF);
+    }
+    // SAFETY: an open descriptor that stays open for 'a (the contract).
+    Ok((unsafe { BorrowedFd::borrow_raw(raw) }, timeout))
 }
 
 /// When a call with APR timeout `timeout` (µs) must give up: `None` for a
@@ -165,10 +185,9 @@ pub unsafe fn send(
     bufs: &[IoSlice<'_>],
     info: &SndInfo,
 ) -> Result<usize, sys::apr_status_t> {
-    // SAFETY: forwarded contract.
-    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
-    // SAFETY: the descriptor stays open while the APR socket is live.
-    let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+    // SAFETY: forwarded contract; the descriptor stays open while the APR
+    // socket is live.
+    let (fd, timeout) = unsafe { borrowed_fd(sock) }?;
     send_fd(fd, bufs, info, timeout)
 }
 
@@ -254,10 +273,9 @@ pub unsafe fn recv_msg(
     sock: *mut sys::apr_socket_t,
     buf: &mut [u8],
 ) -> Result<sctp::Received, sys::apr_status_t> {
-    // SAFETY: forwarded contract.
-    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
-    // SAFETY: the descriptor stays open while the APR socket is live.
-    let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+    // SAFETY: forwarded contract; the descriptor stays open while the APR
+    // socket is live.
+    let (fd, timeout) = unsafe { borrowed_fd(sock) }?;
     let mut until = Deadline::new(timeout);
     if buf.is_empty() {
         // Nothing to read into: no syscall (a 0-byte recvmsg would look like

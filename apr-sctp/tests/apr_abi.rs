@@ -628,3 +628,37 @@ fn bucket_made_from_another_bucket() {
         }
     }
 }
+
+/// A closed APR socket (descriptor -1) gives EBADF from every call, never
+/// a panic: a reader racing the close at a graceful stop once panicked
+/// here. TCP is enough: the check comes before any SCTP call.
+#[test]
+fn calls_on_a_closed_socket_are_ebadf() {
+    let pool = Pool::new();
+    let mut s = ptr::null_mut();
+    // SAFETY: valid out-pointer and pool.
+    let rv = unsafe {
+        sys::apr_socket_create(
+            &mut s,
+            sys::APR_INET as i32,
+            libc::SOCK_STREAM,
+            sys::APR_PROTO_TCP as i32,
+            pool.0,
+        )
+    };
+    check(rv, "apr_socket_create(APR_PROTO_TCP)");
+    // SAFETY: our live socket, closed once.
+    check(unsafe { sys::apr_socket_close(s) }, "apr_socket_close");
+    let mut buf = [0u8; 16];
+    let mut len: sys::apr_size_t = buf.len();
+    let mut stream = 7u16;
+    // SAFETY: a closed (still allocated) APR socket, valid buffers.
+    let rv = unsafe {
+        apr_socket::apr_socket_recv_sctp(s, buf.as_mut_ptr().cast(), &mut len, &mut stream)
+    };
+    assert_eq!((rv, len), (libc::EBADF, 0));
+    let mut len: sys::apr_size_t = 3;
+    // SAFETY: as above.
+    let rv = unsafe { apr_socket::apr_socket_send_sctp(s, c"abc".as_ptr(), &mut len, 1) };
+    assert_eq!((rv, len), (libc::EBADF, 0));
+}
