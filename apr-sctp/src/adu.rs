@@ -143,14 +143,15 @@ pub enum Received {
     Closed,
 }
 
-/// Which stream scheduler an association got.
-pub fn scheduler_name(s: StreamScheduler) -> &'static str {
+/// A stream scheduler's name (a C string: apr_sctp_adu_scheduler returns
+/// it as is).
+pub fn scheduler_name(s: StreamScheduler) -> &'static std::ffi::CStr {
     match s {
-        StreamScheduler::FirstComeFirstServed => "first come first served",
-        StreamScheduler::Priority => "strict priority",
-        StreamScheduler::RoundRobin => "round robin",
-        StreamScheduler::FairCapacity => "fair capacity",
-        StreamScheduler::WeightedFairQueueing => "weighted fair queueing",
+        StreamScheduler::FirstComeFirstServed => c"first come first served",
+        StreamScheduler::Priority => c"strict priority",
+        StreamScheduler::RoundRobin => c"round robin",
+        StreamScheduler::FairCapacity => c"fair capacity",
+        StreamScheduler::WeightedFairQueueing => c"weighted fair queueing",
     }
 }
 

@@ -7,7 +7,6 @@
 
 use std::ffi::CStr;
 use std::io::IoSlice;
-use std::os::fd::BorrowedFd;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -139,26 +138,19 @@ fn info_of(r: &Received) -> Option<(usize, apr_sctp_adu_info_t)> {
 }
 
 /// Runs `f`, turning a panic into APR_EGENERAL (logged).
-fn boundary(what: &str, f: impl FnOnce() -> sys::apr_status_t) -> sys::apr_status_t {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(rv) => rv,
-        Err(_) => {
-            tracing::error!(target: "apr_sctp", "{what}: internal error (panic), call failed");
-            status(sys::APR_EGENERAL)
-        }
-    }
+fn boundary<T>(
+    what: &str,
+    f: impl FnOnce() -> Result<T, sys::apr_status_t>,
+) -> Result<T, sys::apr_status_t> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        tracing::error!(target: "apr_sctp", "{what}: internal error (panic), call failed");
+        Err(status(sys::APR_EGENERAL))
+    })
 }
 
-/// The descriptor of a live APR socket (EBADF once it is closed).
-///
-/// # Safety
-/// `sock` must be a live APR socket.
-unsafe fn fd_of<'a>(
-    sock: *mut sys::apr_socket_t,
-) -> Result<(BorrowedFd<'a>, i64), sys::apr_status_t> {
-    // SAFETY: forwarded contract; the descriptor stays open while the APR
-    // socket is live, which the caller guarantees for the call's duration.
-    unsafe { borrowed_fd(sock) }
+/// The status a call returns.
+fn code(r: Result<(), sys::apr_status_t>) -> sys::apr_status_t {
+    r.err().unwrap_or(APR_SUCCESS)
 }
 
 fn errno_status(e: Error) -> sys::apr_status_t {
@@ -175,17 +167,11 @@ pub unsafe extern "C" fn apr_sctp_adu_prepare(sock: *mut sys::apr_socket_t) -> s
     if sock.is_null() {
         return status(sys::APR_EINVAL);
     }
-    boundary("apr_sctp_adu_prepare", || {
+    code(boundary("apr_sctp_adu_prepare", || {
         // SAFETY: live socket per the contract.
-        let (fd, _) = match unsafe { fd_of(sock) } {
-            Ok(v) => v,
-            Err(rv) => return rv,
-        };
-        match adu::prepare(&fd) {
-            Ok(()) => APR_SUCCESS,
-            Err(e) => errno_status(e),
-        }
-    })
+        let (fd, _) = unsafe { borrowed_fd(sock) }?;
+        adu::prepare(&fd).map_err(errno_status)
+    }))
 }
 
 /// `apr_sctp_adu_open()`: the ADU handle of an established association,
@@ -203,23 +189,17 @@ pub unsafe extern "C" fn apr_sctp_adu_open(
     if out.is_null() || sock.is_null() || pool.is_null() {
         return status(sys::APR_EINVAL);
     }
-    boundary("apr_sctp_adu_open", || {
+    code(boundary("apr_sctp_adu_open", || {
         // SAFETY: live socket per the contract.
-        let (fd, _) = match unsafe { fd_of(sock) } {
-            Ok(v) => v,
-            Err(rv) => return rv,
-        };
-        let core = match AduCore::open(fd) {
-            Ok(c) => c,
-            Err(e) => return errno_status(e),
-        };
+        let (fd, _) = unsafe { borrowed_fd(sock) }?;
+        let core = AduCore::open(fd).map_err(errno_status)?;
         // SAFETY: a live pool; apr_palloc returns memory aligned for any
         // type APR allocates (8 bytes at least, enough for AduHandle's
         // pointers and atomics), valid until the pool is cleared.
         let mem =
             unsafe { sys::apr_palloc(pool, std::mem::size_of::<AduHandle>()) } as *mut AduHandle;
         if mem.is_null() {
-            return status(sys::APR_ENOMEM);
+            return Err(status(sys::APR_ENOMEM));
         }
         debug_assert!(mem.is_aligned());
         // SAFETY: fresh, aligned, large enough; AduHandle needs no drop
@@ -228,8 +208,8 @@ pub unsafe extern "C" fn apr_sctp_adu_open(
             mem.write(AduHandle { sock, core });
             *out = mem;
         }
-        APR_SUCCESS
-    })
+        Ok(())
+    }))
 }
 
 /// Borrows the handle.
@@ -261,36 +241,24 @@ pub unsafe extern "C" fn apr_sctp_adu_send(
     if buf.is_null() && len > 0 {
         return status(sys::APR_EINVAL);
     }
-    boundary("apr_sctp_adu_send", || {
+    code(boundary("apr_sctp_adu_send", || {
         // SAFETY: valid or NULL per the contract.
-        let o = unsafe { opts.as_ref() }.copied().unwrap_or_default();
-        let o = match options(&o) {
-            Ok(o) => o,
-            Err(rv) => return rv,
-        };
+        let o = options(&unsafe { opts.as_ref() }.copied().unwrap_or_default())?;
         let data: &[u8] = if len == 0 {
             &[]
         } else {
             // SAFETY: `len` readable bytes (non-null, checked above).
             unsafe { std::slice::from_raw_parts(buf as *const u8, len) }
         };
-        let (info, pr) = match h.core.next_send(&o, id) {
-            Ok(v) => v,
-            Err(e) => return errno_status(e),
-        };
+        let (info, pr) = h.core.next_send(&o, id).map_err(errno_status)?;
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, timeout) = match unsafe { fd_of(h.sock) } {
-            Ok(v) => v,
-            Err(rv) => return rv,
-        };
+        let (fd, timeout) = unsafe { borrowed_fd(h.sock) }?;
         let mut until = Deadline::new(timeout);
-        match with_timeout(fd, libc::POLLOUT, &mut until, |flags| {
+        with_timeout(fd, libc::POLLOUT, &mut until, |flags| {
             sctp::send_msg_pr(fd, &[IoSlice::new(data)], &info, pr, flags)
-        }) {
-            Ok(_) => APR_SUCCESS,
-            Err(rv) => rv,
-        }
-    })
+        })
+        .map(|_| ())
+    }))
 }
 
 /// `apr_sctp_adu_recv()`: the next ADU (or part of it) or event.
@@ -327,39 +295,34 @@ pub unsafe extern "C" fn apr_sctp_adu_recv(
         put(0, apr_sctp_adu_info_t::default());
         return status(sys::APR_EINVAL);
     }
-    boundary("apr_sctp_adu_recv", || {
+    let got = boundary("apr_sctp_adu_recv", || {
         // SAFETY: `cap` writable bytes at `buf` (non-null, checked above).
         let b = unsafe { std::slice::from_raw_parts_mut(buf as *mut u8, cap) };
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, timeout) = match unsafe { fd_of(h.sock) } {
-            Ok(v) => v,
-            Err(rv) => {
-                put(0, apr_sctp_adu_info_t::default());
-                return rv;
-            }
-        };
+        let (fd, timeout) = unsafe { borrowed_fd(h.sock) }?;
         let mut until = Deadline::new(timeout);
-        let got = h.core.recv_with(b, |b| {
+        let r = h.core.recv_with(b, |b| {
             with_timeout(fd, libc::POLLIN, &mut until, |flags| {
                 sctp::recv_msg(fd, b, flags)
             })
             .map_err(|rv| Error::new("ADU receive", rv))
         });
-        match got.map(|r| info_of(&r)) {
-            Ok(Some((n, i))) => {
-                put(n, i);
-                APR_SUCCESS
-            }
-            Ok(None) => {
-                put(0, apr_sctp_adu_info_t::default());
-                status(sys::APR_EOF)
-            }
-            Err(e) => {
-                put(0, apr_sctp_adu_info_t::default());
-                errno_status(e)
-            }
+        r.map(|r| info_of(&r)).map_err(errno_status)
+    });
+    match got {
+        Ok(Some((n, i))) => {
+            put(n, i);
+            APR_SUCCESS
         }
-    })
+        Ok(None) => {
+            put(0, apr_sctp_adu_info_t::default());
+            status(sys::APR_EOF)
+        }
+        Err(rv) => {
+            put(0, apr_sctp_adu_info_t::default());
+            rv
+        }
+    }
 }
 
 /// `apr_sctp_adu_path()`: round-trip time, windows and the rate they allow.
@@ -378,28 +341,21 @@ pub unsafe extern "C" fn apr_sctp_adu_path(
     if path.is_null() {
         return status(sys::APR_EINVAL);
     }
-    boundary("apr_sctp_adu_path", || {
+    code(boundary("apr_sctp_adu_path", || {
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, _) = match unsafe { fd_of(h.sock) } {
-            Ok(v) => v,
-            Err(rv) => return rv,
-        };
-        match adu::path(fd) {
-            Ok(p) => {
-                // SAFETY: writable, checked non-null.
-                unsafe {
-                    *path = apr_sctp_path_t {
-                        srtt: i64::try_from(p.srtt.as_micros()).unwrap_or(i64::MAX),
-                        cwnd: p.cwnd,
-                        rwnd: p.rwnd,
-                        rate_bps: p.rate_bps,
-                    }
-                };
-                APR_SUCCESS
+        let (fd, _) = unsafe { borrowed_fd(h.sock) }?;
+        let p = adu::path(fd).map_err(errno_status)?;
+        // SAFETY: writable, checked non-null.
+        unsafe {
+            *path = apr_sctp_path_t {
+                srtt: i64::try_from(p.srtt.as_micros()).unwrap_or(i64::MAX),
+                cwnd: p.cwnd,
+                rwnd: p.rwnd,
+                rate_bps: p.rate_bps,
             }
-            Err(e) => errno_status(e),
-        }
-    })
+        };
+        Ok(())
+    }))
 }
 
 /// `apr_sctp_adu_scheduler()`: the name of the association's stream
@@ -414,13 +370,7 @@ pub unsafe extern "C" fn apr_sctp_adu_scheduler(adu: *const AduHandle) -> *const
     let Some(h) = (unsafe { handle(adu) }) else {
         return std::ptr::null();
     };
-    match h.core.scheduler() {
-        sctp::StreamScheduler::WeightedFairQueueing => c"weighted fair queueing".as_ptr(),
-        sctp::StreamScheduler::RoundRobin => c"round robin".as_ptr(),
-        sctp::StreamScheduler::FairCapacity => c"fair capacity".as_ptr(),
-        sctp::StreamScheduler::Priority => c"strict priority".as_ptr(),
-        sctp::StreamScheduler::FirstComeFirstServed => c"first come first served".as_ptr(),
-    }
+    adu::scheduler_name(h.core.scheduler()).as_ptr()
 }
 
 /// `apr_sctp_adu_request_rate()`: always EOPNOTSUPP (no reservation).
@@ -444,28 +394,21 @@ pub unsafe extern "C" fn apr_sctp_adu_abandoned(
     let Some(h) = (unsafe { handle(adu) }) else {
         return status(sys::APR_EINVAL);
     };
-    boundary("apr_sctp_adu_abandoned", || {
+    code(boundary("apr_sctp_adu_abandoned", || {
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, _) = match unsafe { fd_of(h.sock) } {
-            Ok(v) => v,
-            Err(rv) => return rv,
-        };
-        match sctp::pr_abandoned(fd) {
-            Ok((u, s)) => {
-                // SAFETY: the caller's out-pointers, each writable or NULL.
-                unsafe {
-                    if let Some(p) = unsent.as_mut() {
-                        *p = u;
-                    }
-                    if let Some(p) = sent.as_mut() {
-                        *p = s;
-                    }
-                }
-                APR_SUCCESS
+        let (fd, _) = unsafe { borrowed_fd(h.sock) }?;
+        let (u, s) = sctp::pr_abandoned(fd).map_err(errno_status)?;
+        // SAFETY: the caller's out-pointers, each writable or NULL.
+        unsafe {
+            if let Some(p) = unsent.as_mut() {
+                *p = u;
             }
-            Err(e) => errno_status(e),
+            if let Some(p) = sent.as_mut() {
+                *p = s;
+            }
         }
-    })
+        Ok(())
+    }))
 }
 
 /// `apr_sctp_adu_set_class()`: puts the association in traffic class
@@ -487,46 +430,34 @@ pub unsafe extern "C" fn apr_sctp_adu_set_class(
     if name.is_null() {
         return status(sys::APR_EINVAL);
     }
-    boundary("apr_sctp_adu_set_class", || {
+    code(boundary("apr_sctp_adu_set_class", || {
         // SAFETY: NUL-terminated per the contract.
-        let Ok(name) = unsafe { CStr::from_ptr(name) }.to_str() else {
-            return status(sys::APR_EINVAL);
-        };
+        let name = unsafe { CStr::from_ptr(name) }
+            .to_str()
+            .map_err(|_| status(sys::APR_EINVAL))?;
         let classes = if table.is_null() {
             ClassTable::default()
         } else {
             // SAFETY: NUL-terminated per the contract.
             let path = unsafe { CStr::from_ptr(table) }.to_string_lossy();
-            let text = match std::fs::read_to_string(&*path) {
-                Ok(t) => t,
-                Err(e) => return e.raw_os_error().unwrap_or(libc::EIO),
-            };
-            match ClassTable::parse(&text) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::error!(target: "apr_sctp", "{path}: {e}");
-                    return status(sys::APR_EINVAL);
-                }
-            }
+            let text = std::fs::read_to_string(&*path)
+                .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
+            ClassTable::parse(&text).map_err(|e| {
+                tracing::error!(target: "apr_sctp", "{path}: {e}");
+                status(sys::APR_EINVAL)
+            })?
         };
         // SAFETY: the handle's socket is live while its pool is.
-        let (fd, _) = match unsafe { fd_of(h.sock) } {
-            Ok(v) => v,
-            Err(rv) => return rv,
-        };
-        match adu::set_class(fd, &classes, name) {
-            Ok(applied) => {
-                tracing::debug!(
-                    target: "apr_sctp",
-                    "traffic class {name} ({}): {:?}",
-                    applied.matched,
-                    applied.policy
-                );
-                APR_SUCCESS
-            }
-            Err(e) => errno_status(e),
-        }
-    })
+        let (fd, _) = unsafe { borrowed_fd(h.sock) }?;
+        let applied = adu::set_class(fd, &classes, name).map_err(errno_status)?;
+        tracing::debug!(
+            target: "apr_sctp",
+            "traffic class {name} ({}): {:?}",
+            applied.matched,
+            applied.policy
+        );
+        Ok(())
+    }))
 }
 
 #[cfg(test)]

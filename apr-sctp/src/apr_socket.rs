@@ -58,25 +58,10 @@ impl apr_sctp_rcvinfo_t {
 
 const APR_SUCCESS: sys::apr_status_t = 0;
 
-/// The descriptor and timeout (microseconds) of an APR socket.
-///
-/// # Safety
-/// `sock` must be a live APR socket.
-unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
-    let mut fd: sys::apr_os_sock_t = -1;
-    let mut t: sys::apr_interval_time_t = -1;
-    // SAFETY: live socket, valid out-pointers.
-    unsafe {
-        sys::apr_os_sock_get(&mut fd, sock);
-        sys::apr_socket_timeout_get(sock, &mut t);
-    }
-    (fd, t)
-}
-
-/// The descriptor (borrowed for the call) and timeout of an APR socket;
-/// EBADF once the socket is closed (APR then reports descriptor -1, which
-/// no `BorrowedFd` may hold: a reader racing a close at a graceful stop
-/// gets an error, not a panic).
+/// The descriptor (borrowed for the call) and timeout (microseconds) of
+/// an APR socket; EBADF once the socket is closed (APR then reports
+/// descriptor -1, which no `BorrowedFd` may hold: a reader racing a close
+/// at a graceful stop gets an error, not a panic).
 ///
 /// # Safety
 /// `sock` must be a live APR socket whose descriptor, if open, stays open
@@ -84,8 +69,13 @@ unsafe fn fd_and_timeout(sock: *mut sys::apr_socket_t) -> (i32, i64) {
 pub(crate) unsafe fn borrowed_fd<'a>(
     sock: *mut sys::apr_socket_t,
 ) -> Result<(BorrowedFd<'a>, i64), sys::apr_status_t> {
-    // SAFETY: forwarded contract.
-    let (raw, timeout) = unsafe { fd_and_timeout(sock) };
+    let mut raw: sys::apr_os_sock_t = -1;
+    let mut timeout: sys::apr_interval_time_t = -1;
+    // SAFETY: live socket, valid out-pointers.
+    unsafe {
+        sys::apr_os_sock_get(&mut raw, sock);
+        sys::apr_socket_timeout_get(sock, &mut timeout);
+    }
     if raw < 0 {
         return Err(libc::EBADF);
     }

@@ -80,6 +80,11 @@ fn borrow(s: Sock) -> BorrowedFd<'static> {
 }
 
 fn new_socket(pool: &Pool) -> Sock {
+    new_socket_of(pool, sys::APR_PROTO_SCTP)
+}
+
+/// An IPv4 stream socket of APR protocol `proto`.
+fn new_socket_of(pool: &Pool, proto: u32) -> Sock {
     let mut s = ptr::null_mut();
     // SAFETY: valid out-pointer and pool.
     let rv = unsafe {
@@ -87,11 +92,11 @@ fn new_socket(pool: &Pool) -> Sock {
             &mut s,
             sys::APR_INET as i32,
             libc::SOCK_STREAM,
-            sys::APR_PROTO_SCTP as i32,
+            proto as i32,
             pool.0,
         )
     };
-    check(rv, "apr_socket_create(APR_PROTO_SCTP)");
+    check(rv, &format!("apr_socket_create(protocol {proto})"));
     s
 }
 
@@ -635,18 +640,7 @@ fn bucket_made_from_another_bucket() {
 #[test]
 fn calls_on_a_closed_socket_are_ebadf() {
     let pool = Pool::new();
-    let mut s = ptr::null_mut();
-    // SAFETY: valid out-pointer and pool.
-    let rv = unsafe {
-        sys::apr_socket_create(
-            &mut s,
-            sys::APR_INET as i32,
-            libc::SOCK_STREAM,
-            sys::APR_PROTO_TCP as i32,
-            pool.0,
-        )
-    };
-    check(rv, "apr_socket_create(APR_PROTO_TCP)");
+    let s = new_socket_of(&pool, sys::APR_PROTO_TCP);
     // SAFETY: our live socket, closed once.
     check(unsafe { sys::apr_socket_close(s) }, "apr_socket_close");
     let mut buf = [0u8; 16];

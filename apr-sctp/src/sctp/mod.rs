@@ -294,20 +294,12 @@ pub fn set_dscp(fd: BorrowedFd<'_>, dscp: u8) -> Result<(), Error> {
     if dscp > 63 {
         return Err(Error::new("SCTP_PEER_ADDR_PARAMS (DSCP)", libc::EINVAL));
     }
+    // The kernel takes the whole TOS byte: the code point and two ECN
+    // bits, which it keeps as zero.
     let v = raw::sctp_paddrparams(raw::sctp_paddrparams_packed {
-        spp_assoc_id: 0,
-        // SAFETY: sockaddr_storage is plain data; all zeroes is AF_UNSPEC,
-        // "every address".
-        spp_address: unsafe { std::mem::zeroed() },
-        spp_hbinterval: 0,
-        spp_pathmaxrxt: 0,
-        spp_pathmtu: 0,
-        spp_sackdelay: 0,
         spp_flags: raw::SPP_DSCP,
-        spp_ipv6_flowlabel: 0,
-        // The kernel takes the whole TOS byte: the code point and two
-        // ECN bits, which it keeps as zero.
         spp_dscp: dscp << 2,
+        ..params_unchanged()
     });
     setsockopt(
         fd,
@@ -315,6 +307,14 @@ pub fn set_dscp(fd: BorrowedFd<'_>, dscp: u8) -> Result<(), Error> {
         &v,
         "SCTP_PEER_ADDR_PARAMS (DSCP)",
     )
+}
+
+/// `SCTP_PEER_ADDR_PARAMS` that change nothing (every value 0, no flag),
+/// for the socket's association or future ones and every peer address
+/// (assoc id 0, an all-zero address: AF_UNSPEC).
+fn params_unchanged() -> raw::sctp_paddrparams_packed {
+    // SAFETY: plain data, for which all zeroes is valid and means the above.
+    unsafe { std::mem::zeroed() }
 }
 
 /// The DSCP [`set_dscp`] set (`None`: the kernel's default, unmarked).
@@ -326,8 +326,8 @@ pub fn dscp(fd: BorrowedFd<'_>) -> Result<Option<u8>, Error> {
 /// `SCTP_PEER_ADDR_PARAMS` of the association (or of future ones) for
 /// every address.
 fn peer_addr_params(fd: BorrowedFd<'_>) -> Result<raw::sctp_paddrparams_packed, Error> {
-    // SAFETY: plain data; the kernel fills it (assoc id 0, any address).
-    let mut pp: raw::sctp_paddrparams = unsafe { std::mem::zeroed() };
+    // The kernel fills it (assoc id 0, any address).
+    let mut pp = raw::sctp_paddrparams(params_unchanged());
     getsockopt(
         fd,
         raw::SCTP_PEER_ADDR_PARAMS,
@@ -588,14 +588,8 @@ pub fn set_timers(fd: BorrowedFd<'_>, t: &Timers) -> Result<(), Error> {
     }
     if t.hb_interval.is_some() || t.path_max_retrans.is_some() {
         let v = raw::sctp_paddrparams(raw::sctp_paddrparams_packed {
-            spp_assoc_id: 0,
-            // SAFETY: sockaddr_storage is plain data; all zeroes is
-            // AF_UNSPEC, which the kernel reads as "every address".
-            spp_address: unsafe { std::mem::zeroed() },
             spp_hbinterval: t.hb_interval.unwrap_or(0),
             spp_pathmaxrxt: t.path_max_retrans.unwrap_or(0),
-            spp_pathmtu: 0,
-            spp_sackdelay: 0,
             // The kernel ignores spp_hbinterval without SPP_HB_ENABLE
             // (heartbeats are on by default: the flag changes nothing else).
             // PMTU discovery and delayed SACK stay as they are.
@@ -604,8 +598,7 @@ pub fn set_timers(fd: BorrowedFd<'_>, t: &Timers) -> Result<(), Error> {
             } else {
                 0
             },
-            spp_ipv6_flowlabel: 0,
-            spp_dscp: 0,
+            ..params_unchanged()
         });
         setsockopt(fd, raw::SCTP_PEER_ADDR_PARAMS, &v, "SCTP_PEER_ADDR_PARAMS")?;
     }
