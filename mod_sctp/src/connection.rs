@@ -25,11 +25,6 @@ pub(crate) fn is_sctp(sock: *mut ffi::apr_socket_t) -> bool {
     proto == ffi::APR_PROTO_SCTP as c_int
 }
 
-fn module_index() -> usize {
-    // SAFETY: written once by httpd while loading the module; read only.
-    unsafe { (*ptr::addr_of!(crate::sctp_module)).module_index as usize }
-}
-
 /// The association of an SCTP connection (`None` for other connections).
 ///
 /// # Safety
@@ -44,7 +39,7 @@ pub unsafe fn assoc_of(c: *mut ffi::conn_rec) -> Option<&'static mut Assoc> {
             return None;
         }
         let v = (*c).conn_config as *mut *mut c_void;
-        let a = *v.add(module_index()) as *mut Assoc;
+        let a = *v.add(crate::module_index()) as *mut Assoc;
         a.as_mut()
     }
 }
@@ -64,7 +59,7 @@ pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut 
         let a = Assoc::create(c, sock, &cfg);
         (*a).list();
         let v = (*c).conn_config as *mut *mut c_void;
-        *v.add(module_index()) = a as *mut c_void;
+        *v.add(crate::module_index()) = a as *mut c_void;
         ffi::ap_add_input_filter_handle(input_filter::HANDLE, a as *mut c_void, ptr::null_mut(), c);
         ffi::ap_add_output_filter_handle(
             output_filter::HANDLE,

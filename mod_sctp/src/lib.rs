@@ -63,6 +63,14 @@ fn with_config<T>(f: impl FnOnce(&mut Config) -> T) -> T {
     f(g.get_or_insert_with(Config::default))
 }
 
+/// mod_sctp's index in httpd's per-module configuration arrays
+/// (conn_config, per_dir_config, log levels).
+pub(crate) fn module_index() -> usize {
+    // SAFETY: httpd writes module_index once while loading the module
+    // (before any hook runs) and only reads it afterwards; a plain int read.
+    unsafe { (*ptr::addr_of!(sctp_module)).module_index as usize }
+}
+
 pub(crate) fn apr_error(rv: ffi::apr_status_t) -> String {
     let mut buf = [0 as c_char; 256];
     // SAFETY: apr_strerror writes at most buf.len() bytes, NUL-terminated.

@@ -64,12 +64,6 @@ fn aplog_level(l: &Level) -> i32 {
     }
 }
 
-fn module_index() -> i32 {
-    // SAFETY: httpd writes module_index once while loading the module (before
-    // any hook runs) and only reads it afterwards; this is a plain int read.
-    unsafe { (*std::ptr::addr_of!(crate::sctp_module)).module_index }
-}
-
 /// The level `LogLevel` configured for this module on the main server.
 fn configured_level() -> Option<i32> {
     let s = SERVER.load(Ordering::Acquire);
@@ -78,7 +72,7 @@ fn configured_level() -> Option<i32> {
     }
     // SAFETY: `s` is the live main server_rec of this generation (see
     // SERVER: reset to null when its pool is cleared).
-    Some(unsafe { ffi::ap_get_server_module_loglevel(s, module_index()) })
+    Some(unsafe { ffi::ap_get_server_module_loglevel(s, crate::module_index() as i32) })
 }
 
 /// Writes one line to httpd's error log of `s` (null: the startup log).
@@ -95,7 +89,7 @@ pub unsafe fn write_line(level: i32, s: *mut ffi::server_rec, file: &str, line: 
         ffi::ap_log_error_(
             file.as_ptr(),
             line as i32,
-            module_index(),
+            crate::module_index() as i32,
             level,
             0,
             s,

@@ -114,11 +114,6 @@ pub fn pick_scheduler(fd: std::os::fd::BorrowedFd<'_>, assoc_id: i32) {
     }
 }
 
-fn module_index() -> usize {
-    // SAFETY: written once by httpd while loading the module; read only.
-    unsafe { (*ptr::addr_of!(crate::sctp_module)).module_index as usize }
-}
-
 /// Allocates a DirConfig in `p`.
 ///
 /// # Safety
@@ -203,7 +198,7 @@ unsafe fn dir_config(r: *mut ffi::request_rec) -> DirConfig {
         if v.is_null() {
             return DirConfig::default();
         }
-        (*v.add(module_index()) as *const DirConfig)
+        (*v.add(crate::module_index()) as *const DirConfig)
             .as_ref()
             .copied()
             .unwrap_or_default()

@@ -127,11 +127,6 @@ fn c2_id(c1_id: i64, sid: u16) -> i64 {
     (c1_id << 16) ^ i64::from(sid)
 }
 
-fn module_index() -> usize {
-    // SAFETY: written once by httpd while loading the module; read only.
-    unsafe { (*ptr::addr_of!(crate::sctp_module)).module_index as usize }
-}
-
 /// The stream context of a stream connection (None for any other).
 ///
 /// # Safety
@@ -144,7 +139,7 @@ pub unsafe fn stream_of(c: *mut ffi::conn_rec) -> Option<&'static StreamCtx> {
             return None;
         }
         let v = (*c).conn_config as *mut *mut c_void;
-        (*v.add(module_index()) as *const StreamCtx).as_ref()
+        (*v.add(crate::module_index()) as *const StreamCtx).as_ref()
     }
 }
 
@@ -290,7 +285,7 @@ unsafe fn serve(job: &StreamJob, wake: &OwnedFd) -> (ConnEnd, i32) {
             bytes_out: 0,
             send_timeout: timeout,
         }));
-        *v.add(module_index()) = ctx as *mut c_void;
+        *v.add(crate::module_index()) = ctx as *mut c_void;
         ffi::ap_add_input_filter_handle(IN_HANDLE, ctx as *mut c_void, ptr::null_mut(), c2);
         ffi::ap_add_output_filter_handle(OUT_HANDLE, ctx as *mut c_void, ptr::null_mut(), c2);
 
