@@ -405,11 +405,14 @@ impl Assoc {
         self.publish();
     }
 
-    fn refresh_paths(&mut self) {
-        if self.paths_at.is_some_and(|t| t.elapsed() < PATHS_REFRESH) {
+    fn refresh_paths(&mut self, now: Instant) {
+        if self
+            .paths_at
+            .is_some_and(|t| now.saturating_duration_since(t) < PATHS_REFRESH)
+        {
             return;
         }
-        self.paths_at = Some(Instant::now());
+        self.paths_at = Some(now);
         let Some(fd) = self.fd() else {
             return;
         };
@@ -431,12 +434,11 @@ impl Assoc {
 
     /// The streams in progress (running first, then waiting), for the
     /// status page.
-    fn stream_views(&self) -> Vec<StreamView> {
+    fn stream_views(&self, now: Instant) -> Vec<StreamView> {
         let Service::Concurrent(sh) = &self.service else {
             return Vec::new();
         };
         let g = sh.lock();
-        let now = Instant::now();
         let mut v: Vec<StreamView> = g
             .session
             .streams()
@@ -469,10 +471,16 @@ impl Assoc {
 
     /// Writes the association's current state into its status slot.
     pub fn publish(&mut self) {
+        self.publish_at(Instant::now());
+    }
+
+    /// [`Assoc::publish`] with the caller's clock reading (c1 reads the
+    /// clock once per turn: every reading is a system call under UML).
+    pub fn publish_at(&mut self, now: Instant) {
         let (Some(t), Some(i)) = (status_handler::table(), self.slot) else {
             return;
         };
-        self.refresh_paths();
+        self.refresh_paths(now);
         let (k, queued) = self.totals();
         let k = &k;
         let v = AssocView {
@@ -495,7 +503,7 @@ impl Assoc {
             peers: self.peers_text(),
             paths: self.paths.clone(),
             // Serial today: no stream served on a connection of its own.
-            streams: self.stream_views(),
+            streams: self.stream_views(now),
             streams_not_listed: 0,
         };
         t.publish(i, &v);

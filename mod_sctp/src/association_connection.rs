@@ -279,12 +279,12 @@ fn take_decisions(sh: &Shared) -> Todo {
 }
 
 /// Reads what the socket has (at most [`READ_BURST`] pieces) into the
-/// session.
-fn read_available(a: &mut Assoc, sh: &Shared) {
+/// session; `now` is the time of the burst.
+fn read_available(a: &mut Assoc, sh: &Shared, now: Instant) {
     for _ in 0..READ_BURST {
         let r = a.read_piece(ffi::apr_read_type_e_APR_NONBLOCK_READ, |_, sid, data, _| {
             let mut g = sh.lock();
-            let got = g.session.on_message(sid, data, Instant::now());
+            let got = g.session.on_message(sid, data, now);
             if got == crate::session::Received::Queued {
                 g.wake_stream(sid);
             }
@@ -358,8 +358,9 @@ fn refuse(sh: &Shared, sid: u16, out_sid: u16, code: u16, timeout_us: i64) {
 }
 
 /// Waits for the socket (unless reading is paused or ended) or c1's
-/// wake-up, at most `limit`.
-fn wait(sock: Option<i32>, wake: i32, limit: Duration) {
+/// wake-up, at most `limit`. True if the socket has something (data, an
+/// error or its end) to read.
+fn wait(sock: Option<i32>, wake: i32, limit: Duration) -> bool {
     let mut fds = [
         libc::pollfd {
             fd: wake,
@@ -375,8 +376,13 @@ fn wait(sock: Option<i32>, wake: i32, limit: Duration) {
     let n = if sock.is_some() { 2 } else { 1 };
     let ms = limit.as_millis().clamp(1, i32::MAX as u128) as c_int;
     // SAFETY: `n` valid pollfds.
-    unsafe { libc::poll(fds.as_mut_ptr(), n, ms) };
-    shared_session::reset(wake);
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), n, ms) };
+    if fds[0].revents != 0 {
+        shared_session::reset(wake);
+    }
+    // A failed poll (EINTR) reads anyway: a read that finds nothing is
+    // harmless, a missed message is not.
+    sock.is_some() && (r < 0 || fds[1].revents != 0)
 }
 
 /// Serves a concurrent association until its session finishes, or until it
@@ -390,10 +396,14 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
     let timeout_us = unsafe { (*(*c).base_server).timeout };
     let mut stop_seen = false;
     let mut gone = false;
-    let mut published = Instant::now();
+    let mut now = Instant::now();
+    let mut published = now;
     // Back from the event MPM's keep-alive: the socket is readable (the
     // session was idle when it parked, so nothing else can be pending).
-    read_available(a, sh);
+    read_available(a, sh, now);
+    // The clock is read once per turn (`now`): each reading is a system
+    // call where there is no vDSO (the SCTP VM), and per-request cost
+    // counts (bench/notes.md, "Request rate").
     loop {
         let todo = take_decisions(sh);
         for &sid in &todo.start {
@@ -402,10 +412,6 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
         for &(sid, code) in &todo.refuse {
             let out = a.map_stream(sid);
             refuse(sh, sid, out, code, timeout_us);
-        }
-        if todo.publish || published.elapsed() >= Duration::from_secs(1) || !todo.start.is_empty() {
-            a.publish();
-            published = Instant::now();
         }
         if let Some(why) = todo.finished {
             tracing::debug!("association {}: finished: {why:?}", a.assoc_id);
@@ -416,7 +422,7 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
             // Requests the peer sent before it saw the close are answered:
             // what the kernel holds is read first.
             if !a.eof {
-                read_available(a, sh);
+                read_available(a, sh, now);
                 if !sh.lock().is_idle() {
                     continue;
                 }
@@ -439,7 +445,7 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
                 }
                 (*c).keepalive = ffi::ap_conn_keepalive_e_AP_CONN_KEEPALIVE;
             }
-            a.publish();
+            a.publish_at(now);
             return ffi::OK as c_int;
         }
         if !stop_seen && mpm_stopping() {
@@ -450,12 +456,19 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
                 a.assoc_id,
                 g.session.in_progress()
             );
-            g.session.graceful_stop(Instant::now());
+            g.session.graceful_stop(now);
             continue;
+        }
+        // Stream connections change what the status page shows without
+        // waking c1 (a request line, a response): published at this turn,
+        // and at least every second while streams run.
+        if todo.publish || now.saturating_duration_since(published) >= Duration::from_secs(1) {
+            a.publish_at(now);
+            published = now;
         }
         let next = sh.lock().session.poll_timeout();
         let limit = next.map_or(STATE_CHECK, |t| {
-            t.saturating_duration_since(Instant::now()).min(STATE_CHECK)
+            t.saturating_duration_since(now).min(STATE_CHECK)
         });
         let readable = !(todo.paused || a.eof);
         let sock = if readable {
@@ -466,13 +479,14 @@ unsafe fn serve(c: *mut ffi::conn_rec, a: &mut Assoc, sh: &Arc<Shared>) -> c_int
         } else {
             None
         };
-        wait(sock, sh.wake_fd(), limit);
-        if readable {
-            read_available(a, sh);
+        let has_input = wait(sock, sh.wake_fd(), limit);
+        now = Instant::now();
+        if has_input {
+            read_available(a, sh, now);
         }
-        sh.lock().session.handle_timeout(Instant::now());
+        sh.lock().session.handle_timeout(now);
     }
-    a.publish();
+    a.publish_at(now);
     if gone {
         // SCTP_OUT never sees this end (the connection is aborted): the
         // association's summary is said here.

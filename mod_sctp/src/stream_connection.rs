@@ -24,6 +24,17 @@
 //! SCTP_STREAM_IN reads only its stream's queue; at a request boundary with
 //! nothing queued it returns EOF and the c2 ends quietly: its thread and
 //! slot are free, the stream's next request starts a new c2.
+//!
+//! A c2 lives for one request when the client puts each request on a new
+//! stream, so building one must be cheap (bench/notes.md, "Request rate"):
+//! each stream worker thread keeps its APR allocator from one c2 to the
+//! next (free list bounded by `MaxMemFree`, as httpd's own worker threads
+//! do: [`thread_allocator`]), the eventfd is read (cleared) only before a
+//! wait, and c1 is woken only when the session has decisions for it or
+//! when a c2 ends; status-page changes wait for c1's next turn (at most
+//! half a second). The eventfd itself is made per c2: a thread that kept
+//! one would hold a descriptor while idle, which an administrator counting
+//! httpd's descriptors would take for a leak.
 //! SCTP_STREAM_OUT is SCTP_OUT's code (`output_filter::run_filter`) over
 //! this stream: each `sendmsg` is one message on the stream, PPID 63, at
 //! most `SCTPMaxMessageSize` bytes, with the server's `Timeout`; it never
@@ -34,7 +45,8 @@ use crate::ffi;
 use crate::output_filter::{self, Outlet};
 use crate::session::{ConnEnd, FailReason, ReadError};
 use crate::shared_session::{self, Shared};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::cell::{Cell, RefCell};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::raw::{c_int, c_void};
 use std::ptr;
 use std::sync::Arc;
@@ -104,6 +116,10 @@ pub struct StreamCtx {
     wake: RawFd,
     /// The stand-in socket (its timeout is the c2's).
     sock: *mut ffi::apr_socket_t,
+    /// Someone polls the stand-in socket (mod_proxy's tunnel asked for it):
+    /// its eventfd must then be readable exactly while data is queued.
+    /// Otherwise only our own waits look at it, and they clear it first.
+    polled: Cell<bool>,
     /// No byte of a request was read since the last response ended.
     at_boundary: bool,
     /// SCTP_STREAM_IN ended the connection at a request boundary.
@@ -173,6 +189,14 @@ pub unsafe extern "C" fn get_pollfd_from_conn(
     let Some(ctx) = (unsafe { stream_of(c) }) else {
         return ffi::APR_ENOTIMPL as ffi::apr_status_t;
     };
+    if !ctx.polled.replace(true) {
+        // From now on the eventfd says whether data is queued: cleared, then
+        // set if there is (a signal of c1's after the clear stands).
+        shared_session::reset(ctx.wake);
+        if ctx.shared.lock().session.queued_on(ctx.sid) > 0 {
+            shared_session::signal(ctx.wake);
+        }
+    }
     // SAFETY: httpd passes a pollfd it owns; the stand-in socket lives in
     // the connection's pool, as long as anything can poll it.
     unsafe {
@@ -183,6 +207,52 @@ pub unsafe extern "C" fn get_pollfd_from_conn(
         }
     }
     ffi::APR_SUCCESS as ffi::apr_status_t
+}
+
+/// A stream worker thread's APR allocator, which every c2's pool (and so
+/// its bucket allocator) on that thread draws on. Destroyed when the thread
+/// ends (an idle thread ends after `stream_workers::IDLE_EXIT`).
+struct ThreadAllocator(*mut ffi::apr_allocator_t);
+
+impl ThreadAllocator {
+    fn new() -> Option<ThreadAllocator> {
+        let mut alloc: *mut ffi::apr_allocator_t = ptr::null_mut();
+        // SAFETY: creates an allocator we own; no pool owns it, our drop
+        // destroys it. MaxMemFree bounds its free list, as httpd's MPMs
+        // bound their worker threads' (ap_max_mem_free, bytes; 0 is
+        // unlimited, httpd's own meaning).
+        unsafe {
+            if ffi::apr_allocator_create(&mut alloc) != 0 || alloc.is_null() {
+                return None;
+            }
+            ffi::apr_allocator_max_free_set(alloc, ffi::ap_max_mem_free as ffi::apr_size_t);
+        }
+        Some(ThreadAllocator(alloc))
+    }
+}
+
+impl Drop for ThreadAllocator {
+    fn drop(&mut self) {
+        // SAFETY: every pool drawn from the allocator was destroyed when its
+        // connection ended (a pool left by a panicking job is never used
+        // again); this thread is ending, nobody else uses the allocator.
+        unsafe { ffi::apr_allocator_destroy(self.0) };
+    }
+}
+
+thread_local! {
+    static ALLOCATOR: RefCell<Option<ThreadAllocator>> = const { RefCell::new(None) };
+}
+
+/// This thread's allocator, made at its first connection.
+fn thread_allocator() -> Option<*mut ffi::apr_allocator_t> {
+    ALLOCATOR.with(|a| {
+        let mut a = a.borrow_mut();
+        if a.is_none() {
+            *a = ThreadAllocator::new();
+        }
+        a.as_ref().map(|a| a.0)
+    })
 }
 
 /// Runs one stream connection to its end (on a stream worker).
@@ -198,9 +268,22 @@ pub fn run(mut job: StreamJob) {
             return; // the job's drop ends the stream
         }
     };
-    job.shared.lock().register(job.sid, wake.as_raw_fd());
-    // SAFETY: c1 is live until this job reports its end (C1's contract).
-    let (end, keepalives) = unsafe { serve(&job, &wake) };
+    let Some(alloc) = thread_allocator() else {
+        tracing::error!(
+            "association {}: stream {}: no APR allocator for its connection; the stream is closed",
+            job.shared.ident.assoc_id,
+            job.sid
+        );
+        return;
+    };
+    let keepalives = {
+        let mut g = job.shared.lock();
+        g.register(job.sid, wake.as_raw_fd());
+        g.keepalives.get(&job.sid).copied().unwrap_or(0)
+    };
+    // SAFETY: c1 is live until this job reports its end (C1's contract);
+    // the allocator is this thread's.
+    let (end, keepalives) = unsafe { serve(&job, alloc, wake.as_raw_fd(), keepalives) };
     job.done = true;
     job.shared.connection_ended(job.sid, end, keepalives);
     drop(wake); // after connection_ended unregistered it
@@ -209,31 +292,22 @@ pub fn run(mut job: StreamJob) {
 /// Creates the c2, runs httpd's connection hooks on it, destroys it.
 ///
 /// # Safety
-/// `job.c1` is live for the whole call.
-unsafe fn serve(job: &StreamJob, wake: &OwnedFd) -> (ConnEnd, i32) {
+/// `job.c1` is live for the whole call; `alloc` is this thread's allocator.
+unsafe fn serve(
+    job: &StreamJob,
+    alloc: *mut ffi::apr_allocator_t,
+    wake: RawFd,
+    keepalives: i32,
+) -> (ConnEnd, i32) {
     let c1 = job.c1.0;
-    // SAFETY: see each step; every allocation is in the c2's own pool,
-    // destroyed at the end, which runs on this thread only.
+    // SAFETY: see each step; every allocation is in the c2's own pool, drawn
+    // from this thread's allocator and destroyed at the end, on this thread.
     unsafe {
-        let mut alloc: *mut ffi::apr_allocator_t = ptr::null_mut();
-        if ffi::apr_allocator_create(&mut alloc) != 0 {
-            return (ConnEnd::Closed, 0);
-        }
         let mut pool: *mut ffi::apr_pool_t = ptr::null_mut();
         if ffi::apr_pool_create_unmanaged_ex(&mut pool, None, alloc) != 0 {
-            ffi::apr_allocator_destroy(alloc);
             return (ConnEnd::Closed, 0);
         }
-        ffi::apr_allocator_owner_set(alloc, pool);
         ffi::apr_pool_tag(pool, c"sctp_stream_conn".as_ptr());
-
-        let keepalives = job
-            .shared
-            .lock()
-            .keepalives
-            .get(&job.sid)
-            .copied()
-            .unwrap_or(0);
         let c2 = ffi::apr_palloc(pool, std::mem::size_of::<ffi::conn_rec>()) as *mut ffi::conn_rec;
         ptr::copy_nonoverlapping(c1, c2, 1);
         (*c2).master = c1;
@@ -261,9 +335,9 @@ unsafe fn serve(job: &StreamJob, wake: &OwnedFd) -> (ConnEnd, i32) {
         ffi::apr_os_thread_put(&mut thd, tid, pool);
         (*c2).current_thread = thd;
 
-        // The stand-in socket: no cleanup closes its descriptor (`wake` is
-        // ours); core's slot of conn_config holds a connection's socket.
-        let mut fd = wake.as_raw_fd();
+        // The stand-in socket: no cleanup closes its descriptor (`run`
+        // owns it); core's slot of conn_config holds a connection's socket.
+        let mut fd = wake;
         let mut sock: *mut ffi::apr_socket_t = ptr::null_mut();
         ffi::apr_os_sock_put(&mut sock, &mut fd, pool);
         let timeout = (*(*c1).base_server).timeout;
@@ -275,8 +349,9 @@ unsafe fn serve(job: &StreamJob, wake: &OwnedFd) -> (ConnEnd, i32) {
             shared: job.shared.clone(),
             sid: job.sid,
             out_sid: job.out_sid,
-            wake: wake.as_raw_fd(),
+            wake,
             sock,
+            polled: Cell::new(false),
             at_boundary: true,
             idle_end: false,
             held: Vec::new(),
@@ -346,11 +421,9 @@ impl StreamCtx {
         if mode == ffi::ap_input_mode_t_AP_MODE_INIT {
             return Ok(Vec::new());
         }
+        // This call cleared the eventfd and no wait has seen it set since.
+        let mut cleared = false;
         loop {
-            // Whatever was signalled before this look at the queue is seen
-            // by it; a signal after it makes the wait below return.
-            shared_session::reset(self.wake);
-            let mut started = false;
             let r = {
                 let mut g = self.shared.lock();
                 let r = g.session.read(self.sid, |q| match mode {
@@ -376,27 +449,28 @@ impl StreamCtx {
                     if consumes && !data.is_empty() && self.at_boundary {
                         self.at_boundary = false;
                         if mode == ffi::ap_input_mode_t_AP_MODE_GETLINE {
+                            // c1 publishes it at its next turn.
                             g.requests
                                 .insert(self.sid, (request_line(data), Instant::now()));
                             g.status_changed = true;
-                            started = true;
                         }
                     }
                 }
                 let accepts = g.session.accepts_requests(self.sid);
                 let more = g.session.queued_on(self.sid) > 0;
-                (r, accepts, more)
+                // A read that made room may resume c1's reading.
+                (r, accepts, more, g.session.has_decisions())
             };
-            let (r, accepts, more) = r;
-            if started {
-                // c1 publishes the new request line on the status page.
+            let (r, accepts, more, wake_c1) = r;
+            if wake_c1 {
                 self.shared.wake_c1();
             }
             match r {
                 Ok(Some(data)) => {
-                    if more {
-                        // More is queued: a poller (mod_proxy's tunnel)
-                        // that reads less than all of it comes back.
+                    if more && cleared {
+                        // More is queued and the eventfd was cleared: a
+                        // poller (mod_proxy's tunnel) that reads less than
+                        // all of it must come back.
                         shared_session::signal(self.wake);
                     }
                     return Ok(data);
@@ -420,15 +494,30 @@ impl StreamCtx {
                 self.idle_end = true;
                 return Err(ffi::APR_EOF as ffi::apr_status_t);
             }
+            if !cleared && (!nonblock || self.polled.get()) {
+                // Before a wait (or telling a poller "nothing"), clear the
+                // eventfd and look again: whatever c1 queued before the
+                // clear is seen by that look, a signal after it stands.
+                shared_session::reset(self.wake);
+                cleared = true;
+                continue;
+            }
             if nonblock {
                 return Err(ffi::APR_EAGAIN as ffi::apr_status_t);
             }
-            self.shared.lock().session.starved(self.sid, Instant::now());
-            self.shared.wake_c1();
+            let wake_c1 = {
+                let mut g = self.shared.lock();
+                g.session.starved(self.sid, Instant::now());
+                g.session.has_decisions()
+            };
+            if wake_c1 {
+                self.shared.wake_c1();
+            }
             // SAFETY: our eventfd, open while the connection lives.
             let fd = unsafe { BorrowedFd::borrow_raw(self.wake) };
             apr_sctp::apr_socket::wait_readable(fd, self.timeout())
                 .map_err(|rv| rv as ffi::apr_status_t)?;
+            cleared = false;
         }
     }
 }
@@ -484,9 +573,9 @@ impl Outlet for StreamCtx {
         let mut g = self.shared.lock();
         g.session.request_finished(self.sid);
         g.requests.remove(&self.sid);
+        // c1 publishes it at its next turn (the connection's end, or at
+        // most half a second): no wake-up per response.
         g.status_changed = true;
-        drop(g);
-        self.shared.wake_c1();
     }
 
     fn end_of_connection(&mut self, _c: *mut ffi::conn_rec) {

@@ -82,22 +82,28 @@ impl Workers {
     /// unrun: its owner must treat that as the job's end).
     pub fn submit(&'static self, job: Job) -> bool {
         let mut st = self.lock();
-        self.submit_locked(&mut st, job)
-    }
-
-    /// [`Workers::submit`] under the pool's lock. An idle thread takes one
-    /// queued job; a thread is started whenever the jobs queued outnumber
-    /// the idle threads. (Counting only "some thread is idle" lost jobs:
-    /// several submitted before the one woken thread took the lock all
-    /// counted on it, and waited behind its job for as long as that ran.)
-    fn submit_locked(&'static self, st: &mut State, job: Job) -> bool {
-        if st.stopping {
-            return false;
-        }
-        st.jobs.push_back(job);
-        if st.idle > 0 {
+        let (queued, wake) = self.submit_locked(&mut st, job);
+        drop(st);
+        // Woken after the lock is released: a woken thread that ran at once
+        // would only block on the lock (two more system calls a job).
+        if wake {
             self.work.notify_one();
         }
+        queued
+    }
+
+    /// [`Workers::submit`] under the pool's lock: (queued, an idle thread
+    /// must be woken). An idle thread takes one queued job; a thread is
+    /// started whenever the jobs queued outnumber the idle threads.
+    /// (Counting only "some thread is idle" lost jobs: several submitted
+    /// before the one woken thread took the lock all counted on it, and
+    /// waited behind its job for as long as that ran.)
+    fn submit_locked(&'static self, st: &mut State, job: Job) -> (bool, bool) {
+        if st.stopping {
+            return (false, false);
+        }
+        st.jobs.push_back(job);
+        let wake = st.idle > 0;
         if st.jobs.len() > st.idle && st.threads < st.max {
             st.threads += 1;
             let spawned = std::thread::Builder::new()
@@ -108,11 +114,11 @@ impl Workers {
                 if st.threads == 0 {
                     // Nobody would ever run it.
                     st.jobs.pop_back();
-                    return false;
+                    return (false, false);
                 }
             }
         }
-        true
+        (true, wake)
     }
 
     fn run(&self) {
@@ -126,7 +132,11 @@ impl Workers {
                 let _ = catch_unwind(AssertUnwindSafe(job));
                 st = self.lock();
                 st.running -= 1;
-                self.done.notify_all();
+                if st.stopping {
+                    // Only `stop` waits on `done` (a notification is a
+                    // system call even with nobody waiting).
+                    self.done.notify_all();
+                }
                 continue;
             }
             if st.stopping {
@@ -250,10 +260,11 @@ mod tests {
         // the lock: the long one waits for the short ones.
         let short_done = Arc::new(AtomicUsize::new(0));
         let (long_tx, long_rx) = std::sync::mpsc::channel();
+        let mut wakes = 0;
         {
             let mut st = w.lock();
             let d = short_done.clone();
-            assert!(w.submit_locked(
+            let (queued, wake) = w.submit_locked(
                 &mut st,
                 Box::new(move || {
                     let t0 = Instant::now();
@@ -261,17 +272,25 @@ mod tests {
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     long_tx.send(d.load(Ordering::SeqCst)).unwrap();
-                })
-            ));
+                }),
+            );
+            assert!(queued);
+            wakes += usize::from(wake);
             for _ in 0..7 {
                 let d = short_done.clone();
-                assert!(w.submit_locked(
+                let (queued, wake) = w.submit_locked(
                     &mut st,
                     Box::new(move || {
                         d.fetch_add(1, Ordering::SeqCst);
-                    })
-                ));
+                    }),
+                );
+                assert!(queued);
+                wakes += usize::from(wake);
             }
+        }
+        // As `submit` does, after the lock.
+        for _ in 0..wakes {
+            w.work.notify_one();
         }
         let seen = long_rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(

@@ -334,6 +334,12 @@ impl Session {
         self.decisions.pop_front()
     }
 
+    /// Decisions wait for the reader: whoever changed the session must wake
+    /// it (a consumer that changes nothing it acts on need not).
+    pub fn has_decisions(&self) -> bool {
+        !self.decisions.is_empty()
+    }
+
     // -- queries --------------------------------------------------------
 
     pub fn limits(&self) -> &Limits {

@@ -261,15 +261,18 @@ fn a_full_association_pauses_reading_until_half_empty() {
     }
     assert_eq!(drain(&mut s).last(), Some(&Decision::PauseReading));
     assert!(s.queued() + 4096 > 64 * 1024);
-    // Reading a little does not resume (hysteresis) ...
+    // Reading a little does not resume (hysteresis), and leaves the reader
+    // nothing to act on: the consumer need not wake it ...
     s.read(0, |q| q.take(4096)).unwrap();
     s.read(1, |q| q.take(4096)).unwrap();
     assert!(s.reading_paused());
+    assert!(!s.has_decisions());
     assert_eq!(drain(&mut s), vec![]);
-    // ... half empty does.
+    // ... half empty does, and the consumer that got it there must wake it.
     consume(&mut s, 0);
     consume(&mut s, 1);
     assert!(s.queued() <= 32 * 1024);
+    assert!(s.has_decisions());
     assert_eq!(drain(&mut s), vec![Decision::ResumeReading]);
 }
 
