@@ -1,4 +1,4 @@
-//! `sctp-bench adu-run`: the ADU service (apr_sctp::adu, issue 17) on the
+//! `sctp-bench adu-run`: the ADU service (apr_sctp::adu) on the
 //! bench's shaped path, both ends in one process (the receiver's thread in
 //! the server's network namespace, the sender's in the client's), so one
 //! clock times every ADU from its send() to its arrival.

@@ -799,7 +799,7 @@ fn fastcgi_section(r: &Records, md: &mut String, targets: &mut Vec<(String, Stri
     );
     let _ = write!(
         md,
-        "The FastCGI hop itself (issue 5): `fcgi-bridge request` in the client namespace is the \
+        "The FastCGI hop itself: `fcgi-bridge request` in the client namespace is the \
          web server's side; `fcgi-bridge backend` in the server namespace listens on SCTP and \
          TCP and forwards each request to php-fpm (pm static) there. The same path as above: \
          20 Mbit/s, 50 ms each way, random loss on both ends. Each run sends one large request \

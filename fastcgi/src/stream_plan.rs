@@ -1,4 +1,4 @@
-//! The stream plan of FastCGI over SCTP (seeds/001, design §3), sans-I/O.
+//! The stream plan of FastCGI over SCTP (docs/fastcgi.md, "Stream plan"), sans-I/O.
 //!
 //! * Stream 0 is reserved and silent (kept for a later DTLS or GSS-API
 //!   layer): nothing is ever sent on it, and anything received there is a

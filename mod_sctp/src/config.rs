@@ -39,7 +39,7 @@ pub const DEFAULT_BACKLOG: i32 = 511;
 pub const MIN_TIMER_MS: u32 = 1;
 pub const MAX_TIMER_MS: u32 = 86_400_000;
 /// `SCTPMaxConcurrentStreams` default: the session's, until the benchmark
-/// chooses (issue 14).
+/// chooses (concurrent streams).
 pub const DEFAULT_MAX_CONCURRENT: usize = crate::session::DEFAULT_MAX_CONCURRENT;
 /// Bound of `SCTPMaxConcurrentStreams`: each stream in progress holds a
 /// secondary connection and a worker thread.

@@ -198,7 +198,8 @@ pub(crate) unsafe extern "C" fn sctp_in(
     readbytes: ffi::apr_off_t,
 ) -> ffi::apr_status_t {
     // SAFETY: httpd calls us with a live filter and brigade. The body does
-    // not panic (the workspace aborts on panic rather than unwinding).
+    // not panic; a panic here would abort the child (the workspace unwinds,
+    // and unwinding out of an `extern "C"` function aborts).
     unsafe { filter(f, bb, mode, block, readbytes) }
 }
 

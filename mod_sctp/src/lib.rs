@@ -9,7 +9,7 @@
 //! * `input_filter`: SCTP_IN, which reads requests one stream at a time;
 //! * `stream_demux`: which stream's request is read, one at a time
 //!   (sans-I/O);
-//! * `session`: the concurrent association session of issue 14 (sans-I/O,
+//! * `session`: the concurrent association session (sans-I/O,
 //!   not wired in yet) and the per-stream input queues both use;
 //! * `output_filter`: SCTP_OUT, which writes each response as SCTP messages
 //!   on its request's stream;

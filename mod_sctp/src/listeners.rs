@@ -1,7 +1,7 @@
 //! SCTP listening sockets and their place in httpd's listener list.
 //!
 //! httpd's MPMs accept on every record in `ap_listeners`, whatever its
-//! socket. mod_sctp keeps its own records (design §2 "Listeners"):
+//! socket. mod_sctp keeps its own records (docs/architecture.md, "Listeners"):
 //! * they live in the process pool and are retained across generations, so a
 //!   graceful restart keeps the bound sockets;
 //! * `unlink_ours` (pre_config, before the MPM's) takes them out of

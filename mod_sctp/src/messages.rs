@@ -5,8 +5,9 @@
 //! a piece at least as large as a message, arriving when the buffer is
 //! empty, is sent straight from its own memory in message-sized slices.
 
-/// A coalescing buffer over caller-provided memory (httpd pool memory in the
-/// module, a `Vec` in tests). `len` bytes of `buf` are pending.
+/// A coalescing buffer over caller-provided memory (in the module, the
+/// writing thread's buffer of `output_filter`, which holds nothing between
+/// calls; a `Vec` in tests). `len` bytes of `buf` are pending.
 pub struct Coalescer<'a> {
     buf: &'a mut [u8],
     len: &'a mut usize,

@@ -3,7 +3,7 @@
 //! On Linux every write to an SCTP socket is one message, and a write larger
 //! than the socket's send buffer fails with EMSGSIZE instead of writing part
 //! of it; httpd's CORE output filter writev()s whole files. So mod_sctp owns
-//! the network writes of SCTP connections (design §2 "Output"): this filter
+//! the network writes of SCTP connections (docs/architecture.md, "Output"): this filter
 //! sits just above CORE, cuts the response into messages of at most
 //! `SCTPMaxMessageSize` bytes, sends them with `sendmsg`, and never passes
 //! data down to CORE.

@@ -1,6 +1,5 @@
 //! `SCTPResponsePriority high|normal|low`: which responses the association
-//! sends first when several streams have messages queued (issue 17, item
-//! 3; docs/directives.md).
+//! sends first when several streams have messages queued (docs/directives.md).
 //!
 //! Without the directive anywhere in the configuration, associations use
 //! the round-robin stream scheduler: streams with queued messages take

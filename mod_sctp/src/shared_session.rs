@@ -1,5 +1,5 @@
 //! What an association's connection (c1, its one reader) and its stream
-//! connections (c2s, one per stream in progress) share (issue 14; the role
+//! connections (c2s, one per stream in progress) share (the role
 //! of mod_http2's `h2_mplx`). See docs/architecture.md, "Concurrent
 //! streams".
 //!

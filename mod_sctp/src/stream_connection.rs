@@ -1,5 +1,5 @@
 //! A stream connection (c2): one stream of an association served as an
-//! HTTP/1.1 connection of its own, on a stream worker (issue 14), as
+//! HTTP/1.1 connection of its own, on a stream worker, as
 //! mod_http2 serves each HTTP/2 stream on a secondary connection
 //! (`h2_c2_create`, httpd 2.4.x modules/http2/h2_c2.c).
 //!

@@ -7,11 +7,11 @@
 //! streams' messages wait in their queues. At a request boundary the pin is
 //! released and the next read pins the stream whose data has waited longest.
 //!
-//! This is the building block of the stream-aware input filter (issue 3);
+//! This is the building block of the stream-aware input filter;
 //! it never touches a socket, so every rule is unit-tested on the host.
 
 //! The queues themselves (and their bounds) are `session::queues`, shared
-//! with the concurrent session of issue 14; this file adds the pin.
+//! with the concurrent session (`session/`); this file adds the pin.
 //!
 //! TLS: an association whose first message is a TLS ClientHello record
 //! (`session::looks_like_tls`) is one ordered byte stream on that message's

@@ -1,4 +1,4 @@
-//! The threads that serve stream connections (issue 14), one pool per httpd
+//! The threads that serve stream connections, one pool per httpd
 //! child process, as mod_http2's `h2_workers`.
 //!
 //! * Threads start on demand, up to the child's limit (`SCTPStreamWorkers`,

@@ -236,7 +236,7 @@ pub unsafe extern "C" fn rsp_sendmsg(
         // SAFETY: NULL or a valid rsp_sndrcvinfo, says the caller.
         let si = unsafe { sinfo.as_ref() }.copied().unwrap_or_default();
         if si.rinfo_timetolive != 0 {
-            // Partial reliability comes with the ADU interface (issue 17).
+            // Partial reliability comes with the ADU interface (apr-sctp's `adu` module).
             return Err(Errno(libc::EOPNOTSUPP));
         }
         let data: &[u8] = if len == 0 {

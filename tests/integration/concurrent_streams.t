@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Concurrent streams (issue 14): under the threaded MPMs (event, worker)
+# Concurrent streams: under the threaded MPMs (event, worker)
 # each stream of an association is served on its own, so a slow or broken
 # stream never holds up the others; under prefork an association is served
 # one request at a time, in the order the streams' requests arrived

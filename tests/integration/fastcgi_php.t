@@ -10,7 +10,7 @@
 # of the same association complete; a slow page times out on its own
 # stream only; more concurrent requests than streams all complete; the
 # bridge killed and restarted: the next request reconnects. The front over
-# SCTP too (issue 14): four requests on streams 1..4 of one association
+# SCTP too (concurrent streams): four requests on streams 1..4 of one association
 # reach PHP through mod_proxy_fcgi_sctp, each sees its own SCTP_STREAM, and
 # under a threaded MPM they run at once (stream connections).
 # Runs its own httpd, php-fpm and bridge as root inside the SCTP VM.

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# A graceful restart during a multistream fetch (issue 3): `sctp-http get`
+# A graceful restart during a multistream fetch: `sctp-http get`
 # pulls 24 objects of 512 KB over one association on 8 streams while
 # `apache2 -k graceful` runs. Every response the client completed is
 # byte-identical (none is cut or mixed), requests the old child did not

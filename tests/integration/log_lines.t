@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# What mod_sctp's error log lines say (issue 13, items 6 and 7), from httpds
+# What mod_sctp's error log lines say from httpds
 # of its own (run as root inside the SCTP VM):
 # * one id per association: the "association N" of its log lines is the
 #   SCTP_ASSOC_ID of its requests in the access log;

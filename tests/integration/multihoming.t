@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Multihoming survives a path failure (issue 3): two network namespaces
+# Multihoming survives a path failure: two network namespaces
 # (server, client) joined by two veth pairs, httpd bound to both server
 # addresses (SCTPListen A B), the client (sctp-http, bound to both of its
 # addresses) downloading a large file; the first path is taken down in the

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# The multistream proof (issue 3, "done when"): `sctp-http get` fetches 32
+# The multistream proof: `sctp-http get` fetches 32
 # different objects (1 KB .. 1 MB) over ONE association on 8 streams,
 # pipelined, and every body is byte-identical to the file; a tshark capture
 # of that run proves, from the wire, that every DATA chunk of every response

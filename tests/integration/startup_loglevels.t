@@ -2,7 +2,7 @@
 # `apache2 -k start` (daemonizing, with a configuration of its own, as
 # Debian's apache2ctl runs it) returns within a bound and the server serves
 # over SCTP at every LogLevel from emerg to trace8, alone and with
-# sctp:debug and sctp:trace8 (issue 13, item 8: a start with
+# sctp:debug and sctp:trace8 (a start with
 # `LogLevel info sctp:debug` did not return). mod_sctp's log bridge runs in
 # every configuration pass of that start. $SCTP_STARTUP_ROUNDS (default 2)
 # repeats the whole set, to look for an intermittent hang.

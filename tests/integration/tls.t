@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# TLS over SCTP (issue 14, item 5): mod_ssl on an SCTP listener.
+# TLS over SCTP: mod_ssl on an SCTP listener.
 #
 # (a) `withsctp openssl s_client` (lksctp-tools turns openssl's TCP socket
 #     into an SCTP one; the port refuses TCP, so only SCTP can have served

@@ -1,4 +1,5 @@
-//! The sans-I/O session of one association (issue 14, first step).
+//! The sans-I/O session of one association served with concurrent
+//! streams (docs/architecture.md, "Concurrent streams").
 //!
 //! Modelled on quinn-proto's `Connection`: no sockets, no httpd types, no
 //! threads, no clock. The association's one reader and the stream

@@ -45,7 +45,7 @@ my @cases = (
     ["SCTPMaxRetransmissions 3\nSCTPPathMaxRetransmissions 4", qr/SCTPPathMaxRetransmissions 4 \(line \d+ of [^)]+\) is above SCTPMaxRetransmissions 3 \(line \d+ of [^)]+\).*never fail over/, 2],
     ['SCTPNoDelay maybe', qr/SCTPNoDelay must be On or Off/],
     ["<VirtualHost *:80>\nSCTPInStreams 4\n</VirtualHost>", qr/SCTPInStreams cannot occur within <VirtualHost>/],
-    # Concurrent streams (issue 14): per association and per child; httpd's
+    # Concurrent streams: per association and per child; httpd's
     # AH00526 names the line.
     ['SCTPMaxConcurrentStreams 0', qr/SCTPMaxConcurrentStreams: '0' is not a number of streams served at once from 1 to 1024/, 1],
     ['SCTPMaxConcurrentStreams 1025', qr/SCTPMaxConcurrentStreams: '1025' is not a number of streams served at once from 1 to 1024/, 1],
@@ -56,7 +56,7 @@ my @cases = (
     ['SCTPStreamWorkers automatic', qr/SCTPStreamWorkers: 'automatic' is not a number of worker threads/],
     ["<VirtualHost *:80>\nSCTPMaxConcurrentStreams 4\n</VirtualHost>", qr/SCTPMaxConcurrentStreams cannot occur within <VirtualHost>/],
     ["<VirtualHost *:80>\nSCTPStreamWorkers 4\n</VirtualHost>", qr/SCTPStreamWorkers cannot occur within <VirtualHost>/],
-    # Response priority (issue 17): per location.
+    # Response priority: per location.
     ['SCTPResponsePriority urgent', qr/SCTPResponsePriority: 'urgent' is not high, normal or low/, 1],
     ["<Location /x>\nSCTPResponsePriority 1\n</Location>", qr/SCTPResponsePriority: '1' is not high, normal or low/, 2],
 );
