@@ -244,7 +244,8 @@ fn skip_notification(fd: BorrowedFd<'_>, head: &[u8], mut eor: bool) {
     }
     match sctp::parse_notification(&note[..n]) {
         Ok(v) => match v.severity() {
-            sctp::Severity::Warn => tracing::warn!(target: "apr_sctp", "{v}"),
+            // The warnings are path failures (docs/directives.md, "Logging").
+            sctp::Severity::Warn => tracing::warn!(target: "apr_sctp", "SCTP03001: {v}"),
             sctp::Severity::Info => tracing::info!(target: "apr_sctp", "{v}"),
             sctp::Severity::Debug => tracing::debug!(target: "apr_sctp", "{v}"),
         },

@@ -29,20 +29,24 @@ const MAX_PICKS: usize = 8;
 /// form, with the path %-encoded as for `fcgi://` (the scheme handler
 /// decodes it into SCRIPT_FILENAME).
 pub unsafe extern "C" fn canon_handler(r: *mut ffi::request_rec, url: *mut c_char) -> c_int {
-    if url.is_null() {
-        return ffi::DECLINED;
-    }
-    // SAFETY: mod_proxy passes a NUL-terminated URL living in r->pool.
-    let u = unsafe { CStr::from_ptr(url) }.to_string_lossy();
-    if !backend_url::is_ours(&u) {
-        return ffi::DECLINED;
-    }
-    if let Err(e) = BackendUrl::parse(&u) {
-        // SAFETY: `r` is the live request mod_proxy canonicalises.
-        unsafe { log::request(r, Level::Error, &format!("{u}: {e}")) };
-        return ffi::HTTP_BAD_REQUEST as c_int;
-    }
-    ffi::OK as c_int
+    let body = || {
+        if url.is_null() {
+            return ffi::DECLINED;
+        }
+        // SAFETY: mod_proxy passes a NUL-terminated URL living in r->pool.
+        let u = unsafe { CStr::from_ptr(url) }.to_string_lossy();
+        if !backend_url::is_ours(&u) {
+            return ffi::DECLINED;
+        }
+        if let Err(e) = BackendUrl::parse(&u) {
+            // SAFETY: `r` is the live request mod_proxy canonicalises.
+            unsafe { log::request(r, Level::Error, &format!("{u}: {e}")) };
+            return ffi::HTTP_BAD_REQUEST as c_int;
+        }
+        ffi::OK as c_int
+    };
+    // SAFETY: httpd passes a live request for the whole call.
+    unsafe { httpd_module::boundary::request(r, "mod_proxy_fcgi_sctp: canon_handler", body) }
 }
 
 /// mod_proxy's scheme hook.
@@ -54,18 +58,22 @@ pub unsafe extern "C" fn scheme_handler(
     _proxyname: *const c_char,
     _proxyport: ffi::apr_port_t,
 ) -> c_int {
-    if url.is_null() {
-        return ffi::DECLINED;
-    }
-    // SAFETY: a NUL-terminated URL in r->pool.
-    let u = unsafe { CStr::from_ptr(url) }
-        .to_string_lossy()
-        .into_owned();
-    if !backend_url::is_ours(&u) {
-        return ffi::DECLINED;
-    }
-    // SAFETY: `r` and `worker` are live for this call (mod_proxy's contract).
-    unsafe { Request::new(r, worker).run(&u) }
+    let body = || {
+        if url.is_null() {
+            return ffi::DECLINED;
+        }
+        // SAFETY: a NUL-terminated URL in r->pool.
+        let u = unsafe { CStr::from_ptr(url) }
+            .to_string_lossy()
+            .into_owned();
+        if !backend_url::is_ours(&u) {
+            return ffi::DECLINED;
+        }
+        // SAFETY: `r` and `worker` are live for this call (mod_proxy's contract).
+        unsafe { Request::new(r, worker).run(&u) }
+    };
+    // SAFETY: httpd passes a live request for the whole call.
+    unsafe { httpd_module::boundary::request(r, "mod_proxy_fcgi_sctp: scheme_handler", body) }
 }
 
 struct Request {

@@ -34,31 +34,33 @@ unsafe extern "C" fn cmd_registrar(
     argc: c_int,
     argv: *const *mut c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    // SAFETY: TAKE_ARGV contract.
-    let a: Vec<String> = unsafe { args(argc, argv) }
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if a.is_empty() {
+    httpd_module::boundary::directive("ProxyFcgiSctpRegistrar", || {
         // SAFETY: httpd passes the live cmd_parms of this directive.
-        return unsafe {
-            cmd_error(
-                cmd,
-                "ProxyFcgiSctpRegistrar: ADDR[:PORT] ... (at least one)",
-            )
-        };
-    }
-    match pools::add_registrars(&a) {
-        Ok(()) => ptr::null(),
-        Err(e) => {
-            // SAFETY: httpd passes the live cmd_parms of this directive.
-            unsafe { cmd_error(cmd, &format!("ProxyFcgiSctpRegistrar: {e}")) }
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
         }
-    }
+        // SAFETY: TAKE_ARGV contract.
+        let a: Vec<String> = unsafe { args(argc, argv) }
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if a.is_empty() {
+            // SAFETY: httpd passes the live cmd_parms of this directive.
+            return unsafe {
+                cmd_error(
+                    cmd,
+                    "ProxyFcgiSctpRegistrar: ADDR[:PORT] ... (at least one)",
+                )
+            };
+        }
+        match pools::add_registrars(&a) {
+            Ok(()) => ptr::null(),
+            Err(e) => {
+                // SAFETY: httpd passes the live cmd_parms of this directive.
+                unsafe { cmd_error(cmd, &format!("ProxyFcgiSctpRegistrar: {e}")) }
+            }
+        }
+    })
 }
 
 #[repr(transparent)]
@@ -86,20 +88,28 @@ unsafe extern "C" fn pre_config(
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
 ) -> c_int {
-    // A configuration is about to be read (again, on a restart): only
-    // what it says counts.
-    pools::set_registrars(None);
-    ffi::OK as c_int
+    httpd_module::boundary::server("mod_proxy_fcgi_sctp: pre_config", || {
+        // A configuration is about to be read (again, on a restart): only
+        // what it says counts.
+        log::init_tracing();
+        pools::set_registrars(None);
+        ffi::OK as c_int
+    })
 }
 
 unsafe extern "C" fn post_config(
-    _p: *mut ffi::apr_pool_t,
+    pconf: *mut ffi::apr_pool_t,
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    log::set_server(s);
-    ffi::OK as c_int
+    httpd_module::boundary::server("mod_proxy_fcgi_sctp: post_config", || {
+        // Lines without a request go to this generation's error log from
+        // here on. SAFETY: the main server of this generation and its
+        // configuration pool; core has opened the logs (post_config).
+        unsafe { httpd_module::log::set_server(s, pconf) };
+        ffi::OK as c_int
+    })
 }
 
 unsafe extern "C" fn check_config(
@@ -108,70 +118,69 @@ unsafe extern "C" fn check_config(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    // The new generation's server from here on (the last one's may be gone
-    // with its configuration pool).
-    log::set_server(s);
-    // SAFETY: the main server of the configuration just read.
-    let bad = unsafe { config_check::bad_workers(s) };
-    for b in &bad {
-        log::server(
-            association::Level::Emerg,
-            &format!("unusable FastCGI-over-SCTP worker {b}"),
-        );
-    }
-    if bad.is_empty() {
-        ffi::OK as c_int
-    } else {
-        ffi::HTTP_INTERNAL_SERVER_ERROR as c_int
-    }
-}
-
-unsafe extern "C" fn child_init(_p: *mut ffi::apr_pool_t, s: *mut ffi::server_rec) {
-    log::set_server(s);
+    httpd_module::boundary::server("mod_proxy_fcgi_sctp: check_config", || {
+        // SAFETY: the main server of the configuration just read.
+        let bad = unsafe { config_check::bad_workers(s) };
+        for b in &bad {
+            // Through this configuration's server, as httpd's own
+            // configuration errors (the startup log: logs are not open yet).
+            // SAFETY: the live main server of the hook.
+            unsafe {
+                httpd_module::log::write_server(
+                    log::aplog(association::Level::Emerg),
+                    s,
+                    "mod_proxy_fcgi_sctp",
+                    0,
+                    &format!("unusable FastCGI-over-SCTP worker {b}"),
+                )
+            };
+        }
+        if bad.is_empty() {
+            ffi::OK as c_int
+        } else {
+            ffi::HTTP_INTERNAL_SERVER_ERROR as c_int
+        }
+    })
 }
 
 unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
-    // SAFETY: httpd's and mod_proxy's hook registration, called from
-    // register_hooks (mod_proxy is loaded: its symbols resolved at dlopen).
-    unsafe {
-        ffi::proxy_hook_scheme_handler(
-            Some(handler::scheme_handler),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_FIRST as c_int,
-        );
-        ffi::proxy_hook_canon_handler(
-            Some(handler::canon_handler),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_FIRST as c_int,
-        );
-        ffi::ap_hook_pre_config(
-            Some(pre_config),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        // After mod_proxy has defined its workers (its own check_config).
-        ffi::ap_hook_check_config(
-            Some(check_config),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_LAST as c_int,
-        );
-        ffi::ap_hook_post_config(
-            Some(post_config),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_child_init(
-            Some(child_init),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-    }
+    httpd_module::boundary::void("mod_proxy_fcgi_sctp: register_hooks", || {
+        // SAFETY: httpd's and mod_proxy's hook registration, called from
+        // register_hooks (mod_proxy is loaded: its symbols resolved at dlopen).
+        unsafe {
+            ffi::proxy_hook_scheme_handler(
+                Some(handler::scheme_handler),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_FIRST as c_int,
+            );
+            ffi::proxy_hook_canon_handler(
+                Some(handler::canon_handler),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_FIRST as c_int,
+            );
+            ffi::ap_hook_pre_config(
+                Some(pre_config),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            // After mod_proxy has defined its workers (its own check_config).
+            ffi::ap_hook_check_config(
+                Some(check_config),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_LAST as c_int,
+            );
+            ffi::ap_hook_post_config(
+                Some(post_config),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+        }
+    })
 }
 
 /// The module record httpd finds with `LoadModule proxy_fcgi_sctp_module`.

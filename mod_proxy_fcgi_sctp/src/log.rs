@@ -1,17 +1,23 @@
 //! Lines into httpd's error log under this module's name, so that
-//! `LogLevel proxy_fcgi_sctp:debug` controls them.
+//! `LogLevel proxy_fcgi_sctp:debug` controls them, through the workspace's
+//! bridge (`httpd_module::log`, which mod_sctp uses too). The association
+//! layer logs through a [`crate::association::Logger`] (so its tests can
+//! capture lines); here that is [`server`].
 
 use crate::association::Level;
+use httpd_module::Scope;
 use httpd_sys as ffi;
-use std::ffi::CString;
-use std::sync::atomic::{AtomicPtr, Ordering};
 
-/// The main server of the current generation, for lines that belong to no
-/// request (association readers). Set in post_config and child_init.
-static SERVER: AtomicPtr<ffi::server_rec> = AtomicPtr::new(std::ptr::null_mut());
+/// `tracing` events (the panic boundary's among them) under this module.
+static MODULE: httpd_module::log::Module = httpd_module::log::Module {
+    index: module_index,
+    name: "mod_proxy_fcgi_sctp",
+    prefixes: &[],
+};
 
-pub fn set_server(s: *mut ffi::server_rec) {
-    SERVER.store(s, Ordering::Release);
+/// Installs the bridge (pre_config; once per mapping of the DSO).
+pub fn init_tracing() {
+    httpd_module::log::init(&MODULE);
 }
 
 pub fn aplog(level: Level) -> i32 {
@@ -31,48 +37,24 @@ pub fn module_index() -> i32 {
     unsafe { (*std::ptr::addr_of!(crate::proxy_fcgi_sctp_module)).module_index }
 }
 
-fn cstring(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\0")).unwrap_or_default()
-}
-
-/// A line about request `r`.
+/// A line about request `r` (httpd adds the client and applies the
+/// request's `LogLevel`).
 ///
 /// # Safety
 /// `r` must be a live request.
 pub unsafe fn request(r: *mut ffi::request_rec, level: Level, msg: &str) {
-    let msg = cstring(msg);
-    // SAFETY: httpd's logger; `r` is live (caller's contract); "%s" takes
-    // exactly the one NUL-terminated argument.
-    unsafe {
-        ffi::ap_log_rerror_(
-            c"mod_proxy_fcgi_sctp".as_ptr(),
-            0,
-            module_index(),
-            aplog(level),
-            0,
-            r,
-            c"%s".as_ptr(),
-            msg.as_ptr(),
-        )
-    };
+    httpd_module::log::write(
+        aplog(level),
+        Scope::Request(r),
+        "mod_proxy_fcgi_sctp",
+        0,
+        msg,
+    );
 }
 
-/// A line that belongs to no request, from any thread.
+/// A line that belongs to no request (association readers), from any
+/// thread: the main server's error log (the startup log before
+/// post_config).
 pub fn server(level: Level, msg: &str) {
-    let msg = cstring(msg);
-    let s = SERVER.load(Ordering::Acquire);
-    // SAFETY: `s` is null (the startup log) or the live main server of this
-    // generation; ap_log_error_ is thread-safe; "%s" takes the one argument.
-    unsafe {
-        ffi::ap_log_error_(
-            c"mod_proxy_fcgi_sctp".as_ptr(),
-            0,
-            module_index(),
-            aplog(level),
-            0,
-            s,
-            c"%s".as_ptr(),
-            msg.as_ptr(),
-        )
-    };
+    httpd_module::log::write(aplog(level), Scope::Server, "mod_proxy_fcgi_sctp", 0, msg);
 }

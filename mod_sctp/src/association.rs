@@ -297,12 +297,12 @@ impl Assoc {
         );
         match o {
             Overflow::Stream(s) => tracing::error!(
-                "association {}: stream {s} sent more than SCTPMaxStreamQueue ({} bytes) ahead of what is being read; failing {serving} and closing the association",
+                "SCTP02001: association {}: stream {s} sent more than SCTPMaxStreamQueue ({} bytes) ahead of what is being read; failing {serving} and closing the association",
                 self.assoc_id,
                 self.demux.stream_max()
             ),
             Overflow::Association => tracing::error!(
-                "association {}: {} bytes queued on other streams while {serving} waits for its own (SCTPMaxAssociationQueue {}); failing it and closing the association",
+                "SCTP02002: association {}: {} bytes queued on other streams while {serving} waits for its own (SCTPMaxAssociationQueue {}); failing it and closing the association",
                 self.assoc_id,
                 self.demux.queued(),
                 self.demux.assoc_max()
@@ -530,7 +530,9 @@ impl Drop for Assoc {
 }
 
 unsafe extern "C" fn drop_assoc(p: *mut c_void) -> ffi::apr_status_t {
-    // SAFETY: registered once with the pointer from Box::into_raw.
-    drop(unsafe { Box::from_raw(p as *mut Assoc) });
-    0
+    httpd_module::boundary::cleanup("mod_sctp: an association's cleanup", || {
+        // SAFETY: registered once with the pointer from Box::into_raw.
+        drop(unsafe { Box::from_raw(p as *mut Assoc) });
+        0
+    })
 }

@@ -77,26 +77,37 @@ pub fn threads_per_child() -> usize {
 /// # Safety
 /// Called by httpd with a live connection.
 pub(crate) unsafe extern "C" fn process_connection(c: *mut ffi::conn_rec) -> c_int {
-    // SAFETY: live connection; only an association's own connection (no
-    // master) has an Assoc.
-    let Some(a) = (unsafe { assoc_of(c) }) else {
-        return ffi::DECLINED;
+    let body = || {
+        // SAFETY: live connection; only an association's own connection (no
+        // master) has an Assoc.
+        let Some(a) = (unsafe { assoc_of(c) }) else {
+            return ffi::DECLINED;
+        };
+        if matches!(a.service, Service::Undecided) && !mpm_threaded() {
+            a.service = Service::Serial;
+        }
+        let shared = match &a.service {
+            Service::Serial => return ffi::DECLINED,
+            Service::Concurrent(sh) => sh.clone(),
+            Service::Undecided => match decide(c, a) {
+                Some(sh) => sh,
+                None if matches!(a.service, Service::Serial) => return ffi::DECLINED,
+                // Nothing came (timeout, end, error): close.
+                None => return ffi::OK as c_int,
+            },
+        };
+        // SAFETY: live connection.
+        unsafe { serve(c, a, &shared) }
     };
-    if matches!(a.service, Service::Undecided) && !mpm_threaded() {
-        a.service = Service::Serial;
+    // SAFETY: httpd passes a live connection for the whole call.
+    unsafe {
+        httpd_module::boundary::connection(
+            c,
+            "mod_sctp: process_connection",
+            ffi::OK as c_int,
+            body,
+        )
     }
-    let shared = match &a.service {
-        Service::Serial => return ffi::DECLINED,
-        Service::Concurrent(sh) => sh.clone(),
-        Service::Undecided => match decide(c, a) {
-            Some(sh) => sh,
-            None if matches!(a.service, Service::Serial) => return ffi::DECLINED,
-            // Nothing came (timeout, end, error): close.
-            None => return ffi::OK as c_int,
-        },
-    };
-    // SAFETY: live connection.
-    unsafe { serve(c, a, &shared) }
 }
 
 /// Reads the association's first piece: TLS makes it serial, anything else
@@ -196,7 +207,7 @@ fn decide(c: *mut ffi::conn_rec, a: &mut Assoc) -> Option<Arc<Shared>> {
         }
         Err(e) => {
             tracing::error!(
-                "association {}: cannot serve streams concurrently ({e}); closing it",
+                "SCTP02003: association {}: cannot serve streams concurrently ({e}); closing it",
                 a.assoc_id
             );
             None

@@ -45,46 +45,55 @@ pub unsafe fn assoc_of(c: *mut ffi::conn_rec) -> Option<&'static mut Assoc> {
 }
 
 pub(crate) unsafe extern "C" fn pre_connection(c: *mut ffi::conn_rec, csd: *mut c_void) -> c_int {
-    let sock = csd as *mut ffi::apr_socket_t;
-    // SAFETY: httpd passes the live connection; secondary connections
-    // (mod_http2's) have a master and no socket of their own.
-    if unsafe { !(*c).master.is_null() } || !is_sctp(sock) {
-        return ffi::DECLINED;
-    }
-    let cfg = crate::config();
-    // SAFETY: pre_connection of an SCTP connection, before any I/O; the
-    // filters get the Assoc (connection pool lifetime) as their context,
-    // and so does the module's slot in conn_config.
-    let a = unsafe {
-        let a = Assoc::create(c, sock, &cfg);
-        (*a).list();
-        let v = (*c).conn_config as *mut *mut c_void;
-        *v.add(crate::module_index()) = a as *mut c_void;
-        ffi::ap_add_input_filter_handle(input_filter::HANDLE, a as *mut c_void, ptr::null_mut(), c);
-        ffi::ap_add_output_filter_handle(
-            output_filter::HANDLE,
-            a as *mut c_void,
-            ptr::null_mut(),
-            c,
-        );
-        &*a
+    let body = || {
+        let sock = csd as *mut ffi::apr_socket_t;
+        // SAFETY: httpd passes the live connection; secondary connections
+        // (mod_http2's) have a master and no socket of their own.
+        if unsafe { !(*c).master.is_null() } || !is_sctp(sock) {
+            return ffi::DECLINED;
+        }
+        let cfg = crate::config();
+        // SAFETY: pre_connection of an SCTP connection, before any I/O; the
+        // filters get the Assoc (connection pool lifetime) as their context,
+        // and so does the module's slot in conn_config.
+        let a = unsafe {
+            let a = Assoc::create(c, sock, &cfg);
+            (*a).list();
+            let v = (*c).conn_config as *mut *mut c_void;
+            *v.add(crate::module_index()) = a as *mut c_void;
+            ffi::ap_add_input_filter_handle(
+                input_filter::HANDLE,
+                a as *mut c_void,
+                ptr::null_mut(),
+                c,
+            );
+            ffi::ap_add_output_filter_handle(
+                output_filter::HANDLE,
+                a as *mut c_void,
+                ptr::null_mut(),
+                c,
+            );
+            &*a
+        };
+        match &a.ended_before_accept {
+            None => tracing::debug!(
+                "association {}: accepted from {}, streams in/out {}/{}; SCTP_IN and SCTP_OUT added (max message {} bytes)",
+                a.assoc_id,
+                a.peers_text(),
+                a.in_streams,
+                a.out_streams,
+                cfg.max_message
+            ),
+            // Its id, peer and streams are gone with it (SCTP_STATUS fails):
+            // say what happened rather than log blanks.
+            Some(e) => tracing::debug!(
+                "an SCTP association had ended before httpd accepted it (the peer aborted or shut it down; SCTP_STATUS: {e}); what it sent is still read, under its id once known"
+            ),
+        }
+        ffi::OK as c_int
     };
-    match &a.ended_before_accept {
-        None => tracing::debug!(
-            "association {}: accepted from {}, streams in/out {}/{}; SCTP_IN and SCTP_OUT added (max message {} bytes)",
-            a.assoc_id,
-            a.peers_text(),
-            a.in_streams,
-            a.out_streams,
-            cfg.max_message
-        ),
-        // Its id, peer and streams are gone with it (SCTP_STATUS fails):
-        // say what happened rather than log blanks.
-        Some(e) => tracing::debug!(
-            "an SCTP association had ended before httpd accepted it (the peer aborted or shut it down; SCTP_STATUS: {e}); what it sent is still read, under its id once known"
-        ),
-    }
-    ffi::OK as c_int
+    // SAFETY: httpd passes a live connection for the whole call.
+    unsafe { httpd_module::boundary::connection(c, "mod_sctp: pre_connection", ffi::DONE, body) }
 }
 
 /// Sets `name=value` in the request's environment (request pool copies).
@@ -100,41 +109,45 @@ unsafe fn setenv(r: *mut ffi::request_rec, name: &str, value: &str) {
 }
 
 pub(crate) unsafe extern "C" fn post_read_request(r: *mut ffi::request_rec) -> c_int {
-    // SAFETY: live request and connection.
-    let c = unsafe { (*r).connection };
-    // SAFETY: live connection.
-    if let Some(s) = unsafe { crate::stream_connection::stream_of(c) } {
-        let id = s.identity();
+    let body = || {
+        // SAFETY: live request and connection.
+        let c = unsafe { (*r).connection };
+        // SAFETY: live connection.
+        if let Some(s) = unsafe { crate::stream_connection::stream_of(c) } {
+            let id = s.identity();
+            // SAFETY: live request.
+            unsafe {
+                set_vars(
+                    r,
+                    s.sid,
+                    id.assoc_id,
+                    &id.peers,
+                    id.in_streams,
+                    id.out_streams,
+                )
+            };
+            return ffi::DECLINED;
+        }
+        // SAFETY: live connection.
+        let Some(a) = (unsafe { assoc_of(c) }) else {
+            return ffi::DECLINED;
+        };
+        let stream = a.demux.pinned().unwrap_or(a.response_sid);
         // SAFETY: live request.
         unsafe {
             set_vars(
                 r,
-                s.sid,
-                id.assoc_id,
-                &id.peers,
-                id.in_streams,
-                id.out_streams,
+                stream,
+                a.assoc_id,
+                &a.peers_text(),
+                a.in_streams,
+                a.out_streams,
             )
         };
-        return ffi::DECLINED;
-    }
-    // SAFETY: live connection.
-    let Some(a) = (unsafe { assoc_of(c) }) else {
-        return ffi::DECLINED;
+        ffi::DECLINED
     };
-    let stream = a.demux.pinned().unwrap_or(a.response_sid);
-    // SAFETY: live request.
-    unsafe {
-        set_vars(
-            r,
-            stream,
-            a.assoc_id,
-            &a.peers_text(),
-            a.in_streams,
-            a.out_streams,
-        )
-    };
-    ffi::DECLINED
+    // SAFETY: httpd passes a live request for the whole call.
+    unsafe { httpd_module::boundary::request(r, "mod_sctp: post_read_request", body) }
 }
 
 /// The request's SCTP variables (SCTP_STREAM and the association's).

@@ -197,10 +197,12 @@ pub(crate) unsafe extern "C" fn sctp_in(
     block: ffi::apr_read_type_e,
     readbytes: ffi::apr_off_t,
 ) -> ffi::apr_status_t {
-    // SAFETY: httpd calls us with a live filter and brigade. The body does
-    // not panic; a panic here would abort the child (the workspace unwinds,
-    // and unwinding out of an `extern "C"` function aborts).
-    unsafe { filter(f, bb, mode, block, readbytes) }
+    let body = || {
+        // SAFETY: httpd calls us with a live filter and brigade.
+        unsafe { filter(f, bb, mode, block, readbytes) }
+    };
+    // SAFETY: httpd passes a live filter for the whole call.
+    unsafe { httpd_module::boundary::filter(f, "mod_sctp: SCTP_IN", body) }
 }
 
 /// Registered filter handle (set in register_hooks).

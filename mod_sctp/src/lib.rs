@@ -254,20 +254,22 @@ unsafe extern "C" fn cmd_sctp_listen(
     argc: c_int,
     argv: *const *mut c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    // SAFETY: TAKE_ARGV contract.
-    let a = unsafe { args(argc, argv) };
-    let place = place_of(cmd);
-    match with_config(|c| c.add_sctp_listen(&a, place)) {
-        Ok(()) => ptr::null(),
-        Err(e) => {
-            // SAFETY: httpd passes the live cmd_parms of this directive.
-            unsafe { cmd_error(cmd, &e) }
+    httpd_module::boundary::directive("SCTPListen", || {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
         }
-    }
+        // SAFETY: TAKE_ARGV contract.
+        let a = unsafe { args(argc, argv) };
+        let place = place_of(cmd);
+        match with_config(|c| c.add_sctp_listen(&a, place)) {
+            Ok(()) => ptr::null(),
+            Err(e) => {
+                // SAFETY: httpd passes the live cmd_parms of this directive.
+                unsafe { cmd_error(cmd, &e) }
+            }
+        }
+    })
 }
 
 unsafe extern "C" fn cmd_streams(
@@ -275,19 +277,21 @@ unsafe extern "C" fn cmd_streams(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    let which = number_of(cmd);
-    let inbound = which == Number::InStreams;
-    let parsed = config::parse_streams(which.directive(), cstr_arg(arg));
-    store(cmd, which, parsed, |c, n| {
-        if inbound {
-            c.in_streams = n
-        } else {
-            c.out_streams = n
+    httpd_module::boundary::directive("mod_sctp: a streams directive", || {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
         }
+        let which = number_of(cmd);
+        let inbound = which == Number::InStreams;
+        let parsed = config::parse_streams(which.directive(), cstr_arg(arg));
+        store(cmd, which, parsed, |c, n| {
+            if inbound {
+                c.in_streams = n
+            } else {
+                c.out_streams = n
+            }
+        })
     })
 }
 
@@ -296,12 +300,14 @@ unsafe extern "C" fn cmd_nodelay(
     _d: *mut c_void,
     on: c_int,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    with_config(|c| c.nodelay = on != 0);
-    ptr::null()
+    httpd_module::boundary::directive("SCTPNoDelay", || {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
+        }
+        with_config(|c| c.nodelay = on != 0);
+        ptr::null()
+    })
 }
 
 /// The size directives: `SCTPMaxMessageSize`, `SCTPMaxStreamQueue`,
@@ -311,25 +317,27 @@ unsafe extern "C" fn cmd_size(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    let arg = cstr_arg(arg);
-    let which = number_of(cmd);
-    let parsed = match which {
-        Number::StreamQueue => config::parse_stream_queue(arg),
-        Number::AssocQueue => config::parse_assoc_queue(arg),
-        Number::SendBuffer => config::parse_buffer("SCTPSendBuffer", arg),
-        Number::ReceiveBuffer => config::parse_buffer("SCTPReceiveBuffer", arg),
-        _ => config::parse_message_size(arg),
-    };
-    store(cmd, which, parsed, |c, n| match which {
-        Number::StreamQueue => c.stream_queue = n,
-        Number::AssocQueue => c.assoc_queue = n,
-        Number::SendBuffer => c.send_buffer = n,
-        Number::ReceiveBuffer => c.receive_buffer = n,
-        _ => c.max_message = n,
+    httpd_module::boundary::directive("mod_sctp: a size directive", || {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
+        }
+        let arg = cstr_arg(arg);
+        let which = number_of(cmd);
+        let parsed = match which {
+            Number::StreamQueue => config::parse_stream_queue(arg),
+            Number::AssocQueue => config::parse_assoc_queue(arg),
+            Number::SendBuffer => config::parse_buffer("SCTPSendBuffer", arg),
+            Number::ReceiveBuffer => config::parse_buffer("SCTPReceiveBuffer", arg),
+            _ => config::parse_message_size(arg),
+        };
+        store(cmd, which, parsed, |c, n| match which {
+            Number::StreamQueue => c.stream_queue = n,
+            Number::AssocQueue => c.assoc_queue = n,
+            Number::SendBuffer => c.send_buffer = n,
+            Number::ReceiveBuffer => c.receive_buffer = n,
+            _ => c.max_message = n,
+        })
     })
 }
 
@@ -363,29 +371,31 @@ unsafe extern "C" fn cmd_failover(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    let arg = cstr_arg(arg);
-    let which = number_of(cmd);
-    let name = which.directive();
-    let parsed = match which {
-        Number::PathMaxRetrans | Number::AssocMaxRetrans => {
-            config::parse_retransmissions(name, arg).map(u32::from)
+    httpd_module::boundary::directive("mod_sctp: a failover directive", || {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
         }
-        _ => config::parse_millis(name, arg),
-    };
-    store(cmd, which, parsed, |c, n| {
-        let f = &mut c.failover;
-        match which {
-            Number::RtoInitial => f.rto_initial = Some(n),
-            Number::RtoMin => f.rto_min = Some(n),
-            Number::RtoMax => f.rto_max = Some(n),
-            Number::HbInterval => f.hb_interval = Some(n),
-            Number::PathMaxRetrans => f.path_max_retrans = Some(n as u16),
-            _ => f.assoc_max_retrans = Some(n as u16),
-        }
+        let arg = cstr_arg(arg);
+        let which = number_of(cmd);
+        let name = which.directive();
+        let parsed = match which {
+            Number::PathMaxRetrans | Number::AssocMaxRetrans => {
+                config::parse_retransmissions(name, arg).map(u32::from)
+            }
+            _ => config::parse_millis(name, arg),
+        };
+        store(cmd, which, parsed, |c, n| {
+            let f = &mut c.failover;
+            match which {
+                Number::RtoInitial => f.rto_initial = Some(n),
+                Number::RtoMin => f.rto_min = Some(n),
+                Number::RtoMax => f.rto_max = Some(n),
+                Number::HbInterval => f.hb_interval = Some(n),
+                Number::PathMaxRetrans => f.path_max_retrans = Some(n as u16),
+                _ => f.assoc_max_retrans = Some(n as u16),
+            }
+        })
     })
 }
 
@@ -397,22 +407,24 @@ unsafe extern "C" fn cmd_concurrency(
     _d: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes the live cmd_parms of this directive.
-    if let Some(e) = unsafe { global_only(cmd) } {
-        return e;
-    }
-    let arg = cstr_arg(arg);
-    match number_of(cmd) {
-        Number::MaxConcurrent => store(
-            cmd,
-            Number::MaxConcurrent,
-            config::parse_max_concurrent(arg),
-            |c, n| c.max_concurrent = n,
-        ),
-        which => store(cmd, which, config::parse_stream_workers(arg), |c, n| {
-            c.stream_workers = n
-        }),
-    }
+    httpd_module::boundary::directive("mod_sctp: a concurrency directive", || {
+        // SAFETY: httpd passes the live cmd_parms of this directive.
+        if let Some(e) = unsafe { global_only(cmd) } {
+            return e;
+        }
+        let arg = cstr_arg(arg);
+        match number_of(cmd) {
+            Number::MaxConcurrent => store(
+                cmd,
+                Number::MaxConcurrent,
+                config::parse_max_concurrent(arg),
+                |c, n| c.max_concurrent = n,
+            ),
+            which => store(cmd, which, config::parse_stream_workers(arg), |c, n| {
+                c.stream_workers = n
+            }),
+        }
+    })
 }
 
 #[repr(transparent)]
@@ -501,16 +513,18 @@ unsafe extern "C" fn pre_config(
     _plog: *mut ffi::apr_pool_t,
     _ptemp: *mut ffi::apr_pool_t,
 ) -> c_int {
-    log::init();
-    response_priority::reset();
-    let mut cfg = Config {
-        kernel: kernel_failover(),
-        ..Config::default()
-    };
-    read_core_directives(&mut cfg);
-    *config_mut() = Some(cfg);
-    listeners::unlink_ours();
-    ffi::OK as c_int
+    httpd_module::boundary::server("mod_sctp: pre_config", || {
+        log::init();
+        response_priority::reset();
+        let mut cfg = Config {
+            kernel: kernel_failover(),
+            ..Config::default()
+        };
+        read_core_directives(&mut cfg);
+        *config_mut() = Some(cfg);
+        listeners::unlink_ours();
+        ffi::OK as c_int
+    })
 }
 
 unsafe extern "C" fn check_config(
@@ -519,30 +533,32 @@ unsafe extern "C" fn check_config(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    let cfg = config();
-    for w in &cfg.warnings {
-        // SAFETY: the live main server of the hook.
-        unsafe {
-            log::write_line(
-                ffi::APLOG_WARNING as c_int,
-                s,
-                "mod_sctp",
-                0,
-                &format!("mod_sctp: {w}"),
-            )
-        };
-    }
-    if let Err(e) = cfg.check() {
-        startup_error(s, &e);
-        return ffi::DONE;
-    }
-    ffi::OK as c_int
+    httpd_module::boundary::server("mod_sctp: check_config", || {
+        let cfg = config();
+        for w in &cfg.warnings {
+            // SAFETY: the live main server of the hook.
+            unsafe {
+                log::write_server(
+                    ffi::APLOG_WARNING as c_int,
+                    s,
+                    "mod_sctp",
+                    0,
+                    &format!("mod_sctp: SCTP01004: {w}"),
+                )
+            };
+        }
+        if let Err(e) = cfg.check() {
+            startup_error(s, &format!("SCTP01001: {e}"));
+            return ffi::DONE;
+        }
+        ffi::OK as c_int
+    })
 }
 
 fn startup_error(s: *mut ffi::server_rec, msg: &str) {
     // SAFETY: every caller passes the live main server of the hook.
     unsafe {
-        log::write_line(
+        log::write_server(
             ffi::APLOG_EMERG as c_int,
             s,
             "mod_sctp",
@@ -558,17 +574,27 @@ unsafe extern "C" fn open_logs(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    // SAFETY: live main server; its process pool outlives generations.
-    let pool = unsafe { (*(*s).process).pool };
-    // SAFETY: single-threaded parent, before the MPM's open_logs.
-    match unsafe { listeners::install(&config(), pool) } {
-        Ok(()) => ffi::OK as c_int,
-        Err(e) => {
-            startup_error(s, &e);
-            ffi::DONE
+    httpd_module::boundary::server("mod_sctp: open_logs", || {
+        // SAFETY: live main server; its process pool outlives generations.
+        let pool = unsafe { (*(*s).process).pool };
+        // SAFETY: single-threaded parent, before the MPM's open_logs.
+        match unsafe { listeners::install(&config(), pool) } {
+            Ok(()) => ffi::OK as c_int,
+            Err(e) => {
+                startup_error(s, &format!("SCTP01002: {e}"));
+                ffi::DONE
+            }
         }
-    }
+    })
 }
+
+/// mod_sctp's part of httpd's version banner.
+const VERSION_COMPONENT: &CStr = match CStr::from_bytes_with_nul(
+    concat!("mod_sctp/", env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+) {
+    Ok(c) => c,
+    Err(_) => c"mod_sctp",
+};
 
 unsafe extern "C" fn post_config(
     pconf: *mut ffi::apr_pool_t,
@@ -576,169 +602,185 @@ unsafe extern "C" fn post_config(
     _ptemp: *mut ffi::apr_pool_t,
     s: *mut ffi::server_rec,
 ) -> c_int {
-    // Logging to this generation's error log starts here: core's open_logs
-    // (which runs after ours) has opened it.
-    // SAFETY: the live main server of the generation of `pconf`.
-    unsafe { log::set_server(s, pconf) };
-    listeners::log_report();
-    // SAFETY: single-threaded parent; the process pool outlives generations.
-    if let Err(e) = unsafe { status_handler::init((*(*s).process).pool) } {
-        // The server still serves; only the status page lacks associations.
-        tracing::error!("{e}");
-    }
-    let n = listeners::installed();
-    // SAFETY: exported int, written by the MPM's open_logs before this.
-    let buckets = unsafe { ffi::ap_num_listen_buckets };
-    if n > 0 && buckets > 1 {
-        startup_error(
-            s,
-            &format!("{buckets} listener buckets (ListenCoresBucketsRatio) cannot be used with SCTP listeners"),
+    httpd_module::boundary::server("mod_sctp: post_config", || {
+        // Logging to this generation's error log starts here: core's open_logs
+        // (which runs after ours) has opened it.
+        // SAFETY: the live main server of the generation of `pconf`.
+        unsafe { log::set_server(s, pconf) };
+        // "mod_sctp/0.1.0" in httpd's banner: the startup line ("...
+        // configured -- resuming normal operations"), `Server:` with
+        // ServerTokens Full, mod_status and `apachectl fullstatus`.
+        // SAFETY: the configuration pool; httpd copies the string into it.
+        unsafe { ffi::ap_add_version_component(pconf, VERSION_COMPONENT.as_ptr()) };
+        listeners::log_report();
+        // SAFETY: single-threaded parent; the process pool outlives generations.
+        if let Err(e) = unsafe { status_handler::init((*(*s).process).pool) } {
+            // The server still serves; only the status page lacks associations.
+            tracing::error!("SCTP01006: {e}");
+        }
+        let n = listeners::installed();
+        // SAFETY: exported int, written by the MPM's open_logs before this.
+        let buckets = unsafe { ffi::ap_num_listen_buckets };
+        if n > 0 && buckets > 1 {
+            startup_error(
+                s,
+                &format!("SCTP01003: {buckets} listener buckets (ListenCoresBucketsRatio) cannot be used with SCTP listeners"),
+            );
+            return ffi::DONE;
+        }
+        let cfg = config();
+        tracing::debug!(
+            "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association, send/receive buffers {}/{} bytes (0: kernel default), streams served at once per association {}, stream workers per child {}",
+            cfg.in_streams,
+            cfg.out_streams,
+            cfg.nodelay,
+            cfg.max_message,
+            cfg.stream_queue,
+            cfg.assoc_queue,
+            cfg.send_buffer,
+            cfg.receive_buffer,
+            cfg.max_concurrent,
+            cfg.stream_workers
+                .map_or_else(|| "auto (ThreadsPerChild)".to_string(), |n| n.to_string())
         );
-        return ffi::DONE;
-    }
-    let cfg = config();
-    tracing::debug!(
-        "{n} SCTP listener(s); streams in/out {}/{}, nodelay {}, max message {} bytes, input queues {} bytes per stream, {} per association, send/receive buffers {}/{} bytes (0: kernel default), streams served at once per association {}, stream workers per child {}",
-        cfg.in_streams,
-        cfg.out_streams,
-        cfg.nodelay,
-        cfg.max_message,
-        cfg.stream_queue,
-        cfg.assoc_queue,
-        cfg.send_buffer,
-        cfg.receive_buffer,
-        cfg.max_concurrent,
-        cfg.stream_workers
-            .map_or_else(|| "auto (ThreadsPerChild)".to_string(), |n| n.to_string())
-    );
-    let f = cfg.effective_failover();
-    let ms = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
-    let n16 = |v: Option<u16>| v.map_or("?".to_string(), |v| v.to_string());
-    tracing::debug!(
-        "failover: RTO initial/min/max {}/{}/{} ms, heartbeat interval {} ms, path/association max retransmissions {}/{} ({}); a path that stops answering is declared unreachable after about {} ms at the minimum RTO",
-        ms(f.rto_initial),
-        ms(f.rto_min),
-        ms(f.rto_max),
-        ms(f.hb_interval),
-        n16(f.path_max_retrans),
-        n16(f.assoc_max_retrans),
-        if cfg.failover.any() { "directives, else net.sctp.*" } else { "net.sctp.* defaults" },
-        f.path_failure_ms().map_or("?".to_string(), |v| v.to_string())
-    );
-    ffi::OK as c_int
+        let f = cfg.effective_failover();
+        let ms = |v: Option<u32>| v.map_or("?".to_string(), |v| v.to_string());
+        let n16 = |v: Option<u16>| v.map_or("?".to_string(), |v| v.to_string());
+        tracing::debug!(
+            "failover: RTO initial/min/max {}/{}/{} ms, heartbeat interval {} ms, path/association max retransmissions {}/{} ({}); a path that stops answering is declared unreachable after about {} ms at the minimum RTO",
+            ms(f.rto_initial),
+            ms(f.rto_min),
+            ms(f.rto_max),
+            ms(f.hb_interval),
+            n16(f.path_max_retrans),
+            n16(f.assoc_max_retrans),
+            if cfg.failover.any() { "directives, else net.sctp.*" } else { "net.sctp.* defaults" },
+            f.path_failure_ms().map_or("?".to_string(), |v| v.to_string())
+        );
+        ffi::OK as c_int
+    })
 }
 
 /// The child's stream workers stop with the child (see stream_workers.rs).
 unsafe extern "C" fn stop_stream_workers(_: *mut c_void) -> ffi::apr_status_t {
-    if let Some(w) = stream_workers::existing() {
-        let left = w.stop();
-        if left > 0 {
-            tracing::warn!("{left} stream connection(s) still running as the child exits");
+    httpd_module::boundary::cleanup("mod_sctp: the stream workers' stop", || {
+        if let Some(w) = stream_workers::existing() {
+            let left = w.stop();
+            if left > 0 {
+                tracing::warn!(
+                    "SCTP02006: {left} stream connection(s) still running as the child exits"
+                );
+            }
         }
-    }
-    0
+        0
+    })
 }
 
 unsafe extern "C" fn child_init(pchild: *mut ffi::apr_pool_t, _s: *mut ffi::server_rec) {
-    // SAFETY: the child's pool, live until the child exits.
-    unsafe {
-        ffi::apr_pool_cleanup_register(
-            pchild,
-            ptr::null(),
-            Some(stop_stream_workers),
-            Some(ffi::apr_pool_cleanup_null),
-        )
-    };
+    httpd_module::boundary::void("mod_sctp: child_init", || {
+        // SAFETY: the child's pool, live until the child exits.
+        unsafe {
+            ffi::apr_pool_cleanup_register(
+                pchild,
+                ptr::null(),
+                Some(stop_stream_workers),
+                Some(ffi::apr_pool_cleanup_null),
+            )
+        };
+    })
 }
 
 unsafe extern "C" fn register_hooks(_p: *mut ffi::apr_pool_t) {
-    // Before the MPMs' hooks (APR_HOOK_REALLY_FIRST): see listeners.rs.
-    let before_mpm = ffi::APR_HOOK_REALLY_FIRST - 1;
-    // SAFETY: httpd's hook registration API, called from register_hooks.
-    unsafe {
-        ffi::ap_hook_pre_config(Some(pre_config), ptr::null(), ptr::null(), before_mpm);
-        ffi::ap_hook_check_config(
-            Some(check_config),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_open_logs(Some(open_logs), ptr::null(), ptr::null(), before_mpm);
-        ffi::ap_hook_post_config(
-            Some(post_config),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_pre_connection(
-            Some(connection::pre_connection),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        // Before every other module's (mod_http2's is APR_HOOK_FIRST): an
-        // SCTP association's connection is served by its streams' own
-        // connections under a threaded MPM (association_connection.rs).
-        ffi::ap_hook_process_connection(
-            Some(association_connection::process_connection),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_REALLY_FIRST as c_int,
-        );
-        // mod_proxy's tunnel (WebSocket) polls a stream connection's input
-        // through this; core answers only for connections without a master.
-        ffi::ap_hook_get_pollfd_from_conn(
-            Some(stream_connection::get_pollfd_from_conn),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_child_init(
-            Some(child_init),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        // mod_logio's byte counter, for %O (output_filter.rs).
-        ffi::ap_hook_optional_fn_retrieve(
-            Some(output_filter::retrieve_optional_fns),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_post_read_request(
-            Some(connection::post_read_request),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_fixups(
-            Some(response_priority::fixups),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        ffi::ap_hook_handler(
-            Some(status_handler::handler),
-            ptr::null(),
-            ptr::null(),
-            ffi::APR_HOOK_MIDDLE as c_int,
-        );
-        // The association's filters (serial path and c1), and a stream
-        // connection's (stream_connection.rs); all at the network level.
-        let net = ffi::ap_filter_type_AP_FTYPE_NETWORK;
-        let input = |name: &std::ffi::CStr, func: ffi::ap_in_filter_func| {
-            ffi::ap_register_input_filter(name.as_ptr(), func, None, net)
-        };
-        let output = |name: &std::ffi::CStr, func: ffi::ap_out_filter_func| {
-            ffi::ap_register_output_filter(name.as_ptr(), func, None, net)
-        };
-        input_filter::HANDLE = input(c"SCTP_IN", Some(input_filter::sctp_in));
-        output_filter::HANDLE = output(c"SCTP_OUT", Some(output_filter::sctp_out));
-        stream_connection::IN_HANDLE = input(c"SCTP_STREAM_IN", Some(stream_connection::stream_in));
-        stream_connection::OUT_HANDLE =
-            output(c"SCTP_STREAM_OUT", Some(stream_connection::stream_out));
-    }
+    httpd_module::boundary::void("mod_sctp: register_hooks", || {
+        // Before the MPMs' hooks (APR_HOOK_REALLY_FIRST): see listeners.rs.
+        let before_mpm = ffi::APR_HOOK_REALLY_FIRST - 1;
+        // SAFETY: httpd's hook registration API, called from register_hooks.
+        unsafe {
+            ffi::ap_hook_pre_config(Some(pre_config), ptr::null(), ptr::null(), before_mpm);
+            ffi::ap_hook_check_config(
+                Some(check_config),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_open_logs(Some(open_logs), ptr::null(), ptr::null(), before_mpm);
+            ffi::ap_hook_post_config(
+                Some(post_config),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_pre_connection(
+                Some(connection::pre_connection),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            // Before every other module's (mod_http2's is APR_HOOK_FIRST): an
+            // SCTP association's connection is served by its streams' own
+            // connections under a threaded MPM (association_connection.rs).
+            ffi::ap_hook_process_connection(
+                Some(association_connection::process_connection),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_REALLY_FIRST as c_int,
+            );
+            // mod_proxy's tunnel (WebSocket) polls a stream connection's input
+            // through this; core answers only for connections without a master.
+            ffi::ap_hook_get_pollfd_from_conn(
+                Some(stream_connection::get_pollfd_from_conn),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_child_init(
+                Some(child_init),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            // mod_logio's byte counter, for %O (output_filter.rs).
+            ffi::ap_hook_optional_fn_retrieve(
+                Some(output_filter::retrieve_optional_fns),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_post_read_request(
+                Some(connection::post_read_request),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_fixups(
+                Some(response_priority::fixups),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            ffi::ap_hook_handler(
+                Some(status_handler::handler),
+                ptr::null(),
+                ptr::null(),
+                ffi::APR_HOOK_MIDDLE as c_int,
+            );
+            // The association's filters (serial path and c1), and a stream
+            // connection's (stream_connection.rs); all at the network level.
+            let net = ffi::ap_filter_type_AP_FTYPE_NETWORK;
+            let input = |name: &std::ffi::CStr, func: ffi::ap_in_filter_func| {
+                ffi::ap_register_input_filter(name.as_ptr(), func, None, net)
+            };
+            let output = |name: &std::ffi::CStr, func: ffi::ap_out_filter_func| {
+                ffi::ap_register_output_filter(name.as_ptr(), func, None, net)
+            };
+            input_filter::HANDLE = input(c"SCTP_IN", Some(input_filter::sctp_in));
+            output_filter::HANDLE = output(c"SCTP_OUT", Some(output_filter::sctp_out));
+            stream_connection::IN_HANDLE =
+                input(c"SCTP_STREAM_IN", Some(stream_connection::stream_in));
+            stream_connection::OUT_HANDLE =
+                output(c"SCTP_STREAM_OUT", Some(stream_connection::stream_out));
+        }
+    })
 }
 
 /// The module record httpd finds with `LoadModule sctp_module`.

@@ -316,7 +316,7 @@ fn set_buffer(fd: BorrowedFd<'_>, which: sctp::SocketBuffer, bytes: usize) -> Re
     if kept < bytes {
         report(
             tracing::Level::WARN,
-            format!("{name} {bytes}: the kernel keeps {kept} bytes (limited by {sysctl}; raise it, or start httpd as root)"),
+            format!("SCTP01005: {name} {bytes}: the kernel keeps {kept} bytes (limited by {sysctl}; raise it, or start httpd as root)"),
         );
     }
     Ok(())

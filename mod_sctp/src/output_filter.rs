@@ -81,10 +81,12 @@ type AddBytesOut = unsafe extern "C" fn(*mut ffi::conn_rec, ffi::apr_off_t);
 /// The optional_fn_retrieve hook: finds mod_logio's byte counter, as core
 /// does for its own output filter.
 pub(crate) unsafe extern "C" fn retrieve_optional_fns() {
-    // SAFETY: a NUL-terminated name; the registry of optional functions is
-    // complete once modules are loaded (this hook's contract).
-    let f = unsafe { ffi::apr_dynamic_fn_retrieve(c"ap_logio_add_bytes_out".as_ptr()) };
-    LOGIO_ADD_BYTES_OUT.store(f.map_or(0, |f| f as usize), Ordering::Relaxed);
+    httpd_module::boundary::void("mod_sctp: optional functions", || {
+        // SAFETY: a NUL-terminated name; the registry of optional functions is
+        // complete once modules are loaded (this hook's contract).
+        let f = unsafe { ffi::apr_dynamic_fn_retrieve(c"ap_logio_add_bytes_out".as_ptr()) };
+        LOGIO_ADD_BYTES_OUT.store(f.map_or(0, |f| f as usize), Ordering::Relaxed);
+    })
 }
 
 /// Counts `n` bytes sent on `c` for mod_logio (`%O`).
@@ -570,13 +572,16 @@ pub(crate) unsafe extern "C" fn sctp_out(
     f: *mut ffi::ap_filter_t,
     bb: *mut ffi::apr_bucket_brigade,
 ) -> ffi::apr_status_t {
-    // SAFETY: httpd calls us with a live filter whose ctx we set in
-    // pre_connection (the connection's Assoc), and a live brigade or none.
-    // The body does not panic (a panic cannot unwind out of extern "C").
-    unsafe {
-        let a = &mut *((*f).ctx as *mut Assoc);
-        run_filter(f, bb, a)
-    }
+    let body = || {
+        // SAFETY: httpd calls us with a live filter whose ctx we set in
+        // pre_connection (the connection's Assoc), and a live brigade or none.
+        unsafe {
+            let a = &mut *((*f).ctx as *mut Assoc);
+            run_filter(f, bb, a)
+        }
+    };
+    // SAFETY: httpd passes a live filter for the whole call.
+    unsafe { httpd_module::boundary::filter(f, "mod_sctp: SCTP_OUT", body) }
 }
 
 /// Registered filter handle (set in register_hooks).

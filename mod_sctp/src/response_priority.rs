@@ -135,8 +135,15 @@ pub(crate) unsafe extern "C" fn create_dir_config(
     p: *mut ffi::apr_pool_t,
     _dir: *mut c_char,
 ) -> *mut c_void {
-    // SAFETY: httpd passes a live configuration pool.
-    unsafe { alloc(p, DirConfig::default()) }
+    httpd_module::boundary::run_server(
+        "mod_sctp: create_dir_config",
+        "the section gets the defaults",
+        ptr::null_mut,
+        || {
+            // SAFETY: httpd passes a live configuration pool.
+            unsafe { alloc(p, DirConfig::default()) }
+        },
+    )
 }
 
 /// httpd's merge_dir_config.
@@ -145,19 +152,26 @@ pub(crate) unsafe extern "C" fn merge_dir_config(
     base: *mut c_void,
     add: *mut c_void,
 ) -> *mut c_void {
-    // SAFETY: httpd passes configs our create_dir_config made (or NULL,
-    // read as unset) and a live pool.
-    unsafe {
-        let b = (base as *const DirConfig)
-            .as_ref()
-            .copied()
-            .unwrap_or_default();
-        let a = (add as *const DirConfig)
-            .as_ref()
-            .copied()
-            .unwrap_or_default();
-        alloc(p, DirConfig::merge(b, a))
-    }
+    httpd_module::boundary::run_server(
+        "mod_sctp: merge_dir_config",
+        "the section gets the defaults",
+        ptr::null_mut,
+        || {
+            // SAFETY: httpd passes configs our create_dir_config made (or NULL,
+            // read as unset) and a live pool.
+            unsafe {
+                let b = (base as *const DirConfig)
+                    .as_ref()
+                    .copied()
+                    .unwrap_or_default();
+                let a = (add as *const DirConfig)
+                    .as_ref()
+                    .copied()
+                    .unwrap_or_default();
+                alloc(p, DirConfig::merge(b, a))
+            }
+        },
+    )
 }
 
 /// `SCTPResponsePriority high|normal|low` in a server, `<VirtualHost>`,
@@ -167,22 +181,24 @@ pub(crate) unsafe extern "C" fn cmd_response_priority(
     dir: *mut c_void,
     arg: *const c_char,
 ) -> *const c_char {
-    // SAFETY: httpd passes a NUL-terminated argument.
-    let arg = unsafe { std::ffi::CStr::from_ptr(arg) }
-        .to_str()
-        .unwrap_or("");
-    match ResponsePriority::parse(arg) {
-        Ok(v) => {
-            // SAFETY: `dir` is this section's DirConfig (create_dir_config).
-            if let Some(d) = unsafe { (dir as *mut DirConfig).as_mut() } {
-                d.priority = Some(v);
+    httpd_module::boundary::directive("SCTPResponsePriority", || {
+        // SAFETY: httpd passes a NUL-terminated argument.
+        let arg = unsafe { std::ffi::CStr::from_ptr(arg) }
+            .to_str()
+            .unwrap_or("");
+        match ResponsePriority::parse(arg) {
+            Ok(v) => {
+                // SAFETY: `dir` is this section's DirConfig (create_dir_config).
+                if let Some(d) = unsafe { (dir as *mut DirConfig).as_mut() } {
+                    d.priority = Some(v);
+                }
+                USED.store(true, Ordering::Relaxed);
+                ptr::null()
             }
-            USED.store(true, Ordering::Relaxed);
-            ptr::null()
+            // SAFETY: httpd passes the live cmd_parms of this directive.
+            Err(e) => unsafe { ffi::directive::cmd_error(cmd, &e) },
         }
-        // SAFETY: httpd passes the live cmd_parms of this directive.
-        Err(e) => unsafe { ffi::directive::cmd_error(cmd, &e) },
-    }
+    })
 }
 
 /// The request's merged DirConfig.
@@ -204,58 +220,60 @@ unsafe fn dir_config(r: *mut ffi::request_rec) -> DirConfig {
     }
 }
 
-/// Runs `f`; a panic is logged and the hook declines (the request goes on
-/// at the stream's current priority).
-fn guard(f: impl FnOnce() -> c_int) -> c_int {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        tracing::error!(
-            "SCTPResponsePriority: internal error (panic) in fixups; priority left as is"
-        );
-        ffi::DECLINED
-    })
-}
-
 /// The fixups hook: gives the stream the response will go on the
 /// priority of the request's location, when priorities are in use.
 pub(crate) unsafe extern "C" fn fixups(r: *mut ffi::request_rec) -> c_int {
-    if !used() {
-        return ffi::DECLINED;
-    }
-    guard(|| {
-        // SAFETY: httpd passes a live request; subrequests send nothing of
-        // their own on the stream.
-        if unsafe { !(*r).main.is_null() } {
+    let body = || {
+        if !used() {
             return ffi::DECLINED;
         }
-        // SAFETY: live request.
-        let (c, prio) = unsafe { ((*r).connection, dir_config(r).effective()) };
-        // SAFETY: live connection.
-        let target = unsafe { crate::stream_connection::response_target(c) }
+        {
+            // SAFETY: httpd passes a live request; subrequests send nothing of
+            // their own on the stream.
+            if unsafe { !(*r).main.is_null() } {
+                return ffi::DECLINED;
+            }
+            // SAFETY: live request.
+            let (c, prio) = unsafe { ((*r).connection, dir_config(r).effective()) };
             // SAFETY: live connection.
-            .or_else(|| {
-                unsafe { crate::connection::assoc_of(c) }.and_then(|a| a.response_target())
-            });
-        let Some((fd, assoc_id, sid)) = target else {
-            return ffi::DECLINED;
-        };
-        // SAFETY: the association's socket is open while its requests are
-        // served (c1 outlives its stream connections).
-        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-        let value = prio.scheduler_value();
-        match apr_sctp::sctp::set_stream_priority(fd, sid, value) {
-            Ok(()) => tracing::debug!(
-                "association {assoc_id} stream {sid}: response priority {} (scheduler value {value}, kernel has {})",
-                prio.name(),
-                apr_sctp::sctp::stream_priority(fd, sid)
-                    .map_or_else(|e| format!("? ({e})"), |v| v.to_string())
-            ),
-            Err(e) => tracing::info!(
-                "association {assoc_id} stream {sid}: response priority {} not set: {e}",
-                prio.name()
-            ),
+            let target = unsafe { crate::stream_connection::response_target(c) }
+                // SAFETY: live connection.
+                .or_else(|| {
+                    unsafe { crate::connection::assoc_of(c) }.and_then(|a| a.response_target())
+                });
+            let Some((fd, assoc_id, sid)) = target else {
+                return ffi::DECLINED;
+            };
+            // SAFETY: the association's socket is open while its requests are
+            // served (c1 outlives its stream connections).
+            let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+            let value = prio.scheduler_value();
+            match apr_sctp::sctp::set_stream_priority(fd, sid, value) {
+                Ok(()) => tracing::debug!(
+                    "association {assoc_id} stream {sid}: response priority {} (scheduler value {value}, kernel has {})",
+                    prio.name(),
+                    apr_sctp::sctp::stream_priority(fd, sid)
+                        .map_or_else(|e| format!("? ({e})"), |v| v.to_string())
+                ),
+                Err(e) => tracing::info!(
+                    "association {assoc_id} stream {sid}: response priority {} not set: {e}",
+                    prio.name()
+                ),
+            }
+            ffi::DECLINED
         }
-        ffi::DECLINED
-    })
+    };
+    // A panic declines: the response goes on at the stream's priority.
+    // SAFETY: httpd passes a live request for the whole call.
+    unsafe {
+        httpd_module::boundary::run(
+            httpd_module::Scope::Request(r),
+            "mod_sctp: fixups (SCTPResponsePriority)",
+            "the response keeps its stream's priority",
+            || ffi::DECLINED,
+            body,
+        )
+    }
 }
 
 #[cfg(test)]

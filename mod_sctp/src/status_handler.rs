@@ -123,41 +123,52 @@ unsafe fn respond(r: *mut ffi::request_rec, ctype: &'static CStr, body: &str) ->
 }
 
 pub(crate) unsafe extern "C" fn handler(r: *mut ffi::request_rec) -> c_int {
-    // SAFETY: live request; handler and args are NUL-terminated or null.
-    unsafe {
-        if (*r).handler.is_null() || CStr::from_ptr((*r).handler) != c"sctp-status" {
-            return ffi::DECLINED;
-        }
-        (*r).allowed |= 1 << ffi::M_GET;
-        if (*r).method_number != ffi::M_GET as c_int {
-            return ffi::DECLINED;
-        }
-        let args = if (*r).args.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr((*r).args).to_string_lossy().into_owned()
-        };
-        let views = table().map_or_else(Vec::new, |t| t.snapshot());
-        let unlisted = unlisted();
-        let now = now();
-        if args.split('&').any(|a| a == "auto") {
-            return respond(
+    let body = || {
+        // SAFETY: live request; handler and args are NUL-terminated or null.
+        unsafe {
+            if (*r).handler.is_null() || CStr::from_ptr((*r).handler) != c"sctp-status" {
+                return ffi::DECLINED;
+            }
+            (*r).allowed |= 1 << ffi::M_GET;
+            if (*r).method_number != ffi::M_GET as c_int {
+                return ffi::DECLINED;
+            }
+            let args = if (*r).args.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr((*r).args).to_string_lossy().into_owned()
+            };
+            // A deliberate panic, in debug builds only, for the test of the
+            // panic boundary (tests/integration/panic_boundary.t): the
+            // request gets 500 and the child serves on.
+            #[cfg(debug_assertions)]
+            if args.split('&').any(|a| a == "panic") {
+                panic!("sctp-status?panic: a deliberate panic (debug build)");
+            }
+            let views = table().map_or_else(Vec::new, |t| t.snapshot());
+            let unlisted = unlisted();
+            let now = now();
+            if args.split('&').any(|a| a == "auto") {
+                return respond(
+                    r,
+                    c"text/plain; charset=utf-8",
+                    &status::render_text(&views, now, unlisted),
+                );
+            }
+            let host = if (*(*r).server).server_hostname.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr((*(*r).server).server_hostname)
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            respond(
                 r,
-                c"text/plain; charset=utf-8",
-                &status::render_text(&views, now, unlisted),
-            );
+                c"text/html; charset=utf-8",
+                &status::render_html(&views, now, unlisted, &host),
+            )
         }
-        let host = if (*(*r).server).server_hostname.is_null() {
-            String::new()
-        } else {
-            CStr::from_ptr((*(*r).server).server_hostname)
-                .to_string_lossy()
-                .into_owned()
-        };
-        respond(
-            r,
-            c"text/html; charset=utf-8",
-            &status::render_html(&views, now, unlisted, &host),
-        )
-    }
+    };
+    // SAFETY: httpd passes a live request for the whole call.
+    unsafe { httpd_module::boundary::request(r, "mod_sctp: the sctp-status handler", body) }
 }

@@ -185,28 +185,39 @@ pub unsafe extern "C" fn get_pollfd_from_conn(
     pfd: *mut ffi::apr_pollfd_t,
     ptimeout: *mut ffi::apr_interval_time_t,
 ) -> ffi::apr_status_t {
-    // SAFETY: live connection (httpd's contract).
-    let Some(ctx) = (unsafe { stream_of(c) }) else {
-        return ffi::APR_ENOTIMPL as ffi::apr_status_t;
+    let body = || {
+        // SAFETY: live connection (httpd's contract).
+        let Some(ctx) = (unsafe { stream_of(c) }) else {
+            return ffi::APR_ENOTIMPL as ffi::apr_status_t;
+        };
+        if !ctx.polled.replace(true) {
+            // From now on the eventfd says whether data is queued: cleared, then
+            // set if there is (a signal of c1's after the clear stands).
+            shared_session::reset(ctx.wake);
+            if ctx.shared.lock().session.queued_on(ctx.sid) > 0 {
+                shared_session::signal(ctx.wake);
+            }
+        }
+        // SAFETY: httpd passes a pollfd it owns; the stand-in socket lives in
+        // the connection's pool, as long as anything can poll it.
+        unsafe {
+            (*pfd).desc_type = ffi::apr_datatype_e_APR_POLL_SOCKET;
+            (*pfd).desc.s = ctx.sock;
+            if !ptimeout.is_null() {
+                *ptimeout = ctx.timeout();
+            }
+        }
+        ffi::APR_SUCCESS as ffi::apr_status_t
     };
-    if !ctx.polled.replace(true) {
-        // From now on the eventfd says whether data is queued: cleared, then
-        // set if there is (a signal of c1's after the clear stands).
-        shared_session::reset(ctx.wake);
-        if ctx.shared.lock().session.queued_on(ctx.sid) > 0 {
-            shared_session::signal(ctx.wake);
-        }
-    }
-    // SAFETY: httpd passes a pollfd it owns; the stand-in socket lives in
-    // the connection's pool, as long as anything can poll it.
+    // SAFETY: httpd passes a live connection for the whole call.
     unsafe {
-        (*pfd).desc_type = ffi::apr_datatype_e_APR_POLL_SOCKET;
-        (*pfd).desc.s = ctx.sock;
-        if !ptimeout.is_null() {
-            *ptimeout = ctx.timeout();
-        }
+        httpd_module::boundary::connection(
+            c,
+            "mod_sctp: get_pollfd_from_conn",
+            ffi::APR_EGENERAL as ffi::apr_status_t,
+            body,
+        )
     }
-    ffi::APR_SUCCESS as ffi::apr_status_t
 }
 
 /// A stream worker thread's APR allocator, which every c2's pool (and so
@@ -261,7 +272,7 @@ pub fn run(mut job: StreamJob) {
         Ok(fd) => fd,
         Err(e) => {
             tracing::error!(
-                "association {}: stream {}: no eventfd for its connection ({e}); the stream is closed",
+                "SCTP02004: association {}: stream {}: no eventfd for its connection ({e}); the stream is closed",
                 job.shared.ident.assoc_id,
                 job.sid
             );
@@ -270,7 +281,7 @@ pub fn run(mut job: StreamJob) {
     };
     let Some(alloc) = thread_allocator() else {
         tracing::error!(
-            "association {}: stream {}: no APR allocator for its connection; the stream is closed",
+            "SCTP02005: association {}: stream {}: no APR allocator for its connection; the stream is closed",
             job.shared.ident.assoc_id,
             job.sid
         );
@@ -617,17 +628,21 @@ pub(crate) unsafe extern "C" fn stream_in(
     block: ffi::apr_read_type_e,
     readbytes: ffi::apr_off_t,
 ) -> ffi::apr_status_t {
-    // SAFETY: httpd passes our live filter, whose ctx is the c2's
-    // StreamCtx (it outlives the c2's filters), and a live brigade.
-    let ctx = unsafe { &mut *((*f).ctx as *mut StreamCtx) };
-    match ctx.read(mode, block, readbytes) {
-        Ok(data) => {
-            // SAFETY: live brigade.
-            unsafe { brigade::append_copy(bb, &data) };
-            0
+    let body = || {
+        // SAFETY: httpd passes our live filter, whose ctx is the c2's
+        // StreamCtx (it outlives the c2's filters), and a live brigade.
+        let ctx = unsafe { &mut *((*f).ctx as *mut StreamCtx) };
+        match ctx.read(mode, block, readbytes) {
+            Ok(data) => {
+                // SAFETY: live brigade.
+                unsafe { brigade::append_copy(bb, &data) };
+                0
+            }
+            Err(rv) => rv,
         }
-        Err(rv) => rv,
-    }
+    };
+    // SAFETY: httpd passes a live filter for the whole call.
+    unsafe { httpd_module::boundary::filter(f, "mod_sctp: SCTP_STREAM_IN", body) }
 }
 
 /// SCTP_STREAM_OUT.
@@ -635,11 +650,15 @@ pub(crate) unsafe extern "C" fn stream_out(
     f: *mut ffi::ap_filter_t,
     bb: *mut ffi::apr_bucket_brigade,
 ) -> ffi::apr_status_t {
-    // SAFETY: as in `stream_in`; a live brigade or none.
-    unsafe {
-        let ctx = &mut *((*f).ctx as *mut StreamCtx);
-        output_filter::run_filter(f, bb, ctx)
-    }
+    let body = || {
+        // SAFETY: as in `stream_in`; a live brigade or none.
+        unsafe {
+            let ctx = &mut *((*f).ctx as *mut StreamCtx);
+            output_filter::run_filter(f, bb, ctx)
+        }
+    };
+    // SAFETY: httpd passes a live filter for the whole call.
+    unsafe { httpd_module::boundary::filter(f, "mod_sctp: SCTP_STREAM_OUT", body) }
 }
 
 /// Modules whose process_connection hooks a stream connection skips.
