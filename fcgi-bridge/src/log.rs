@@ -1,6 +1,9 @@
-//! The bridge's own diagnostics on stderr, filtered by `--log-level`.
+//! The bridge's diagnostics on stderr through `tracing` and
+//! `tracing-subscriber` (time, level, message), filtered by `--log-level`.
+//! The sans-I/O sessions hand their lines up as [`Level`] and text
+//! (`Action::Log`); [`log`] passes them on.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Once;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
@@ -21,34 +24,40 @@ impl Level {
         })
     }
 
-    fn name(self) -> &'static str {
+    fn tracing(self) -> tracing::Level {
         match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
+            Level::Error => tracing::Level::ERROR,
+            Level::Warn => tracing::Level::WARN,
+            Level::Info => tracing::Level::INFO,
+            Level::Debug => tracing::Level::DEBUG,
         }
     }
 }
 
-static LEVEL: AtomicU8 = AtomicU8::new(Level::Info as u8);
-
+/// Installs the stderr subscriber with `l` as the most verbose level (once;
+/// later calls change nothing).
 pub fn set_level(l: Level) {
-    LEVEL.store(l as u8, Ordering::Relaxed);
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_max_level(l.tracing())
+            .with_target(false)
+            .try_init();
+    });
 }
 
-pub fn enabled(l: Level) -> bool {
-    l as u8 <= LEVEL.load(Ordering::Relaxed)
-}
-
-/// Writes one line to stderr when `l` is enabled.
+/// Writes one line at `l` (tracing's macros want the level as a constant).
 pub fn log(l: Level, msg: &str) {
-    if enabled(l) {
-        eprintln!("fcgi-bridge[{}] {}: {}", std::process::id(), l.name(), msg);
+    match l {
+        Level::Error => tracing::error!("{msg}"),
+        Level::Warn => tracing::warn!("{msg}"),
+        Level::Info => tracing::info!("{msg}"),
+        Level::Debug => tracing::debug!("{msg}"),
     }
 }
 
-macro_rules! log_error { ($($t:tt)*) => { $crate::log::log($crate::log::Level::Error, &format!($($t)*)) } }
-macro_rules! log_warn { ($($t:tt)*) => { $crate::log::log($crate::log::Level::Warn, &format!($($t)*)) } }
-macro_rules! log_info { ($($t:tt)*) => { $crate::log::log($crate::log::Level::Info, &format!($($t)*)) } }
-macro_rules! log_debug { ($($t:tt)*) => { $crate::log::log($crate::log::Level::Debug, &format!($($t)*)) } }
+macro_rules! log_error { ($($t:tt)*) => { tracing::error!($($t)*) } }
+macro_rules! log_warn { ($($t:tt)*) => { tracing::warn!($($t)*) } }
+macro_rules! log_info { ($($t:tt)*) => { tracing::info!($($t)*) } }
+macro_rules! log_debug { ($($t:tt)*) => { tracing::debug!($($t)*) } }
