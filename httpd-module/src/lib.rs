@@ -14,6 +14,11 @@
 //! Each module links its own copy (a cdylib each), so the statics here are
 //! per module.
 
+#![warn(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
+)]
 pub mod boundary;
 pub mod log;
 

@@ -314,7 +314,7 @@ impl Association {
             let dec = decoders
                 .entry(stream)
                 .or_insert_with(|| Decoder::new(limits));
-            if let Err(e) = dec.push(&buf[..got.len]) {
+            if let Err(e) = dec.push(buf.get(..got.len).unwrap_or_default()) {
                 break format!("stream {stream}: {e}");
             }
             loop {
@@ -626,20 +626,25 @@ pub fn message_runs(records: &[u8]) -> Vec<&[u8]> {
     let mut start = 0;
     let mut at = 0;
     while at < records.len() {
-        let len = match records.get(at..at + record::HEADER_LEN) {
-            Some(h) => {
-                record::HEADER_LEN + u16::from_be_bytes([h[4], h[5]]) as usize + h[6] as usize
+        // A record's header: version, type, id (2), content length (2),
+        // padding length, reserved.
+        let header = records
+            .get(at..at + record::HEADER_LEN)
+            .and_then(|h| <[u8; record::HEADER_LEN]>::try_from(h).ok());
+        let len = match header {
+            Some([_, _, _, _, c0, c1, pad, _]) => {
+                record::HEADER_LEN + usize::from(u16::from_be_bytes([c0, c1])) + usize::from(pad)
             }
-            None => records.len() - at,
+            _ => records.len() - at,
         };
         if at > start && at + len - start > MAX_MESSAGE {
-            runs.push(&records[start..at]);
+            runs.push(records.get(start..at).unwrap_or_default());
             start = at;
         }
         at = (at + len).min(records.len());
     }
     if at > start {
-        runs.push(&records[start..at]);
+        runs.push(records.get(start..at).unwrap_or_default());
     }
     runs
 }

@@ -162,8 +162,8 @@ fn percent_decode(s: &str) -> Result<String, UrlError> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
             let hex = b.get(i + 1..i + 3).ok_or(UrlError::BadEscape)?;
             let hex = std::str::from_utf8(hex).map_err(|_| UrlError::BadEscape)?;
             let v = u8::from_str_radix(hex, 16).map_err(|_| UrlError::BadEscape)?;
@@ -174,7 +174,7 @@ fn percent_decode(s: &str) -> Result<String, UrlError> {
             out.push(v);
             i += 3;
         } else {
-            out.push(b[i]);
+            out.push(c);
             i += 1;
         }
     }

@@ -92,8 +92,8 @@ fn find_blank_line(b: &[u8], from: usize) -> Option<usize> {
         }
     }
     let mut i = from;
-    while i < b.len() {
-        if b[i] == b'\n' {
+    while let Some(&c) = b.get(i) {
+        if c == b'\n' {
             if b.get(i + 1) == Some(&b'\n') {
                 return Some(i + 2);
             }

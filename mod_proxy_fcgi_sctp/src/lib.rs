@@ -13,6 +13,11 @@
 //! targets (RSerPool) in `pools`, the sans-I/O parts in `backend_url` and
 //! `cgi_response`.
 
+#![warn(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
+)]
 pub mod association;
 pub mod backend_url;
 pub mod cgi_response;

@@ -291,31 +291,11 @@ pub fn protocol_word(word: &str) -> ProtocolWord {
 }
 
 /// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`
-/// (optimal string alignment distance). Only for short words: bounded by
-/// the caller's input, a directive's argument.
+/// (optimal string alignment distance, strsim's). `a` is a directive's
+/// argument: only its first 64 characters count.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().take(64).collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = v;
-        }
-    }
-    d[a.len()][b.len()]
+    let a: String = a.chars().take(64).collect();
+    strsim::osa_distance(&a, b)
 }
 
 /// Splits a directive's argument string into words as httpd's
@@ -633,8 +613,7 @@ impl Config {
         if let Some(e) = self.errors.first() {
             return Err(e.clone());
         }
-        if self.buckets_ratio > 0 && !self.listeners.is_empty() {
-            let l = &self.listeners[0];
+        if let Some(l) = self.listeners.first().filter(|_| self.buckets_ratio > 0) {
             let at = l.place_note();
             return Err(format!(
                 "ListenCoresBucketsRatio {}{} cannot be used with SCTP listeners ({} {l}{at}): \
@@ -696,35 +675,33 @@ impl Config {
         };
         let order = [
             (
-                1usize,
-                2usize,
+                FAILOVER_NAMES[1],
+                FAILOVER_NAMES[2],
                 set.rto_min,
                 set.rto_max,
                 eff.rto_min,
                 eff.rto_max,
             ),
             (
-                1,
-                0,
+                FAILOVER_NAMES[1],
+                FAILOVER_NAMES[0],
                 set.rto_min,
                 set.rto_initial,
                 eff.rto_min,
                 eff.rto_initial,
             ),
             (
-                0,
-                2,
+                FAILOVER_NAMES[0],
+                FAILOVER_NAMES[2],
                 set.rto_initial,
                 set.rto_max,
                 eff.rto_initial,
                 eff.rto_max,
             ),
         ];
-        for (lo_i, hi_i, lo_set, hi_set, lo, hi) in order {
+        for ((ld, ls), (hd, hs), lo_set, hi_set, lo, hi) in order {
             if let (Some(lo), Some(hi)) = (lo, hi) {
                 if (lo_set.is_some() || hi_set.is_some()) && lo > hi {
-                    let (ld, ls) = FAILOVER_NAMES[lo_i];
-                    let (hd, hs) = FAILOVER_NAMES[hi_i];
                     return Err(format!(
                         "{} is above {}: the retransmission timeout must satisfy \
                          SCTPRTOMin <= SCTPRTOInitial <= SCTPRTOMax",

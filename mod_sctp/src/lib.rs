@@ -18,6 +18,11 @@
 //!   a table of live associations in shared memory;
 //! * `log`: `tracing` into httpd's error log.
 
+#![warn(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)
+)]
 pub mod association;
 pub use httpd_sys::brigade;
 pub mod association_connection;

@@ -171,8 +171,10 @@ fn drop_core_placeholders(cfg: &Config) -> usize {
 
 fn fixed(s: &str) -> [u8; KEY_LEN] {
     let mut k = [0u8; KEY_LEN];
-    let n = s.len().min(KEY_LEN - 1);
-    k[..n].copy_from_slice(&s.as_bytes()[..n]);
+    // At most KEY_LEN - 1 bytes: the last stays NUL.
+    for (d, b) in k.iter_mut().zip(s.bytes().take(KEY_LEN - 1)) {
+        *d = b;
+    }
     k
 }
 

@@ -33,10 +33,13 @@ impl<'a> Coalescer<'a> {
                 data = rest;
                 continue;
             }
-            let n = (cap - *self.len).min(data.len());
-            self.buf[*self.len..*self.len + n].copy_from_slice(&data[..n]);
-            *self.len += n;
-            data = &data[n..];
+            let free = self.buf.get_mut(*self.len..).unwrap_or_default();
+            let (head, rest) = data.split_at(free.len().min(data.len()));
+            for (d, b) in free.iter_mut().zip(head) {
+                *d = *b;
+            }
+            *self.len += head.len();
+            data = rest;
             if *self.len == cap {
                 self.flush(send)?;
             }
@@ -52,7 +55,7 @@ impl<'a> Coalescer<'a> {
             return Ok(());
         }
         let n = std::mem::take(self.len);
-        send(&self.buf[..n])
+        send(self.buf.get(..n).unwrap_or_default())
     }
 }
 

@@ -459,7 +459,9 @@ pub(crate) unsafe fn run_filter<O: Outlet>(
         let (held, held_sid) = a.held();
         let held_sid = *held_sid;
         let held = std::mem::take(held);
-        mem[..held.len()].copy_from_slice(&held);
+        for (d, b) in mem.iter_mut().zip(&held) {
+            *d = *b;
+        }
         let mut w = Writer {
             c,
             len: held.len(),
@@ -527,7 +529,7 @@ unsafe fn write_brigade<O: Outlet>(
     let result = result.and_then(|_| {
         if w.len > 0 && w.len <= HOLD_MAX && !bb.is_null() {
             let (held, held_sid) = w.a.held();
-            *held = w.mem[..w.len].to_vec();
+            *held = w.mem.get(..w.len).unwrap_or_default().to_vec();
             *held_sid = w.sid;
             w.len = 0;
             Ok(())

@@ -131,12 +131,14 @@ fn put_str(dst: &mut [u8], s: &str) {
     while !s.is_char_boundary(n) {
         n -= 1;
     }
-    dst[..n].copy_from_slice(&s.as_bytes()[..n]);
+    for (d, b) in dst.iter_mut().zip(s.bytes().take(n)) {
+        *d = b;
+    }
 }
 
 fn get_str(src: &[u8]) -> String {
     let n = src.iter().position(|&b| b == 0).unwrap_or(src.len());
-    String::from_utf8_lossy(&src[..n]).into_owned()
+    String::from_utf8_lossy(src.get(..n).unwrap_or_default()).into_owned()
 }
 
 impl SlotData {
@@ -208,8 +210,10 @@ impl SlotData {
                 .collect(),
             other_streams: self.other_streams,
             peers: get_str(&self.peers),
-            paths: self.paths[..(self.npaths as usize).min(MAX_PATHS)]
+            paths: self
+                .paths
                 .iter()
+                .take(self.npaths as usize)
                 .map(|p| PathView {
                     addr: get_str(&p.addr),
                     state: p.state,
@@ -219,8 +223,10 @@ impl SlotData {
                     primary: p.primary != 0,
                 })
                 .collect(),
-            streams: self.streams[..(self.nstreams as usize).min(MAX_STREAM_VIEWS)]
+            streams: self
+                .streams
                 .iter()
+                .take(self.nstreams as usize)
                 .filter_map(StreamData::view)
                 .collect(),
             streams_not_listed: self.streams_not_listed,

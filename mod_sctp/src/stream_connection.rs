@@ -538,7 +538,7 @@ impl StreamCtx {
 fn request_line(data: &[u8]) -> String {
     let line = data.strip_suffix(b"\n").unwrap_or(data);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let line = &line[..line.len().min(REQUEST_LINE_MAX)];
+    let line = line.get(..REQUEST_LINE_MAX).unwrap_or(line);
     String::from_utf8_lossy(line).into_owned()
 }
 
