@@ -617,6 +617,7 @@ unsafe extern "C" fn post_config(
         // ServerTokens Full, mod_status and `apachectl fullstatus`.
         // SAFETY: the configuration pool; httpd copies the string into it.
         unsafe { ffi::ap_add_version_component(pconf, VERSION_COMPONENT.as_ptr()) };
+        status_handler::generation_started();
         listeners::log_report();
         // SAFETY: single-threaded parent; the process pool outlives generations.
         if let Err(e) = unsafe { status_handler::init((*(*s).process).pool) } {

@@ -565,6 +565,23 @@ pub unsafe fn install(cfg: &Config, pool: *mut ffi::apr_pool_t) -> Result<(), St
 }
 
 /// The number of SCTP listeners installed (for post_config checks).
+/// The SCTP listeners this generation serves, as their configuration
+/// named them (extra local addresses after a `+`), for the status page.
+pub fn installed_names() -> Vec<String> {
+    let mut v = Vec::new();
+    each(|l| {
+        if l.wanted != 0 && l.open != 0 {
+            let extra = text(&l.extra);
+            v.push(if extra.is_empty() {
+                text(&l.key)
+            } else {
+                format!("{}+{extra}", text(&l.key))
+            });
+        }
+    });
+    v
+}
+
 pub fn installed() -> usize {
     let mut n = 0;
     each(|l| n += (l.wanted != 0 && l.open != 0) as usize);

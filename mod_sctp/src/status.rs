@@ -156,15 +156,56 @@ fn paths_text(v: &AssocView) -> String {
 }
 
 /// `?auto`: a summary, then one block of `key: value` lines per association.
-pub fn render_text(views: &[AssocView], now: i64, unlisted: u64) -> String {
+/// What the status page says about the server as a whole (as mod_status's
+/// header does).
+#[derive(Clone, Debug, Default)]
+pub struct ServerView {
+    /// httpd's description, modules included ("Apache/2.4.x (Debian)
+    /// mod_sctp/0.1.0").
+    pub description: String,
+    /// When this generation of the configuration started (Unix seconds).
+    pub started: i64,
+    /// The SCTP listeners served.
+    pub listeners: Vec<String>,
+    /// `?refresh=N`: the page reloads itself every N seconds.
+    pub refresh: Option<u32>,
+}
+
+/// `refresh=N` among the query's arguments, 1 to 3600 seconds.
+pub fn refresh_arg(args: &str) -> Option<u32> {
+    args.split('&')
+        .find_map(|a| a.strip_prefix("refresh="))
+        .and_then(|v| v.parse::<u32>().ok())
+        .map(|n| n.clamp(1, 3600))
+}
+
+/// Totals over the listed associations: messages in, bytes in, messages
+/// out, bytes out, responses.
+fn totals(views: &[AssocView]) -> [u64; 5] {
+    views.iter().fold([0; 5], |t, v| {
+        [
+            t[0] + v.messages_in,
+            t[1] + v.bytes_in,
+            t[2] + v.messages_out,
+            t[3] + v.bytes_out,
+            t[4] + v.responses,
+        ]
+    })
+}
+
+pub fn render_text(views: &[AssocView], now: i64, unlisted: u64, server: &ServerView) -> String {
     let mut o = String::new();
+    let [mi, bi, mo, bo, responses] = totals(views);
+    let _ = writeln!(o, "ServerVersion: {}", server.description);
+    let _ = writeln!(o, "ServerUptimeSeconds: {}", (now - server.started).max(0));
+    let _ = writeln!(o, "Listeners: {}", server.listeners.join(" "));
     let _ = writeln!(o, "Associations: {}", views.len());
     let _ = writeln!(o, "Unlisted: {unlisted}");
-    let _ = writeln!(
-        o,
-        "Responses: {}",
-        views.iter().map(|v| v.responses).sum::<u64>()
-    );
+    let _ = writeln!(o, "Responses: {responses}");
+    let _ = writeln!(o, "TotalMessagesIn: {mi}");
+    let _ = writeln!(o, "TotalBytesIn: {bi}");
+    let _ = writeln!(o, "TotalMessagesOut: {mo}");
+    let _ = writeln!(o, "TotalBytesOut: {bo}");
     for v in views {
         let _ = writeln!(o);
         let _ = writeln!(o, "Association: {}", v.assoc_id);
@@ -246,17 +287,37 @@ fn streams_html(o: &mut String, v: &AssocView, now: i64) {
 }
 
 /// The HTML page.
-pub fn render_html(views: &[AssocView], now: i64, unlisted: u64, server: &str) -> String {
+pub fn render_html(
+    views: &[AssocView],
+    now: i64,
+    unlisted: u64,
+    host: &str,
+    server: &ServerView,
+) -> String {
     let mut o = String::new();
     o.push_str("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>SCTP status</title>");
+    if let Some(n) = server.refresh {
+        let _ = write!(o, "<meta http-equiv=\"refresh\" content=\"{n}\">");
+    }
     o.push_str("<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top}</style>");
     o.push_str("</head><body>\n<h1>SCTP associations</h1>\n");
+    let [mi, bi, mo, bo, responses] = totals(views);
+    let _ = writeln!(
+        o,
+        "<p>Server version: {}<br>Server uptime: {} s<br>SCTP listeners: {}<br>Totals over the live associations: {mi} messages / {bi} bytes in, {mo} messages / {bo} bytes out{}</p>",
+        html_escape(&server.description),
+        (now - server.started).max(0),
+        html_escape(&server.listeners.join(", ")),
+        server
+            .refresh
+            .map_or_else(String::new, |n| format!("<br>Reloads every {n} s")),
+    );
     let _ = writeln!(
         o,
         "<p>{} &mdash; {} live association(s), {} response(s) served on them{}.</p>",
-        html_escape(server),
+        html_escape(host),
         views.len(),
-        views.iter().map(|v| v.responses).sum::<u64>(),
+        responses,
         if unlisted > 0 {
             format!("; {unlisted} more not listed (status table full)")
         } else {
@@ -365,7 +426,7 @@ mod tests {
     #[test]
     fn text_lists_streams_in_progress() {
         // Published at 104 (updated), read at 110: 6 s more than since_ms.
-        let t = render_text(&[with_streams()], 110, 0);
+        let t = render_text(&[with_streams()], 110, 0, &ServerView::default());
         for want in [
             "StreamsInProgress: 7\n",
             "StreamsNotListed: 4\n",
@@ -376,7 +437,7 @@ mod tests {
             assert!(t.contains(want), "missing {want:?} in\n{t}");
         }
         // Without streams: the counts, no Stream lines.
-        let t = render_text(&[sample()], 110, 0);
+        let t = render_text(&[sample()], 110, 0, &ServerView::default());
         assert!(
             t.contains("StreamsInProgress: 0\nStreamsNotListed: 0\n"),
             "{t}"
@@ -388,7 +449,7 @@ mod tests {
 
     #[test]
     fn html_lists_streams_escaped() {
-        let h = render_html(&[with_streams()], 110, 0, "s");
+        let h = render_html(&[with_streams()], 110, 0, "s", &ServerView::default());
         assert!(
             h.contains("<tr><td>3</td><td>running</td><td>8</td><td>GET /cgi-bin/slow?a=1&amp;b=&lt;2&gt; HTTP/1.1</td></tr>"),
             "{h}"
@@ -404,7 +465,7 @@ mod tests {
         assert!(h.contains("4 more stream(s) in progress not listed"), "{h}");
         assert!(!h.contains("b=<2>"), "{h}");
         // No streams: no stream table.
-        let h = render_html(&[sample()], 110, 0, "s");
+        let h = render_html(&[sample()], 110, 0, "s", &ServerView::default());
         assert!(
             !h.contains("<th>stream</th>") && !h.contains("not listed"),
             "{h}"
@@ -413,7 +474,7 @@ mod tests {
 
     #[test]
     fn text_lists_every_field() {
-        let t = render_text(&[sample()], 110, 2);
+        let t = render_text(&[sample()], 110, 2, &ServerView::default());
         for want in [
             "Associations: 1",
             "Unlisted: 2",
@@ -438,7 +499,7 @@ mod tests {
     fn html_escapes_and_shows_paths() {
         let mut v = sample();
         v.peers = "<script>".into();
-        let h = render_html(&[v], 110, 0, "host & port");
+        let h = render_html(&[v], 110, 0, "host & port", &ServerView::default());
         assert!(h.contains("&lt;script&gt;") && !h.contains("<script>"));
         assert!(h.contains("host &amp; port"));
         assert!(h.contains(
@@ -450,7 +511,37 @@ mod tests {
 
     #[test]
     fn empty_table() {
-        assert!(render_text(&[], 0, 0).starts_with("Associations: 0\nUnlisted: 0\n"));
-        assert!(render_html(&[], 0, 5, "s").contains("5 more not listed"));
+        assert!(render_text(&[], 0, 0, &ServerView::default())
+            .contains("\nAssociations: 0\nUnlisted: 0\n"));
+        assert!(render_html(&[], 0, 5, "s", &ServerView::default()).contains("5 more not listed"));
+    }
+
+    #[test]
+    fn the_server_header_has_version_uptime_listeners_totals_and_refresh() {
+        let server = ServerView {
+            description: "Apache/2.4.71 (Debian) mod_sctp/0.1.0".into(),
+            started: 100,
+            listeners: vec!["127.0.0.1:80".into(), "[::]:8080+10.0.0.2".into()],
+            refresh: refresh_arg("auto&refresh=5"),
+        };
+        let t = render_text(&[sample(), with_streams()], 160, 0, &server);
+        assert!(t.starts_with("ServerVersion: Apache/2.4.71 (Debian) mod_sctp/0.1.0\n"));
+        assert!(t.contains("\nServerUptimeSeconds: 60\n"));
+        assert!(t.contains("\nListeners: 127.0.0.1:80 [::]:8080+10.0.0.2\n"));
+        let (a, b) = (sample(), with_streams());
+        assert!(t.contains(&format!("\nTotalBytesIn: {}\n", a.bytes_in + b.bytes_in)));
+        assert!(t.contains(&format!(
+            "\nTotalMessagesOut: {}\n",
+            a.messages_out + b.messages_out
+        )));
+        let h = render_html(&[sample()], 160, 0, "s", &server);
+        assert!(h.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+        assert!(h.contains("Server uptime: 60 s"));
+        assert!(h.contains("127.0.0.1:80, [::]:8080+10.0.0.2"));
+        assert_eq!(refresh_arg("refresh=0"), Some(1));
+        assert_eq!(refresh_arg("refresh=99999"), Some(3600));
+        assert_eq!(refresh_arg("refresh=x"), None);
+        assert_eq!(refresh_arg("auto"), None);
+        assert!(!render_html(&[], 0, 0, "s", &ServerView::default()).contains("http-equiv"));
     }
 }

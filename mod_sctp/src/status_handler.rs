@@ -101,6 +101,34 @@ pub unsafe fn init(pool: *mut ffi::apr_pool_t) -> Result<(), String> {
     Ok(())
 }
 
+/// When the running generation's configuration started (post_config in the
+/// parent, inherited by its children): the status page's uptime.
+static STARTED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// post_config: a new generation starts now.
+pub fn generation_started() {
+    STARTED.store(now(), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// What the page says about the server (`args`: the query, for refresh=N).
+fn server_view(args: &str) -> status::ServerView {
+    // SAFETY: httpd's banner, a static NUL-terminated string after startup.
+    let description = unsafe {
+        let d = ffi::ap_get_server_description();
+        if d.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(d).to_string_lossy().into_owned()
+        }
+    };
+    status::ServerView {
+        description,
+        started: STARTED.load(std::sync::atomic::Ordering::Relaxed),
+        listeners: crate::listeners::installed_names(),
+        refresh: status::refresh_arg(args),
+    }
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -148,11 +176,12 @@ pub(crate) unsafe extern "C" fn handler(r: *mut ffi::request_rec) -> c_int {
             let views = table().map_or_else(Vec::new, |t| t.snapshot());
             let unlisted = unlisted();
             let now = now();
+            let server = server_view(&args);
             if args.split('&').any(|a| a == "auto") {
                 return respond(
                     r,
                     c"text/plain; charset=utf-8",
-                    &status::render_text(&views, now, unlisted),
+                    &status::render_text(&views, now, unlisted, &server),
                 );
             }
             let host = if (*(*r).server).server_hostname.is_null() {
@@ -165,7 +194,7 @@ pub(crate) unsafe extern "C" fn handler(r: *mut ffi::request_rec) -> c_int {
             respond(
                 r,
                 c"text/html; charset=utf-8",
-                &status::render_html(&views, now, unlisted, &host),
+                &status::render_html(&views, now, unlisted, &host, &server),
             )
         }
     };
