@@ -10,7 +10,7 @@ use Apache::TestRequest qw(GET_BODY);
 use SCTPClient;
 use SCTPTest qw(SCTP_PORT sctp_only eventually);
 
-plan tests => 17, need_cgi;
+plan tests => 20, need_cgi;
 
 ok t_cmp(sctp_only(SCTP_PORT), 1, 'port ' . SCTP_PORT . ' is served by SCTP only');
 
@@ -49,6 +49,10 @@ ok t_cmp($block, qr/^Responses: 2$/m, 'two responses counted for it');
 ok t_cmp($block, qr/^Streams: in=\d+ out=\d+$/m, 'streams in/out listed');
 ok t_cmp($block, qr/^Path: 127\.0\.0\.1:\d+ state=active primary=1 rto=\d+ srtt=\d+ cwnd=[1-9]\d*$/m,
          'its path: active primary with RTO and cwnd');
+# The header, as mod_status's: versions, uptime, listeners, totals.
+ok t_cmp($auto->{body}, qr{^ServerVersion: Apache/2\.4\.\d+.* mod_sctp/\d+\.\d+\.\d+$}m, 'header: httpd and mod_sctp versions');
+ok t_cmp($auto->{body}, qr{^Listeners: (?:\S+ )*\S*:@{[SCTP_PORT]}\b}m, 'header: the SCTP listener');
+ok t_cmp($auto->{body}, qr{^ServerUptimeSeconds: \d+$}m, 'header: uptime');
 my $html = GET_BODY('/sctp-status');
 ok t_cmp($html, qr/<h1>SCTP associations<\/h1>.*<td>$env{SCTP_ASSOC_ID}<\/td>/s, 'HTML page lists it too');
 $c->close;
