@@ -63,4 +63,7 @@ fn main() {
         })
         .collect();
     println!("cargo:defines={}", defs.join(" "));
+    // And the generated file: httpd-sys takes every item defined there from
+    // here instead of generating its own copy (DEP_APR_1_BINDINGS).
+    println!("cargo:bindings={}", out.join("apr_bindings.rs").display());
 }

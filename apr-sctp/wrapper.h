@@ -1,4 +1,6 @@
-/* The APR (and apr-util bucket) API that apr-sctp binds to. */
+/* The APR and apr-util API: apr-sctp's own calls, and every APR type and
+ * function httpd's headers use, so that httpd-sys takes its APR from here
+ * (one binding of APR in the workspace). */
 #include <apr.h>
 #include <apr_errno.h>
 #include <apr_pools.h>
@@ -7,3 +9,35 @@
 #include <apr_poll.h>
 #include <apr_buckets.h>
 #include <apr_strings.h>
+#include <apr_general.h>
+#include <apr_lib.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+#include <apr_time.h>
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+#include <apr_fnmatch.h>
+#include <apr_thread_proc.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_rwlock.h>
+#include <apr_global_mutex.h>
+#include <apr_proc_mutex.h>
+#include <apr_shm.h>
+#include <apr_dso.h>
+#include <apr_signal.h>
+#include <apr_user.h>
+#include <apr_version.h>
+#include <apr_xlate.h>
+#include <apr_hooks.h>
+#include <apr_optional.h>
+#include <apr_optional_hooks.h>
+#include <apr_uri.h>
+#include <apr_date.h>
+#include <apr_md5.h>
+#include <apr_uuid.h>
+#include <apr_reslist.h>
+#include <apr_strmatch.h>
+#include <apr_base64.h>
+#include <apr_sha1.h>
+#include <apr_thread_pool.h>

@@ -129,8 +129,7 @@ impl Assoc {
         unsafe {
             let pool = (*c).pool;
             let raw = ffi::apr_brigade_create(pool, (*c).bucket_alloc);
-            let b = apr_sctp::bucket::create(sock as *mut _, (*c).bucket_alloc as *mut _)
-                as *mut ffi::apr_bucket;
+            let b = apr_sctp::bucket::create(sock, (*c).bucket_alloc);
             brigade::append(raw, b);
             let fd = BorrowedFd::borrow_raw(ffi::socket_fd(sock));
             let st = sctp::status(fd);
@@ -227,7 +226,7 @@ impl Assoc {
             }
             let mut info = apr_sctp_rcvinfo_t::default();
             let next = (*b).link.next;
-            let known = apr_sctp::bucket::apr_bucket_sctp_rcvinfo(next as *const _, &mut info) == 0;
+            let known = apr_sctp::bucket::apr_bucket_sctp_rcvinfo(next, &mut info) == 0;
             let sid = if known { info.stream } else { 0 };
             let eor = known && info.eor != 0;
             if known {

@@ -234,14 +234,9 @@ impl Outlet for Assoc {
     }
 
     fn send(&mut self, sid: u16, data: &[u8]) -> Result<usize, ffi::apr_status_t> {
-        // SAFETY: `sock` is the connection's live socket (the two crates'
-        // bindgen types are the same C type).
+        // SAFETY: `sock` is the connection's live socket.
         let n = unsafe {
-            apr_sctp::apr_socket::send(
-                self.sock as *mut _,
-                &[IoSlice::new(data)],
-                &http_sndinfo(sid),
-            )
+            apr_sctp::apr_socket::send(self.sock, &[IoSlice::new(data)], &http_sndinfo(sid))
         }
         .map_err(|rv| rv as ffi::apr_status_t)?;
         self.counters.messages_out += 1;
