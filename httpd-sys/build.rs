@@ -62,7 +62,16 @@ fn defined_items(text: &str) -> Vec<String> {
     let mut v = Vec::new();
     for line in text.lines() {
         let t = line.trim_start();
-        for kw in ["pub struct ", "pub union ", "pub enum ", "pub type ", "pub fn ", "pub const ", "pub static mut ", "pub static "] {
+        for kw in [
+            "pub struct ",
+            "pub union ",
+            "pub enum ",
+            "pub type ",
+            "pub fn ",
+            "pub const ",
+            "pub static mut ",
+            "pub static ",
+        ] {
             if let Some(rest) = t.strip_prefix(kw) {
                 let name: String = rest
                     .chars()
