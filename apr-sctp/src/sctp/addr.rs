@@ -1,4 +1,9 @@
-//! Conversions between `std::net::SocketAddr` and the kernel's sockaddrs.
+//! Conversions between `std::net::SocketAddr` and the kernel's sockaddrs in
+//! SCTP's packed address lists: `sctp_bindx`/`sctp_connectx` take, and
+//! `SCTP_GET_PEER_ADDRS`/`SCTP_GET_LOCAL_ADDRS` return, `sockaddr_in` and
+//! `sockaddr_in6` back to back, each at its own size, which socket2's
+//! `SockAddr` (one `sockaddr_storage` per address) does not model. Single
+//! addresses (bind, connect, accept, names) go through socket2.
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 

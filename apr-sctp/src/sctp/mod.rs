@@ -12,7 +12,7 @@ pub use notification::{parse_notification, Event, Notification, Severity};
 use std::fmt;
 use std::io::{IoSlice, IoSliceMut};
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 /// An SCTP socket call that failed: what was done, and the errno (0 for a
 /// malformed notification or address list). Converts to `io::Error` with
@@ -789,11 +789,9 @@ fn getsockopt_at<T: Copy>(
 /// the association (ABORT) at once instead of a graceful SHUTDOWN that waits
 /// for the peer to take the queued data.
 pub fn set_abort_on_close(fd: BorrowedFd<'_>) -> Result<(), Error> {
-    let l = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    setsockopt_at(fd, libc::SOL_SOCKET, libc::SO_LINGER, &l, "SO_LINGER")
+    socket2::SockRef::from(&fd)
+        .set_linger(Some(std::time::Duration::ZERO))
+        .map_err(|e| Error::io("SO_LINGER", e))
 }
 
 /// `SCTP_STATUS` of the socket's association.
@@ -1013,10 +1011,12 @@ impl Domain {
 
 /// An owned SCTP socket, one-to-one (`SOCK_STREAM`, [`SctpSocket::new`])
 /// or one-to-many ([`SctpSocket::one_to_many`]), for clients, tests and
-/// tools (httpd's sockets are APR's). Closed on drop.
+/// tools (httpd's sockets are APR's). Closed on drop. socket2 does the
+/// socket calls (creation with close-on-exec, bind, listen, accept,
+/// connect, addresses, O_NONBLOCK); the SCTP options are this module's.
 #[derive(Debug)]
 pub struct SctpSocket {
-    fd: OwnedFd,
+    sock: socket2::Socket,
 }
 
 fn cvt(rc: libc::c_int, op: &'static str) -> Result<libc::c_int, Error> {
@@ -1027,58 +1027,38 @@ fn cvt(rc: libc::c_int, op: &'static str) -> Result<libc::c_int, Error> {
     }
 }
 
-fn sockaddr_bytes(a: &SocketAddr) -> Vec<u8> {
-    let mut v = Vec::new();
-    addr::encode(a, &mut v);
-    v
+impl Error {
+    /// `op` failed with `e` (an OS error; 0 when it carries none).
+    fn io(op: &'static str, e: std::io::Error) -> Error {
+        Error {
+            op,
+            errno: e.raw_os_error().unwrap_or(0),
+        }
+    }
 }
 
-/// `getsockname` / `getpeername` of `fd`.
-fn sock_name(
-    fd: RawFd,
-    call: unsafe extern "C" fn(
-        libc::c_int,
-        *mut libc::sockaddr,
-        *mut libc::socklen_t,
-    ) -> libc::c_int,
-    op: &'static str,
-) -> Result<SocketAddr, Error> {
-    let mut storage = [0u8; 128];
-    let mut len = storage.len() as libc::socklen_t;
-    // SAFETY: `storage` is writable for `len` bytes; `call` is libc's
-    // getsockname or getpeername.
-    cvt(
-        unsafe { call(fd, storage.as_mut_ptr() as *mut libc::sockaddr, &mut len) },
-        op,
-    )?;
-    let len = (len as usize).min(storage.len());
-    addr::decode(&storage[..len])
-        .map(|(a, _)| a)
-        .ok_or(Error::malformed(op))
+/// A socket2 address as a std one (SCTP sockets have only IPv4 and IPv6).
+fn std_addr(a: &socket2::SockAddr, op: &'static str) -> Result<SocketAddr, Error> {
+    a.as_socket().ok_or(Error::malformed(op))
 }
 
 impl SctpSocket {
     /// `socket(domain, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_SCTP)`.
     /// EPROTONOSUPPORT when the kernel has no SCTP.
     pub fn new(domain: Domain) -> Result<SctpSocket, Error> {
-        Self::open(domain, libc::SOCK_STREAM, "socket(IPPROTO_SCTP)")
+        Self::open(domain, socket2::Type::STREAM, "socket(IPPROTO_SCTP)")
     }
 
     /// `socket(domain, kind | SOCK_CLOEXEC, IPPROTO_SCTP)`.
-    fn open(domain: Domain, kind: libc::c_int, op: &'static str) -> Result<SctpSocket, Error> {
+    fn open(domain: Domain, kind: socket2::Type, op: &'static str) -> Result<SctpSocket, Error> {
         let domain = match domain {
-            Domain::V4 => libc::AF_INET,
-            Domain::V6 => libc::AF_INET6,
+            Domain::V4 => socket2::Domain::IPV4,
+            Domain::V6 => socket2::Domain::IPV6,
         };
-        // SAFETY: plain socket(2).
-        let fd = cvt(
-            unsafe { libc::socket(domain, kind | libc::SOCK_CLOEXEC, raw::IPPROTO_SCTP) },
-            op,
-        )?;
-        // SAFETY: a fresh descriptor nobody else owns.
-        Ok(SctpSocket {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        })
+        let proto = socket2::Protocol::from(raw::IPPROTO_SCTP);
+        socket2::Socket::new(domain, kind, Some(proto))
+            .map(|sock| SctpSocket { sock })
+            .map_err(|e| Error::io(op, e))
     }
 
     /// `socket(domain, SOCK_SEQPACKET | SOCK_CLOEXEC, IPPROTO_SCTP)`: a
@@ -1089,80 +1069,40 @@ impl SctpSocket {
     pub fn one_to_many(domain: Domain) -> Result<SctpSocket, Error> {
         Self::open(
             domain,
-            libc::SOCK_SEQPACKET,
+            socket2::Type::SEQPACKET,
             "socket(SOCK_SEQPACKET, IPPROTO_SCTP)",
         )
     }
 
-    /// Runs `bind(2)` or `connect(2)` with `a` as a kernel sockaddr.
-    fn with_addr(
-        &self,
-        a: &SocketAddr,
-        call: unsafe extern "C" fn(
-            libc::c_int,
-            *const libc::sockaddr,
-            libc::socklen_t,
-        ) -> libc::c_int,
-        op: &'static str,
-    ) -> Result<(), Error> {
-        let b = sockaddr_bytes(a);
-        // SAFETY: `b` is a complete sockaddr of its length; `call` is
-        // libc's bind or connect.
-        cvt(
-            unsafe {
-                call(
-                    self.raw(),
-                    b.as_ptr() as *const libc::sockaddr,
-                    b.len() as libc::socklen_t,
-                )
-            },
-            op,
-        )
-        .map(drop)
-    }
-
     /// `bind(2)` to one address (add more with [`bindx_add`]).
     pub fn bind(&self, a: &SocketAddr) -> Result<(), Error> {
-        self.with_addr(a, libc::bind, "bind")
+        self.sock
+            .bind(&(*a).into())
+            .map_err(|e| Error::io("bind", e))
     }
 
     /// `listen(2)`.
     pub fn listen(&self, backlog: i32) -> Result<(), Error> {
-        // SAFETY: plain listen(2).
-        cvt(unsafe { libc::listen(self.raw(), backlog) }, "listen").map(drop)
+        self.sock
+            .listen(backlog)
+            .map_err(|e| Error::io("listen", e))
     }
 
     /// `accept4(2)` (close-on-exec): the new association's socket and the
     /// peer's primary address.
     pub fn accept(&self) -> Result<(SctpSocket, SocketAddr), Error> {
-        let mut storage = [0u8; 128];
-        let mut len = storage.len() as libc::socklen_t;
-        // SAFETY: `storage` is writable for `len` bytes.
-        let fd = cvt(
-            unsafe {
-                libc::accept4(
-                    self.raw(),
-                    storage.as_mut_ptr() as *mut libc::sockaddr,
-                    &mut len,
-                    libc::SOCK_CLOEXEC,
-                )
-            },
-            "accept",
-        )?;
-        // SAFETY: a fresh descriptor nobody else owns.
-        let s = SctpSocket {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-        };
-        let len = (len as usize).min(storage.len());
-        let peer = addr::decode(&storage[..len])
-            .map(|(a, _)| a)
-            .ok_or(Error::malformed("accept: peer address"))?;
-        Ok((s, peer))
+        let (sock, peer) = self.sock.accept().map_err(|e| Error::io("accept", e))?;
+        Ok((
+            SctpSocket { sock },
+            std_addr(&peer, "accept: peer address")?,
+        ))
     }
 
     /// `connect(2)` to one address of the peer.
     pub fn connect(&self, a: &SocketAddr) -> Result<(), Error> {
-        self.with_addr(a, libc::connect, "connect")
+        self.sock
+            .connect(&(*a).into())
+            .map_err(|e| Error::io("connect", e))
     }
 
     /// `sctp_connectx()` (`SCTP_SOCKOPT_CONNECTX`): connects to a peer known
@@ -1195,47 +1135,42 @@ impl SctpSocket {
 
     /// `getsockname(2)`: the address the socket is bound to.
     pub fn local_addr(&self) -> Result<SocketAddr, Error> {
-        sock_name(self.raw(), libc::getsockname, "getsockname")
+        let a = self
+            .sock
+            .local_addr()
+            .map_err(|e| Error::io("getsockname", e))?;
+        std_addr(&a, "getsockname")
     }
 
     /// `getpeername(2)`: the peer's primary address.
     pub fn peer_addr(&self) -> Result<SocketAddr, Error> {
-        sock_name(self.raw(), libc::getpeername, "getpeername")
+        let a = self
+            .sock
+            .peer_addr()
+            .map_err(|e| Error::io("getpeername", e))?;
+        std_addr(&a, "getpeername")
     }
 
     /// Sets or clears `O_NONBLOCK`.
     pub fn set_nonblocking(&self, on: bool) -> Result<(), Error> {
-        // SAFETY: fcntl(F_GETFL) on our descriptor.
-        let fl = cvt(
-            unsafe { libc::fcntl(self.raw(), libc::F_GETFL) },
-            "fcntl(F_GETFL)",
-        )?;
-        let fl = if on {
-            fl | libc::O_NONBLOCK
-        } else {
-            fl & !libc::O_NONBLOCK
-        };
-        // SAFETY: fcntl(F_SETFL) on our descriptor.
-        cvt(
-            unsafe { libc::fcntl(self.raw(), libc::F_SETFL, fl) },
-            "fcntl(F_SETFL)",
-        )
-        .map(drop)
+        self.sock
+            .set_nonblocking(on)
+            .map_err(|e| Error::io("fcntl(O_NONBLOCK)", e))
     }
 
     /// Sets `SO_LINGER {on, 0}`: closing then aborts the association (ABORT).
     pub fn set_abort_on_close(&self) -> Result<(), Error> {
-        set_abort_on_close(self.fd.as_fd())
+        set_abort_on_close(self.sock.as_fd())
     }
 
     fn raw(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.sock.as_raw_fd()
     }
 }
 
 impl AsFd for SctpSocket {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.sock.as_fd()
     }
 }
 
@@ -1247,14 +1182,16 @@ impl AsRawFd for SctpSocket {
 
 impl From<SctpSocket> for OwnedFd {
     fn from(s: SctpSocket) -> OwnedFd {
-        s.fd
+        s.sock.into()
     }
 }
 
 impl From<OwnedFd> for SctpSocket {
     /// Adopts a descriptor that must be an SCTP socket (not checked).
     fn from(fd: OwnedFd) -> SctpSocket {
-        SctpSocket { fd }
+        SctpSocket {
+            sock: socket2::Socket::from(fd),
+        }
     }
 }
 

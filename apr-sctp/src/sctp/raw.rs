@@ -1,24 +1,32 @@
 //! The Linux SCTP socket API's constants and structures (`<linux/sctp.h>`,
-//! RFC 6458). The libc crate has few of them (some constants, no structs);
-//! where it has one we use it. The layouts are checked against the C header
+//! RFC 6458).
+//!
+//! From libc (its `linux_uapi` bindings of the kernel header): the socket
+//! options `SCTP_RTOINFO` ... `SCTP_DEFAULT_SNDINFO`, the cmsg types
+//! `SCTP_SNDINFO`, `SCTP_RCVINFO`, `SCTP_PRINFO`, `MSG_NOTIFICATION`,
+//! `IPPROTO_SCTP`, and the structs `sctp_initmsg`, `sctp_sndinfo`,
+//! `sctp_rcvinfo`, re-exported here.
+//!
+//! Defined here because libc has no Linux binding of them: `SOL_SCTP`, the
+//! options numbered 100 and up (bindx, connectx, peer and local address
+//! lists, PR-SCTP, stream schedulers, `SCTP_EVENT`), the notification
+//! types, and the structs `sctp_event`, `sctp_paddrinfo`, `sctp_status`,
+//! `sctp_sack_info`, `sctp_rtoinfo`, `sctp_assocparams` and
+//! `sctp_paddrparams` (`sctp_prstatus` and `sctp_stream_value` are
+//! defined next to their one use in `mod.rs`). Their layouts, libc's included, are checked against the C header
 //! by the tests in `tests/c/` and below.
 #![allow(non_camel_case_types, dead_code)]
 
-pub const IPPROTO_SCTP: libc::c_int = 132;
+pub use libc::{
+    sctp_initmsg, sctp_rcvinfo, sctp_sndinfo, IPPROTO_SCTP, MSG_NOTIFICATION, SCTP_ASSOCINFO,
+    SCTP_DEFAULT_SNDINFO, SCTP_DELAYED_SACK, SCTP_GET_PEER_ADDR_INFO, SCTP_INITMSG, SCTP_NODELAY,
+    SCTP_PARTIAL_DELIVERY_POINT, SCTP_PEER_ADDR_PARAMS, SCTP_PRINFO, SCTP_RCVINFO,
+    SCTP_RECVRCVINFO, SCTP_RTOINFO, SCTP_SNDINFO, SCTP_STATUS,
+};
+
 pub const SOL_SCTP: libc::c_int = 132;
 
-// Socket options.
-pub const SCTP_RTOINFO: libc::c_int = 0;
-pub const SCTP_ASSOCINFO: libc::c_int = 1;
-pub const SCTP_INITMSG: libc::c_int = 2;
-pub const SCTP_NODELAY: libc::c_int = 3;
-pub const SCTP_PARTIAL_DELIVERY_POINT: libc::c_int = 19;
-pub const SCTP_PEER_ADDR_PARAMS: libc::c_int = 9;
-pub const SCTP_STATUS: libc::c_int = 14;
-pub const SCTP_DELAYED_SACK: libc::c_int = libc::SCTP_DELAYED_SACK;
-pub const SCTP_GET_PEER_ADDR_INFO: libc::c_int = 15;
-pub const SCTP_RECVRCVINFO: libc::c_int = 32;
-pub const SCTP_DEFAULT_SNDINFO: libc::c_int = 34;
+// Socket options libc does not have.
 pub const SCTP_SOCKOPT_BINDX_ADD: libc::c_int = 100;
 pub const SCTP_SOCKOPT_BINDX_REM: libc::c_int = 101;
 pub const SCTP_GET_PEER_ADDRS: libc::c_int = 108;
@@ -29,14 +37,6 @@ pub const SCTP_PR_ASSOC_STATUS: libc::c_int = 115;
 pub const SCTP_STREAM_SCHEDULER: libc::c_int = 123;
 pub const SCTP_STREAM_SCHEDULER_VALUE: libc::c_int = 124;
 pub const SCTP_EVENT: libc::c_int = 127;
-
-// Ancillary data types.
-pub const SCTP_SNDINFO: libc::c_int = 2;
-pub const SCTP_RCVINFO: libc::c_int = 3;
-pub const SCTP_PRINFO: libc::c_int = 5;
-
-/// recvmsg flag: the message is a notification, not data.
-pub const MSG_NOTIFICATION: libc::c_int = 0x8000;
 
 // Notification types (`enum sctp_sn_type`).
 pub const SCTP_ASSOC_CHANGE: u16 = 0x8001;
@@ -52,38 +52,6 @@ pub const SCTP_STREAM_RESET_EVENT: u16 = 0x800a;
 pub const SCTP_ASSOC_RESET_EVENT: u16 = 0x800b;
 pub const SCTP_STREAM_CHANGE_EVENT: u16 = 0x800c;
 pub const SCTP_SEND_FAILED_EVENT: u16 = 0x800d;
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
-pub struct sctp_initmsg {
-    pub sinit_num_ostreams: u16,
-    pub sinit_max_instreams: u16,
-    pub sinit_max_attempts: u16,
-    pub sinit_max_init_timeo: u16,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
-pub struct sctp_sndinfo {
-    pub snd_sid: u16,
-    pub snd_flags: u16,
-    pub snd_ppid: u32,
-    pub snd_context: u32,
-    pub snd_assoc_id: i32,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default, Debug)]
-pub struct sctp_rcvinfo {
-    pub rcv_sid: u16,
-    pub rcv_ssn: u16,
-    pub rcv_flags: u16,
-    pub rcv_ppid: u32,
-    pub rcv_tsn: u32,
-    pub rcv_cumtsn: u32,
-    pub rcv_context: u32,
-    pub rcv_assoc_id: i32,
-}
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug)]
