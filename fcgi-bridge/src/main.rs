@@ -26,17 +26,20 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let parsed = match cli::parse(&args) {
         Ok(p) => p,
+        // --help and --version: printed on stdout, exit 0.
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        // A usage error: clap's message and a usage line on stderr, and
+        // EX_USAGE as before.
         Err(e) => {
-            eprintln!("fcgi-bridge: {e}\n{}", cli::USAGE);
+            let _ = e.print();
             return ExitCode::from(64);
         }
     };
     log::set_level(parsed.log_level);
     let code = match parsed.command {
-        cli::Command::Help => {
-            println!("{}", cli::USAGE);
-            0
-        }
         cli::Command::Backend(b) => fail(backend::run(backend::Options {
             listen: b.listen,
             app: b.app,
