@@ -234,7 +234,7 @@ impl Association {
                 (self.logger)(
                     Level::Warn,
                     &format!(
-                        "FastCGI backend {} did not answer FCGI_GET_VALUES within {:?}: \
+                        "SCTP20001: FastCGI backend {} did not answer FCGI_GET_VALUES within {:?}: \
                          one request at a time on this association",
                         self.label, wait,
                     ),
@@ -337,7 +337,7 @@ impl Association {
             (self.logger)(
                 Level::Error,
                 &format!(
-                    "FastCGI backend {}: dropped a record of type {} (request id {}) on stream {stream}: {v}",
+                    "SCTP20002: FastCGI backend {}: dropped a record of type {} (request id {}) on stream {stream}: {v}",
                     self.label,
                     rec.kind(),
                     rec.request_id()
@@ -382,7 +382,7 @@ impl Association {
                 (self.logger)(
                     Level::Warn,
                     &format!(
-                        "FastCGI backend {}: unexpected record of type {} on stream {stream}: ignored",
+                        "SCTP20003: FastCGI backend {}: unexpected record of type {} on stream {stream}: ignored",
                         self.label,
                         other.kind()
                     ),
@@ -398,7 +398,7 @@ impl Association {
             (self.logger)(
                 Level::Warn,
                 &format!(
-                    "FastCGI backend {}: output on stream {stream}, where no request runs: dropped",
+                    "SCTP20004: FastCGI backend {}: output on stream {stream}, where no request runs: dropped",
                     self.label
                 ),
             );
@@ -438,7 +438,7 @@ impl Association {
                     if !line.trim().is_empty() {
                         (self.logger)(
                             Level::Error,
-                            &format!("FastCGI backend {}: {line}", self.label),
+                            &format!("SCTP20005: FastCGI backend {}: {line}", self.label),
                         );
                     }
                 }
@@ -453,7 +453,7 @@ impl Association {
             other => (self.logger)(
                 Level::Warn,
                 &format!(
-                    "FastCGI backend {}: management record of type {} ignored",
+                    "SCTP20006: FastCGI backend {}: management record of type {} ignored",
                     self.label,
                     other.kind()
                 ),
@@ -479,7 +479,7 @@ impl Association {
         (self.logger)(
             if n > 0 { Level::Error } else { Level::Info },
             &format!(
-                "association to FastCGI backend {} ended ({why}); {n} request(s) in flight",
+                "SCTP20007: association to FastCGI backend {} ended ({why}); {n} request(s) in flight",
                 self.label
             ),
         );
@@ -582,7 +582,7 @@ impl RequestStream {
                 (self.assoc.logger)(
                     Level::Warn,
                     &format!(
-                        "FastCGI backend {}: FCGI_ABORT_REQUEST on stream {} not sent: {e}",
+                        "SCTP20008: FastCGI backend {}: FCGI_ABORT_REQUEST on stream {} not sent: {e}",
                         self.assoc.label, self.stream
                     ),
                 );

@@ -40,7 +40,7 @@ pub unsafe extern "C" fn canon_handler(r: *mut ffi::request_rec, url: *mut c_cha
         }
         if let Err(e) = BackendUrl::parse(&u) {
             // SAFETY: `r` is the live request mod_proxy canonicalises.
-            unsafe { log::request(r, Level::Error, &format!("{u}: {e}")) };
+            unsafe { log::request(r, Level::Error, &format!("SCTP20009: {u}: {e}")) };
             return ffi::HTTP_BAD_REQUEST as c_int;
         }
         ffi::OK as c_int
@@ -116,7 +116,7 @@ impl Request {
         let target = match BackendUrl::parse(url) {
             Ok(t) => t,
             Err(e) => {
-                self.log(Level::Error, &format!("{url}: {e}"));
+                self.log(Level::Error, &format!("SCTP20010: {url}: {e}"));
                 return ffi::HTTP_INTERNAL_SERVER_ERROR as c_int;
             }
         };
@@ -168,7 +168,9 @@ impl Request {
                     Err(e) => {
                         self.log(
                             Level::Error,
-                            &format!("FastCGI backend {label}: cannot resolve {host}: {e}"),
+                            &format!(
+                                "SCTP20011: FastCGI backend {label}: cannot resolve {host}: {e}"
+                            ),
                         );
                         return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
                     }
@@ -181,7 +183,7 @@ impl Request {
             Err(e) => {
                 self.log(
                     Level::Error,
-                    &format!("FastCGI backend {label} over SCTP: no stream for this request: {e}"),
+                    &format!("SCTP20012: FastCGI backend {label} over SCTP: no stream for this request: {e}"),
                 );
                 if matches!(e, OpenError::Connect(_)) {
                     // SAFETY: live worker (see new()).
@@ -193,7 +195,7 @@ impl Request {
         if let Err(e) = Self::begin(&stream, params) {
             self.log(
                 Level::Error,
-                &format!("FastCGI backend {label}: sending the request failed: {e}"),
+                &format!("SCTP20013: FastCGI backend {label}: sending the request failed: {e}"),
             );
             return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
         }
@@ -244,7 +246,7 @@ impl Request {
                     self.log(
                         Level::Error,
                         &format!(
-                            "pool {handle}: pool element {:08x} ({}): no stream for this request: {e}",
+                            "SCTP20014: pool {handle}: pool element {:08x} ({}): no stream for this request: {e}",
                             pe.identifier, pe.label
                         ),
                     );
@@ -254,7 +256,7 @@ impl Request {
             self.log(
                 Level::Warn,
                 &format!(
-                    "pool {handle}: pool element {:08x} ({}) unreachable: {why}; reported to the registrar, trying another",
+                    "SCTP20015: pool {handle}: pool element {:08x} ({}) unreachable: {why}; reported to the registrar, trying another",
                     pe.identifier, pe.label
                 ),
             );
@@ -263,7 +265,7 @@ impl Request {
         }
         self.log(
             Level::Error,
-            &format!("pool {handle}: no pool element took the request: {last}"),
+            &format!("SCTP20016: pool {handle}: no pool element took the request: {last}"),
         );
         Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int)
     }
@@ -398,7 +400,7 @@ impl Request {
                     self.log(
                         Level::Error,
                         &format!(
-                            "FastCGI backend {}: sending the request body failed: {e}",
+                            "SCTP20017: FastCGI backend {}: sending the request body failed: {e}",
                             stream.backend()
                         ),
                     );
@@ -442,7 +444,7 @@ impl Request {
                             self.log(
                                 Level::Error,
                                 &format!(
-                                    "FastCGI backend {label}: no answer on stream {id} within {:?}: request aborted",
+                                    "SCTP20018: FastCGI backend {label}: no answer on stream {id} within {:?}: request aborted",
                                     self.timeout
                                 ),
                             );
@@ -485,7 +487,10 @@ impl Request {
                             pending = true;
                         }
                         Err(e) => {
-                            self.log(Level::Error, &format!("FastCGI backend {label}: {e}"));
+                            self.log(
+                                Level::Error,
+                                &format!("SCTP20019: FastCGI backend {label}: {e}"),
+                            );
                             return ffi::HTTP_BAD_GATEWAY as c_int;
                         }
                     }
@@ -495,7 +500,9 @@ impl Request {
                         if !line.trim().is_empty() {
                             self.log(
                                 Level::Error,
-                                &format!("FastCGI backend {label} (stream {id}): {line}"),
+                                &format!(
+                                    "SCTP20020: FastCGI backend {label} (stream {id}): {line}"
+                                ),
                             );
                         }
                     }
@@ -504,7 +511,7 @@ impl Request {
                     self.log(
                         Level::Error,
                         &format!(
-                            "FastCGI backend {label} could not complete the request on stream {id} (app status {app_status:#x}){}",
+                            "SCTP20021: FastCGI backend {label} could not complete the request on stream {id} (app status {app_status:#x}){}",
                             if split.is_done() { ": response truncated" } else { "" }
                         ),
                     );
@@ -523,7 +530,7 @@ impl Request {
                         self.log(
                             Level::Error,
                             &format!(
-                                "FastCGI backend {label} refused the request on stream {id} (protocol status {protocol_status})"
+                                "SCTP20022: FastCGI backend {label} refused the request on stream {id} (protocol status {protocol_status})"
                             ),
                         );
                         if !split.is_done() {
@@ -534,7 +541,7 @@ impl Request {
                         self.log(
                             Level::Error,
                             &format!(
-                                "FastCGI backend {label} ended the request on stream {id} without response headers (app status {app_status}, {} bytes)",
+                                "SCTP20023: FastCGI backend {label} ended the request on stream {id} without response headers (app status {app_status}, {} bytes)",
                                 split.held()
                             ),
                         );
@@ -559,7 +566,7 @@ impl Request {
                     self.log(
                         Level::Error,
                         &format!(
-                            "FastCGI backend {label}: association lost during the request on stream {id} ({why}){}",
+                            "SCTP20024: FastCGI backend {label}: association lost during the request on stream {id} ({why}){}",
                             if split.is_done() { ": response truncated" } else { "" }
                         ),
                     );
@@ -603,7 +610,9 @@ impl Request {
         }
         self.log(
             Level::Error,
-            &format!("FastCGI backend sent response headers httpd cannot use (status {rc})"),
+            &format!(
+                "SCTP20025: FastCGI backend sent response headers httpd cannot use (status {rc})"
+            ),
         );
         ffi::HTTP_BAD_GATEWAY as c_int
     }

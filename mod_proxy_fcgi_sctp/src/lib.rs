@@ -136,7 +136,7 @@ unsafe extern "C" fn check_config(
                     s,
                     "mod_proxy_fcgi_sctp",
                     0,
-                    &format!("unusable FastCGI-over-SCTP worker {b}"),
+                    &format!("SCTP20026: unusable FastCGI-over-SCTP worker {b}"),
                 )
             };
         }

@@ -27,7 +27,8 @@ mod tests {
     use std::path::Path;
 
     /// Every `SCTPnnnnn` id in the sources of the crates whose lines reach
-    /// httpd's error log under mod_sctp: where each is used.
+    /// httpd's error log (mod_sctp's, apr-sctp's, mod_proxy_fcgi_sctp's):
+    /// where each is used.
     fn ids_in_sources() -> BTreeMap<String, Vec<String>> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut ids: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -35,6 +36,7 @@ mod tests {
             root.join("mod_sctp/src"),
             root.join("apr-sctp/src"),
             root.join("httpd-module/src"),
+            root.join("mod_proxy_fcgi_sctp/src"),
         ];
         while let Some(d) = dirs.pop() {
             for e in std::fs::read_dir(&d).expect("source directory").flatten() {
