@@ -88,29 +88,33 @@ struct Opts {
     spec: RequestSpec,
 }
 
-/// The bytes of one body piece: a file's (bounded by [`MAX_BODY`]) or the
-/// argument's own.
-fn read_data(d: &Data) -> Result<(Vec<u8>, bool), Fail> {
-    match d {
-        Data::Text(t) => Ok((t.clone().into_bytes(), false)),
+/// The bytes of one body piece: a file's or the argument's own, at most
+/// `room` bytes (what is left of [`MAX_BODY`]), else exit 26.
+fn read_data(d: &Data, room: usize) -> Result<(Vec<u8>, bool), Fail> {
+    let (b, strip, name) = match d {
+        Data::Text(t) => (t.clone().into_bytes(), false, "-d"),
         Data::File {
             path,
             strip_newlines,
         } => {
             let mut b = Vec::new();
-            let limit = MAX_BODY as u64 + 1;
+            let limit = room as u64 + 1;
             let r = if path == "-" {
                 std::io::stdin().lock().take(limit).read_to_end(&mut b)
             } else {
                 File::open(path).and_then(|f| f.take(limit).read_to_end(&mut b))
             };
             r.map_err(|e| Fail(26, format!("{path}: {e}")))?;
-            if b.len() > MAX_BODY {
-                return fail(26, format!("{path}: larger than {MAX_BODY} bytes"));
-            }
-            Ok((b, *strip_newlines))
+            (b, *strip_newlines, path.as_str())
         }
+    };
+    if b.len() > room {
+        return fail(
+            26,
+            format!("{name}: the body would be larger than {MAX_BODY} bytes"),
+        );
     }
+    Ok((b, strip))
 }
 
 fn parse_get(g: GetArgs, body: Vec<Data>) -> Result<Opts, Fail> {
@@ -119,7 +123,14 @@ fn parse_get(g: GetArgs, body: Vec<Data>) -> Result<Opts, Fail> {
         .iter()
         .map(|u| Url::parse(u).map_err(|e| Fail(3, e)))
         .collect::<Result<Vec<_>, _>>()?;
-    let pieces = body.iter().map(read_data).collect::<Result<Vec<_>, _>>()?;
+    let mut pieces = Vec::new();
+    let mut room = MAX_BODY;
+    for d in &body {
+        let p = read_data(d, room)?;
+        // Each piece after the first costs a '&' too.
+        room = room.saturating_sub(p.0.len() + 1);
+        pieces.push(p);
+    }
     let body = join_body(&pieces);
     let spec = RequestSpec::new(g.method.as_deref(), g.head, g.headers, body)
         .or_else(|e| usage(e, "get"))?;
@@ -1061,6 +1072,24 @@ mod tests {
         assert_eq!(o.spec.method, "POST");
         let o = opts(&["-d", &at, "http://h/f"]).ok().unwrap();
         assert_eq!(o.spec.body.as_deref(), Some(&b"ab"[..]));
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn body_pieces_share_one_bound() {
+        assert!(matches!(read_data(&Data::Text("abc".into()), 3), Ok((b, false)) if b == b"abc"));
+        assert!(matches!(
+            read_data(&Data::Text("abc".into()), 2),
+            Err(Fail(26, _))
+        ));
+        let path = std::env::temp_dir().join(format!("sctp-http-bound-{}", std::process::id()));
+        std::fs::write(&path, b"12345").unwrap();
+        let f = Data::File {
+            path: path.display().to_string(),
+            strip_newlines: false,
+        };
+        assert!(matches!(read_data(&f, 5), Ok((b, false)) if b == b"12345"));
+        assert!(matches!(read_data(&f, 4), Err(Fail(26, _))));
         std::fs::remove_file(&path).ok();
     }
 
