@@ -4,7 +4,9 @@
 //! on SCTP the requests of a connection go round robin over its streams.
 //! The latency of a request is from its send to its last byte.
 
-use crate::{fail, json_str, number, resolve, sctp_socket, value, Conn, Fail, USAGE};
+use crate::{resolve, sctp_socket, Conn, Fail};
+use sctp_http::cli::BenchArgs;
+use sctp_http::output::{self, round, BenchSummary, Latency};
 use sctp_http::response::{Event, StreamParser};
 use sctp_http::url::Url;
 use std::net::{SocketAddr, TcpStream};
@@ -23,38 +25,17 @@ struct Opts {
     json: bool,
 }
 
-fn parse(args: &[String]) -> Result<Opts, Fail> {
-    let mut url = None;
-    let mut o = Opts {
-        url: Url::parse("http://localhost/").map_err(|e| Fail(3, e))?,
-        connections: 16,
-        requests: 10_000,
-        duration: None,
-        tcp: false,
-        streams: 16,
-        hold: None,
-        json: false,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-c" => o.connections = number(value(&mut it, a)?, a)?,
-            "-n" => o.requests = number(value(&mut it, a)?, a)?,
-            "-d" => o.duration = Some(Duration::from_secs_f64(number(value(&mut it, a)?, a)?)),
-            "--tcp" => o.tcp = true,
-            "--streams" => o.streams = number(value(&mut it, a)?, a)?,
-            "--hold" => o.hold = Some(Duration::from_secs_f64(number(value(&mut it, a)?, a)?)),
-            "--json" => o.json = true,
-            s if s.starts_with('-') => return fail(2, format!("unknown option {s}\n{USAGE}")),
-            u if url.is_none() => url = Some(Url::parse(u).map_err(|e| Fail(3, e))?),
-            _ => return fail(2, "bench takes one URL"),
-        }
-    }
-    o.url = url.ok_or_else(|| Fail(2, USAGE.into()))?;
-    if o.connections == 0 || o.streams == 0 {
-        return fail(2, "-c and --streams must be at least 1");
-    }
-    Ok(o)
+fn parse(b: BenchArgs) -> Result<Opts, Fail> {
+    Ok(Opts {
+        url: Url::parse(&b.url).map_err(|e| Fail(3, e))?,
+        connections: b.connections,
+        requests: b.requests,
+        duration: b.duration,
+        tcp: b.tcp,
+        streams: b.streams,
+        hold: b.hold,
+        json: b.json,
+    })
 }
 
 /// What the threads share.
@@ -66,10 +47,22 @@ struct Shared {
     reconnects: AtomicU64,
     /// Latencies in microseconds, appended by each thread at its end.
     latencies: Mutex<Vec<u32>>,
+    /// The first [`KEPT_ERRORS`] errors (the count is `failed`).
     errors: Mutex<Vec<String>>,
 }
 
+/// Errors kept for the report: a server that only fails would otherwise
+/// fill memory with the same message.
+const KEPT_ERRORS: usize = 16;
+
 impl Shared {
+    fn error(&self, e: String) {
+        let mut v = self.errors.lock().unwrap();
+        if v.len() < KEPT_ERRORS {
+            v.push(e);
+        }
+    }
+
     /// May this connection send another request? In count mode each
     /// connection has its own share of -n (as h2load does), so that every
     /// connection serves at least one request when -n >= -c.
@@ -159,7 +152,7 @@ fn worker(o: &Opts, mut quota: u64, peer: SocketAddr, sh: &Shared, hold: &Mutex<
                 Ok(c) => c,
                 Err(e) => {
                     sh.failed.fetch_add(1, Ordering::Relaxed);
-                    sh.errors.lock().unwrap().push(format!("connect: {e}"));
+                    sh.error(format!("connect: {e}"));
                     sh.stop.store(true, Ordering::Relaxed);
                     break;
                 }
@@ -187,7 +180,7 @@ fn worker(o: &Opts, mut quota: u64, peer: SocketAddr, sh: &Shared, hold: &Mutex<
             Ok(Outcome::Closed) | Err(_) => {
                 sh.failed.fetch_add(1, Ordering::Relaxed);
                 if let Err(e) = r {
-                    sh.errors.lock().unwrap().push(e);
+                    sh.error(e);
                 }
             }
         }
@@ -201,18 +194,89 @@ fn worker(o: &Opts, mut quota: u64, peer: SocketAddr, sh: &Shared, hold: &Mutex<
 }
 
 /// The value at percentile `p` of sorted microseconds, in milliseconds
-/// (nearest rank).
-fn pct(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
+/// (nearest rank); none without values.
+fn pct(sorted: &[u32], p: f64) -> Option<f64> {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+    let v = sorted.get(rank.clamp(1, sorted.len().max(1)) - 1)?;
+    Some(round(f64::from(*v) / 1000.0, 3))
 }
 
-pub fn bench(args: &[String]) -> Result<u8, Fail> {
+/// The summary of a run: `lat` the sorted latencies (µs) of the requests
+/// that succeeded. Without any, the latencies are none (null in JSON, not
+/// NaN) and the rate is 0.
+fn summarize(
+    o: &Opts,
+    lat: &[u32],
+    failed: u64,
+    reconnects: u64,
+    bytes: u64,
+    secs: f64,
+    first_error: Option<String>,
+) -> BenchSummary {
+    let ok = lat.len() as u64;
+    let mean = (!lat.is_empty()).then(|| {
+        let sum: f64 = lat.iter().map(|&v| f64::from(v)).sum();
+        round(sum / lat.len() as f64 / 1000.0, 3)
+    });
+    BenchSummary {
+        transport: if o.tcp { "tcp" } else { "sctp" },
+        connections: o.connections,
+        requests: ok + failed,
+        ok,
+        failed,
+        reconnects,
+        secs: round(secs, 3),
+        rps: if secs > 0.0 {
+            round(ok as f64 / secs, 1)
+        } else {
+            0.0
+        },
+        bytes,
+        lat_ms: Latency {
+            min: pct(lat, 0.0),
+            mean,
+            p50: pct(lat, 50.0),
+            p90: pct(lat, 90.0),
+            p99: pct(lat, 99.0),
+            max: pct(lat, 100.0),
+        },
+        first_error,
+    }
+}
+
+/// The text report (stdout), then up to three errors (stderr).
+fn print_text(s: &BenchSummary, errors: &[String]) {
+    let mbps = if s.secs > 0.0 {
+        s.bytes as f64 / s.secs / 1e6
+    } else {
+        0.0
+    };
+    println!(
+        "finished in {:.2}s, {:.1} req/s, {mbps:.2} MB/s",
+        s.secs, s.rps
+    );
+    println!(
+        "requests: {} total, {} succeeded, {} failed; {} {} connections, {} reconnects",
+        s.requests, s.ok, s.failed, s.connections, s.transport, s.reconnects
+    );
+    let l = &s.lat_ms;
+    match (l.min, l.mean, l.p50, l.p90, l.p99, l.max) {
+        (Some(min), Some(mean), Some(p50), Some(p90), Some(p99), Some(max)) => {
+            println!("                 min      mean      p50      p90      p99      max");
+            println!("latency (ms) {min:8.3}  {mean:8.3} {p50:8.3} {p90:8.3} {p99:8.3} {max:8.3}");
+        }
+        _ => println!("latency (ms): none, no request succeeded"),
+    }
+    for e in errors.iter().take(3) {
+        eprintln!("sctp-http bench: {e}");
+    }
+}
+
+pub fn bench(args: BenchArgs) -> Result<u8, Fail> {
     let o = parse(args)?;
-    let peer = resolve(&o.url)?[0];
+    let Some(&peer) = resolve(&o.url)?.first() else {
+        return Err(Fail(6, format!("could not resolve host {}", o.url.host)));
+    };
     let sh = Arc::new(Shared {
         deadline: o.duration.map(|d| Instant::now() + d),
         stop: AtomicBool::new(false),
@@ -242,49 +306,21 @@ pub fn bench(args: &[String]) -> Result<u8, Fail> {
     let secs = started.elapsed().as_secs_f64();
     let mut lat = std::mem::take(&mut *sh.latencies.lock().unwrap());
     lat.sort_unstable();
-    let ok = lat.len() as u64;
     let failed = sh.failed.load(Ordering::Relaxed);
-    let bytes = sh.bytes.load(Ordering::Relaxed);
-    let rps = ok as f64 / secs;
-    let mean = lat.iter().map(|&v| v as f64).sum::<f64>() / lat.len().max(1) as f64 / 1000.0;
-    let transport = if o.tcp { "tcp" } else { "sctp" };
     let errors = sh.errors.lock().unwrap().clone();
+    let s = summarize(
+        &o,
+        &lat,
+        failed,
+        sh.reconnects.load(Ordering::Relaxed),
+        sh.bytes.load(Ordering::Relaxed),
+        secs,
+        errors.first().cloned(),
+    );
     if o.json {
-        println!(
-            "{{\"transport\":\"{transport}\",\"connections\":{},\"requests\":{},\"ok\":{ok},\"failed\":{failed},\"reconnects\":{},\"secs\":{secs:.3},\"rps\":{rps:.1},\"bytes\":{bytes},\"lat_ms\":{{\"min\":{:.3},\"mean\":{mean:.3},\"p50\":{:.3},\"p90\":{:.3},\"p99\":{:.3},\"max\":{:.3}}},\"first_error\":{}}}",
-            o.connections,
-            ok + failed,
-            sh.reconnects.load(Ordering::Relaxed),
-            pct(&lat, 0.0),
-            pct(&lat, 50.0),
-            pct(&lat, 90.0),
-            pct(&lat, 99.0),
-            pct(&lat, 100.0),
-            errors.first().map_or("null".into(), |e| json_str(e)),
-        );
+        println!("{}", output::line(&s));
     } else {
-        println!(
-            "finished in {secs:.2}s, {rps:.1} req/s, {:.2} MB/s",
-            bytes as f64 / secs / 1e6
-        );
-        println!(
-            "requests: {} total, {ok} succeeded, {failed} failed; {} {transport} connections, {} reconnects",
-            ok + failed,
-            o.connections,
-            sh.reconnects.load(Ordering::Relaxed)
-        );
-        println!("                 min      mean      p50      p90      p99      max");
-        println!(
-            "latency (ms) {:8.3}  {mean:8.3} {:8.3} {:8.3} {:8.3} {:8.3}",
-            pct(&lat, 0.0),
-            pct(&lat, 50.0),
-            pct(&lat, 90.0),
-            pct(&lat, 99.0),
-            pct(&lat, 100.0)
-        );
-        for e in errors.iter().take(3) {
-            eprintln!("sctp-http bench: {e}");
-        }
+        print_text(&s, &errors);
     }
     if let Some(d) = o.hold {
         let held = hold.lock().unwrap().len();
@@ -295,4 +331,58 @@ pub fn bench(args: &[String]) -> Result<u8, Fail> {
         std::thread::sleep(d);
     }
     Ok(if failed > 0 { 56 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Opts {
+        Opts {
+            url: Url::parse("http://h/").unwrap(),
+            connections: 2,
+            requests: 4,
+            duration: None,
+            tcp: false,
+            streams: 16,
+            hold: None,
+            json: true,
+        }
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let v = [1000, 2000, 3000, 4000];
+        assert_eq!(pct(&v, 0.0), Some(1.0));
+        assert_eq!(pct(&v, 50.0), Some(2.0));
+        assert_eq!(pct(&v, 90.0), Some(4.0));
+        assert_eq!(pct(&v, 100.0), Some(4.0));
+        assert_eq!(pct(&[], 50.0), None);
+    }
+
+    #[test]
+    fn only_errors_give_nulls_and_the_error_not_nan() {
+        let s = summarize(&opts(), &[], 4, 0, 0, 0.5, Some("status 404".into()));
+        assert_eq!((s.ok, s.failed, s.requests), (0, 4, 4));
+        assert_eq!(s.rps, 0.0);
+        assert_eq!(s.lat_ms.mean, None);
+        assert_eq!(s.lat_ms.p99, None);
+        let l = output::line(&s);
+        assert!(!l.contains("NaN"), "{l}");
+        let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+        assert_eq!(v["first_error"], "status 404");
+        assert!(v["lat_ms"]["p50"].is_null());
+        // Nothing measured at all: no division by zero either.
+        let s = summarize(&opts(), &[], 0, 0, 0, 0.0, None);
+        assert_eq!(s.rps, 0.0);
+    }
+
+    #[test]
+    fn successes_give_rate_and_latencies() {
+        let s = summarize(&opts(), &[1000, 3000], 1, 2, 10, 2.0, None);
+        assert_eq!((s.ok, s.requests, s.reconnects), (2, 3, 2));
+        assert_eq!(s.rps, 1.0);
+        assert_eq!(s.lat_ms.mean, Some(2.0));
+        assert_eq!((s.lat_ms.min, s.lat_ms.max), (Some(1.0), Some(3.0)));
+    }
 }

@@ -2,12 +2,15 @@
 //! request on its own stream (see README.md). Exit codes follow curl's.
 
 use apr_sctp::sctp::{self, Domain, InitMsg, SctpSocket, SndInfo};
+use sctp_http::cli::{self, Data, GetArgs, Parsed, UsageError};
+use sctp_http::output::{self, round};
 use sctp_http::plan::Plan;
 use sctp_http::raw::{RawOpts, Step};
-use sctp_http::response::{Event, StreamParser};
+use sctp_http::request::{join_body, RequestSpec, MAX_BODY};
+use sctp_http::response::{Event, Head, StreamParser};
 use sctp_http::url::Url;
 use std::fs::File;
-use std::io::{IoSlice, Read, Write};
+use std::io::{IoSlice, IsTerminal, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
@@ -18,56 +21,20 @@ use load::bench;
 
 const PPID_HTTP: u32 = 63;
 
-const USAGE: &str = "usage:
-  sctp-http get [options] URL...
-      --streams N      streams to use per association (default: all
-                       negotiated, at most 16)
-      --depth N        requests outstanding at once per association (default 16)
-      --associations N N associations to the server, set up at once, browser
-                       style: the next URL goes to the association with the
-                       fewest requests outstanding (the lowest among equals:
-                       sent at once, they take turns), round robin over its
-                       streams; every time counts from the start of the fetch
-      --sack-freq N    SCTP_DELAYED_SACK on the client's sockets: acknowledge
-                       every Nth packet (1: every packet, delayed SACK off;
-                       the kernel's default is 2)
-      -v               say what each association was set up with (streams,
-                       SCTP_DELAYED_SACK as the kernel reports it) on stderr
-      --local ADDR     bind this local address too (repeatable; multihoming)
-      --tcp            the same over one TCP connection (HTTP/1.1 pipelining)
-      --connections N  with --tcp: N connections, opened at once, one request
-                       at a time on each, the next URL to the first free one
-                       (browser style)
-      --timeout SECS   connect and idle timeout (default 30)
-      -H 'Name: value' extra request header (repeatable)
-      -o FILE|-        where the body goes (one URL only; -o /dev/null: any number)
-      --json           one JSON object per URL on stdout (over SCTP with its
-                       association's index), then a summary
-      -f, --fail       exit 22 when a status is 400 or more
-      -q               no per-object lines on stderr
-  sctp-http raw [--streams N] [--wait-ms MS] [--abort-after-ms MS]
-                [--send SID:TEXT | --pause MS]... HOST:PORT
-      sends each TEXT (escapes \\r \\n \\\\ \\xHH) as one SCTP message on stream
-      SID; --pause MS waits between sends (steps run in the order given);
-      prints every message received, as it arrives, as a JSON line with
-      t_ms (milliseconds since the association was set up); then receives
-      for --wait-ms (default 2000), or with --abort-after-ms ends the
-      association with an ABORT that long after the last send
-  sctp-http bench [options] URL
-      load mode: each connection sends one request at a time, keep-alive
-      -c N             connections (associations), each its own thread (default 16)
-      -n N             requests in all (default 10000), or
-      -d SECS          for this long instead
-      --tcp            TCP connections instead of SCTP associations
-      --streams N      streams each association uses, round robin (default 16)
-      --hold SECS      then keep the connections open and idle this long
-      --json           the summary as one JSON object on stdout";
+/// Requests go out in SCTP messages of at most this many bytes (a body
+/// from `--data-binary @FILE` can be larger than the socket's buffer).
+const PIECE: usize = 64 * 1024;
 
 /// A failure with curl's exit code.
 struct Fail(u8, String);
 
 fn fail<T>(code: u8, msg: impl Into<String>) -> Result<T, Fail> {
     Err(Fail(code, msg.into()))
+}
+
+/// A usage mistake clap could not see (exit 2).
+fn usage<T>(msg: impl std::fmt::Display, sub: &str) -> Result<T, Fail> {
+    fail(2, format!("{msg}\n(see 'sctp-http {sub} --help')"))
 }
 
 fn main() -> ExitCode {
@@ -78,12 +45,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let r = match args.first().map(String::as_str) {
-        Some("get") => get(&args[1..]),
-        Some("raw") => raw(&args[1..]),
-        Some("bench") => bench(&args[1..]),
-        _ => fail(2, USAGE),
+    let r = match cli::parse_from(std::env::args_os()) {
+        Ok(Parsed::Get(g, body)) => get(g, body),
+        Ok(Parsed::Raw(o)) => raw(o),
+        Ok(Parsed::Bench(b)) => bench(b),
+        // clap's errors exit 2, --help and --version 0.
+        Err(Ok(e)) => {
+            e.print().ok();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+        Err(Err(UsageError(m))) => usage(m, "raw"),
     };
     match r {
         Ok(code) => ExitCode::from(code),
@@ -92,22 +63,6 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
-}
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 struct Opts {
@@ -121,96 +76,117 @@ struct Opts {
     tcp: bool,
     connections: u16,
     timeout: Duration,
-    headers: Vec<String>,
     output: Option<String>,
+    /// `-O`: each body under its URL's file name, overwritten.
+    remote_name: bool,
     json: bool,
     fail_on_error: bool,
     quiet: bool,
+    /// `-i` (and `-I`): the response heads go to the output too.
+    include: bool,
+    /// Method, headers and body of every request.
+    spec: RequestSpec,
 }
 
-fn value<'a>(it: &mut impl Iterator<Item = &'a String>, name: &str) -> Result<&'a str, Fail> {
-    it.next()
-        .map(String::as_str)
-        .ok_or_else(|| Fail(2, format!("{name} needs a value\n{USAGE}")))
-}
-
-fn number<T: std::str::FromStr>(v: &str, name: &str) -> Result<T, Fail> {
-    v.parse()
-        .map_err(|_| Fail(2, format!("{name}: '{v}' is not a number")))
-}
-
-fn parse_get(args: &[String]) -> Result<Opts, Fail> {
-    let mut o = Opts {
-        urls: Vec::new(),
-        streams: None,
-        depth: 16,
-        associations: 1,
-        sack_freq: None,
-        verbose: false,
-        local: Vec::new(),
-        tcp: false,
-        connections: 1,
-        timeout: Duration::from_secs(30),
-        headers: Vec::new(),
-        output: None,
-        json: false,
-        fail_on_error: false,
-        quiet: false,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--streams" => o.streams = Some(number(value(&mut it, a)?, a)?),
-            "--depth" => o.depth = number(value(&mut it, a)?, a)?,
-            "--associations" => o.associations = number(value(&mut it, a)?, a)?,
-            "--sack-freq" => o.sack_freq = Some(number(value(&mut it, a)?, a)?),
-            "-v" => o.verbose = true,
-            "--local" => o.local.push(value(&mut it, a)?.to_string()),
-            "--tcp" => o.tcp = true,
-            "--connections" => o.connections = number(value(&mut it, a)?, a)?,
-            "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
-            "-H" => o.headers.push(value(&mut it, a)?.to_string()),
-            "-o" => o.output = Some(value(&mut it, a)?.to_string()),
-            "--json" => o.json = true,
-            "-f" | "--fail" => o.fail_on_error = true,
-            "-q" => o.quiet = true,
-            s if s.starts_with('-') => return fail(2, format!("unknown option {s}\n{USAGE}")),
-            u => o.urls.push(Url::parse(u).map_err(|e| Fail(3, e))?),
+/// The bytes of one body piece: a file's or the argument's own, at most
+/// `room` bytes (what is left of [`MAX_BODY`]), else exit 26.
+fn read_data(d: &Data, room: usize) -> Result<(Vec<u8>, bool), Fail> {
+    let (b, strip, name) = match d {
+        Data::Text(t) => (t.clone().into_bytes(), false, "-d"),
+        Data::File {
+            path,
+            strip_newlines,
+        } => {
+            let mut b = Vec::new();
+            let limit = room as u64 + 1;
+            let r = if path == "-" {
+                std::io::stdin().lock().take(limit).read_to_end(&mut b)
+            } else {
+                File::open(path).and_then(|f| f.take(limit).read_to_end(&mut b))
+            };
+            r.map_err(|e| Fail(26, format!("{path}: {e}")))?;
+            (b, *strip_newlines, path.as_str())
         }
-    }
-    if o.urls.is_empty() {
-        return fail(2, USAGE);
-    }
-    if o.output.is_some() && o.urls.len() > 1 && o.output.as_deref() != Some("/dev/null") {
-        return fail(2, "-o takes one URL (or /dev/null: discard every body)");
-    }
-    if o.depth == 0
-        || o.streams == Some(0)
-        || o.connections == 0
-        || o.associations == 0
-        || o.sack_freq == Some(0)
-    {
+    };
+    if b.len() > room {
         return fail(
-            2,
-            "--depth, --streams, --connections, --associations and --sack-freq must be at least 1",
+            26,
+            format!("{name}: the body would be larger than {MAX_BODY} bytes"),
+        );
+    }
+    Ok((b, strip))
+}
+
+fn parse_get(g: GetArgs, body: Vec<Data>) -> Result<Opts, Fail> {
+    let urls = g
+        .urls
+        .iter()
+        .map(|u| Url::parse(u).map_err(|e| Fail(3, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut pieces = Vec::new();
+    let mut room = MAX_BODY;
+    for d in &body {
+        let p = read_data(d, room)?;
+        // Each piece after the first costs a '&' too.
+        room = room.saturating_sub(p.0.len() + 1);
+        pieces.push(p);
+    }
+    let body = join_body(&pieces);
+    let spec = RequestSpec::new(g.method.as_deref(), g.head, g.headers, body)
+        .or_else(|e| usage(e, "get"))?;
+    // -I shows the heads on stdout unless told where (curl's way), for any
+    // number of URLs: there are no bodies to mix. With --json, stdout is
+    // the JSON lines': the heads go nowhere then.
+    let heads_to_stdout = g.head && g.output.is_none() && !g.remote_name;
+    let mut o = Opts {
+        urls,
+        streams: g.streams,
+        depth: g.depth,
+        associations: g.associations,
+        sack_freq: g.sack_freq,
+        verbose: g.verbose,
+        local: g.local,
+        tcp: g.tcp,
+        connections: g.connections,
+        timeout: g.timeout,
+        output: if heads_to_stdout {
+            Some(if g.json { "/dev/null" } else { "-" }.into())
+        } else {
+            g.output
+        },
+        remote_name: g.remote_name,
+        json: g.json,
+        fail_on_error: g.fail,
+        quiet: g.quiet,
+        include: g.include || g.head,
+        spec,
+    };
+    if !heads_to_stdout
+        && o.output.is_some()
+        && o.urls.len() > 1
+        && o.output.as_deref() != Some("/dev/null")
+    {
+        return usage(
+            "-o takes one URL (or /dev/null: discard every body; -O: each under its own name)",
+            "get",
         );
     }
     if o.connections > 1 && !o.tcp {
-        return fail(2, "--connections is for --tcp (SCTP: --associations)");
+        return usage("--connections is for --tcp (SCTP: --associations)", "get");
     }
     if o.tcp && (o.associations > 1 || o.sack_freq.is_some()) {
-        return fail(
-            2,
+        return usage(
             "--associations and --sack-freq are for SCTP (TCP: --connections)",
+            "get",
         );
     }
     // More associations than URLs would stay idle.
     o.associations = o.associations.min(o.urls.len());
-    let first = (&o.urls[0].host, o.urls[0].port);
-    if o.urls.iter().any(|u| (&u.host, u.port) != first) {
-        return fail(
-            2,
+    let first = o.urls.first().map(|u| (&u.host, u.port));
+    if o.urls.iter().any(|u| Some((&u.host, u.port)) != first) {
+        return usage(
             "all URLs must name the same host and port (one association)",
+            "get",
         );
     }
     Ok(o)
@@ -401,8 +377,9 @@ fn client_socket(o: &Opts, peer: &SocketAddr, want: u16) -> Result<SctpSocket, F
 /// association (URL i for association i, on stream 0); with a single
 /// address each travels with its association's handshake, all
 /// associations are set up at once, and the third value says when each
-/// request went out.
-fn connect(o: &Opts, firsts: &[String]) -> Result<(Conn, u16, Vec<Option<Instant>>), Fail> {
+/// request went out (its first [`PIECE`] bytes with the handshake, the
+/// rest, if any, once the association is up).
+fn connect(o: &Opts, firsts: &[Vec<u8>]) -> Result<(Conn, u16, Vec<Option<Instant>>), Fail> {
     let addrs = resolve(&o.urls[0])?;
     let to_fail = |a: &SocketAddr, e: &dyn std::fmt::Display| {
         let timed_out = e.to_string().contains("timed out");
@@ -434,11 +411,17 @@ fn connect(o: &Opts, firsts: &[String]) -> Result<(Conn, u16, Vec<Option<Instant
     let mut streams = want;
     if let [to] = addrs.as_slice() {
         for ((s, req), t) in socks.iter().zip(firsts).zip(early.iter_mut()) {
-            start_with(s, to, req.as_bytes())?;
+            start_with(s, to, req.get(..PIECE).unwrap_or(req))?;
             *t = Some(Instant::now());
         }
         for s in &socks {
             streams = streams.min(await_up(s, to, o.timeout)?);
+        }
+        // The rest of a first request too large for one message.
+        for (s, req) in socks.iter().zip(firsts) {
+            for piece in req.chunks(PIECE).skip(1) {
+                send_on(s, 0, piece).map_err(|e| Fail(55, format!("sending to {to}: {e}")))?;
+            }
         }
     } else {
         for s in &socks {
@@ -583,6 +566,12 @@ fn open_sink(o: &Opts, j: &mut Job) -> Result<(), Fail> {
             f.to_string(),
             Box::new(File::create(f).map_err(|e| Fail(23, format!("{f}: {e}")))?),
         ),
+        None if o.remote_name => {
+            // Like curl -O: the URL's name, overwritten.
+            let name = j.url.file_name();
+            let f = File::create(&name).map_err(|e| Fail(23, format!("{name}: {e}")))?;
+            (name, Box::new(std::io::BufWriter::new(f)))
+        }
         None => {
             // Like wget: never overwrite, add .1, .2, ...
             let base = j.url.file_name();
@@ -601,35 +590,56 @@ fn open_sink(o: &Opts, j: &mut Job) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The GET request for `url`, with the -H headers.
-fn request(o: &Opts, url: &Url) -> String {
-    let mut req = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sctp-http/{}\r\n",
-        url.target,
-        url.host_header(),
-        env!("CARGO_PKG_VERSION")
-    );
-    for h in &o.headers {
-        req.push_str(h);
-        req.push_str("\r\n");
-    }
-    req.push_str("\r\n");
-    req
-}
-
-fn ms(a: Option<Instant>, b: Option<Instant>) -> String {
+/// Milliseconds from `a` to `b` (0.1 ms), if both happened.
+fn ms(a: Option<Instant>, b: Option<Instant>) -> Option<f64> {
     match (a, b) {
-        (Some(a), Some(b)) => format!("{:.1}", b.duration_since(a).as_secs_f64() * 1000.0),
-        _ => "null".into(),
+        (Some(a), Some(b)) => Some(round(b.duration_since(a).as_secs_f64() * 1000.0, 1)),
+        _ => None,
     }
 }
 
-fn get(args: &[String]) -> Result<u8, Fail> {
-    let o = parse_get(args)?;
+/// The same, as text for the per-object lines.
+fn ms_text(a: Option<Instant>, b: Option<Instant>) -> String {
+    ms(a, b).map_or("null".into(), |v| format!("{v:.1}"))
+}
+
+/// `-v`: a head on stderr, each line after `mark` (`>` sent, `<` received),
+/// the blank line that ends it as a bare mark, as curl shows them.
+fn show_head(mark: char, head: &str) {
+    let mut e = std::io::stderr().lock();
+    for line in head.split("\r\n").filter(|l| !l.is_empty()) {
+        writeln!(e, "{mark} {line}").ok();
+    }
+    writeln!(e, "{mark}").ok();
+}
+
+/// Where a slot is, for messages: a TCP connection, a stream, or an
+/// association's stream.
+fn place(o: &Opts, plan: &Plan, slot: usize) -> String {
+    match plan.split(slot) {
+        (_, c) if o.tcp => format!("connection {c}"),
+        (0, sid) if o.associations == 1 => format!("stream {sid}"),
+        (g, sid) => format!("association {g} stream {sid}"),
+    }
+}
+
+/// Sends a whole request on `slot`, in messages of at most [`PIECE`]
+/// bytes (one message for any request without a large body).
+fn send_request(conn: &mut Conn, slot: usize, req: &[u8]) -> std::io::Result<()> {
+    for piece in req.chunks(PIECE) {
+        conn.send(slot, piece)?;
+    }
+    Ok(())
+}
+
+fn get(g: GetArgs, body: Vec<Data>) -> Result<u8, Fail> {
+    let o = parse_get(g, body)?;
     let started = Instant::now();
-    let firsts: Vec<String> = o.urls[..o.associations]
+    let firsts: Vec<Vec<u8>> = o
+        .urls
         .iter()
-        .map(|u| request(&o, u))
+        .take(o.associations)
+        .map(|u| o.spec.bytes(u))
         .collect();
     let (mut conn, streams, mut early) = connect(&o, &firsts)?;
     let mut jobs: Vec<Job> = o
@@ -661,19 +671,26 @@ fn get(args: &[String]) -> Result<u8, Fail> {
     let mut parsers: Vec<StreamParser> = (0..slots).map(|_| StreamParser::new()).collect();
     let mut buf = vec![0u8; 256 * 1024];
     let mut protocol_error: Option<String> = None;
-    let progress = !o.quiet && !o.json && unsafe_isatty_stderr();
-    let mut received: u64 = 0;
+    let progress = !o.quiet && !o.json && std::io::stderr().is_terminal();
+    // Body bytes so far (the progress line's count).
+    let mut body_bytes: u64 = 0;
     'run: while !plan.done() {
         while let Some((j, slot)) = plan.next_request() {
-            let job = &mut jobs[j];
+            let Some(job) = jobs.get_mut(j) else {
+                break 'run;
+            };
             job.slot = slot;
+            if o.verbose {
+                eprintln!("* {} on {}", job.url.target, place(&o, &plan, slot));
+                show_head('>', &o.spec.head(&job.url));
+            }
             // Association g's first request (job g, on its stream 0, as
             // the plan places it) went out with the association's setup.
             let (g, sid) = plan.split(slot);
             match early.get_mut(g).filter(|_| j == g && sid == 0) {
                 Some(Some(t)) => job.sent = Some(*t),
                 _ => {
-                    conn.send(slot, request(&o, &job.url).as_bytes())
+                    send_request(&mut conn, slot, &o.spec.bytes(&job.url))
                         .map_err(|e| Fail(55, format!("sending {}: {e}", job.url.target)))?;
                     job.sent = Some(Instant::now());
                 }
@@ -681,7 +698,9 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             if let Some(e) = early.get_mut(g) {
                 e.take();
             }
-            parsers[slot].expect(false);
+            if let Some(p) = parsers.get_mut(slot) {
+                p.expect(o.spec.is_head());
+            }
         }
         let (slot, n) = match conn.recv(&mut buf) {
             Ok(r) => r,
@@ -697,14 +716,10 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             }
         };
         let mut events = Vec::new();
-        let where_ = |slot: usize| match plan.split(slot) {
-            (0, sid) if o.associations == 1 => format!("stream {sid}"),
-            (g, sid) => format!("association {g} stream {sid}"),
-        };
         let Some(p) = parsers.get_mut(slot) else {
             protocol_error = Some(format!(
                 "response on {}, which carried no request",
-                where_(slot)
+                place(&o, &plan, slot)
             ));
             break;
         };
@@ -712,62 +727,62 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             for (s, p) in parsers.iter_mut().enumerate() {
                 let mut ev = Vec::new();
                 let r = p.finish(&mut ev);
-                deliver(&o, &mut jobs, &mut plan, s, ev)?;
+                deliver(&o, &mut jobs, &mut plan, s, ev, &mut body_bytes)?;
                 if let Err(e) = r {
-                    if let Some(j) = plan.current(s) {
-                        jobs[j].error = Some(e.to_string());
+                    if let Some(j) = plan.current(s).and_then(|j| jobs.get_mut(j)) {
+                        j.error = Some(e.to_string());
                     }
                 }
             }
             break;
         }
-        received += n as u64;
-        if let Err(e) = p.push(&buf[..n], &mut events) {
-            protocol_error = Some(format!("{}: {e}", where_(slot)));
-            deliver(&o, &mut jobs, &mut plan, slot, events)?;
+        let data = buf.get(..n).unwrap_or_default();
+        if let Err(e) = p.push(data, &mut events) {
+            protocol_error = Some(format!("{}: {e}", place(&o, &plan, slot)));
+            deliver(&o, &mut jobs, &mut plan, slot, events, &mut body_bytes)?;
             break;
         }
-        deliver(&o, &mut jobs, &mut plan, slot, events)?;
+        deliver(&o, &mut jobs, &mut plan, slot, events, &mut body_bytes)?;
         if progress {
             let done = jobs.iter().filter(|j| j.last.is_some()).count();
-            eprint!("\r{done}/{} objects, {received} bytes", jobs.len());
+            eprint!("\r{done}/{} objects, {body_bytes} bytes", jobs.len());
         }
     }
     if progress {
         eprintln!();
     }
     for j in plan.unanswered() {
-        if jobs[j].error.is_none() {
-            jobs[j].error = Some(match jobs[j].status {
-                Some(_) => "truncated: the association ended inside the response".into(),
-                None => "no response before the association ended".into(),
-            });
+        if let Some(job) = jobs.get_mut(j) {
+            if job.error.is_none() {
+                job.error = Some(match job.status {
+                    Some(_) => "truncated: the association ended inside the response".into(),
+                    None => "no response before the association ended".into(),
+                });
+            }
         }
     }
     for j in jobs.iter_mut().filter(|j| j.sent.is_none()) {
         j.error.get_or_insert_with(|| "not sent".into());
     }
     let mut code = 0u8;
+    let mut objects = Vec::new();
     for j in &jobs {
         let (assoc, stream) = plan.split(j.slot);
         if o.json {
-            println!(
-                "{{\"url\":{},\"status\":{},\"stream\":{}{},\"bytes\":{},\"ttfb_ms\":{},\"ttlb_ms\":{},\"done_ms\":{},\"file\":{},\"error\":{}}}",
-                json_str(&format!("http://{}{}", j.url.host_header(), j.url.target)),
-                j.status.map_or("null".into(), |s| s.to_string()),
+            let obj = output::Object {
+                url: format!("http://{}{}", j.url.host_header(), j.url.target),
+                status: j.status,
                 stream,
-                if o.tcp {
-                    String::new()
-                } else {
-                    format!(",\"association\":{assoc}")
-                },
-                j.bytes,
-                ms(j.sent, j.first),
-                ms(j.sent, j.last),
-                ms(Some(started), j.last),
-                j.file.as_deref().map_or("null".into(), json_str),
-                j.error.as_deref().map_or("null".into(), json_str),
-            );
+                association: (!o.tcp).then_some(assoc),
+                bytes: j.bytes,
+                ttfb_ms: ms(j.sent, j.first),
+                ttlb_ms: ms(j.sent, j.last),
+                done_ms: ms(Some(started), j.last),
+                file: j.file.clone(),
+                error: j.error.clone(),
+            };
+            println!("{}", output::line(&obj));
+            objects.push(obj);
         } else if !o.quiet {
             eprintln!(
                 "{} {} {}stream {} {} bytes ttfb {} ms ttlb {} ms{}{}",
@@ -780,8 +795,8 @@ fn get(args: &[String]) -> Result<u8, Fail> {
                 },
                 stream,
                 j.bytes,
-                ms(j.sent, j.first),
-                ms(j.sent, j.last),
+                ms_text(j.sent, j.first),
+                ms_text(j.sent, j.last),
                 j.file
                     .as_deref()
                     .map_or(String::new(), |f| format!(" -> {f}")),
@@ -797,24 +812,16 @@ fn get(args: &[String]) -> Result<u8, Fail> {
             code = 22;
         }
     }
-    let ok = jobs
-        .iter()
-        .filter(|j| j.error.is_none() && j.status.is_some())
-        .count();
     if o.json {
-        println!(
-            "{{\"summary\":true,\"objects\":{},\"ok\":{ok},\"streams\":{streams},\"transport\":\"{}\",\"connections\":{}{},\"bytes\":{},\"ms\":{:.1}}}",
-            jobs.len(),
-            if o.tcp { "tcp" } else { "sctp" },
+        let s = output::Summary::of(
+            &objects,
+            streams,
+            o.tcp,
             o.connections,
-            if o.tcp {
-                String::new()
-            } else {
-                format!(",\"associations\":{}", o.associations)
-            },
-            jobs.iter().map(|j| j.bytes).sum::<u64>(),
-            started.elapsed().as_secs_f64() * 1000.0
+            o.associations,
+            started.elapsed().as_secs_f64() * 1000.0,
         );
+        println!("{}", output::line(&s));
     }
     if let Some(e) = protocol_error {
         eprintln!("sctp-http: {e}");
@@ -824,34 +831,59 @@ fn get(args: &[String]) -> Result<u8, Fail> {
     Ok(code)
 }
 
-fn unsafe_isatty_stderr() -> bool {
-    // SAFETY: isatty only inspects the descriptor.
-    unsafe { libc::isatty(2) == 1 }
+/// Writes `head` to the job's output (`-i`, `-I`), opening it first.
+fn include_head(o: &Opts, job: &mut Job, head: &Head) -> Result<(), Fail> {
+    if job.file.is_none() {
+        open_sink(o, job)?;
+    }
+    if let Some(s) = job.sink.as_mut() {
+        s.write_all(head.to_text().as_bytes())
+            .map_err(|e| Fail(23, format!("writing {}: {e}", job.url.target)))?;
+    }
+    Ok(())
 }
 
-/// Applies parser events of `slot` to the job answered there.
+/// Applies parser events of `slot` to the job answered there; counts the
+/// body bytes in `body_bytes`.
 fn deliver(
     o: &Opts,
     jobs: &mut [Job],
     plan: &mut Plan,
     slot: usize,
     events: Vec<Event>,
+    body_bytes: &mut u64,
 ) -> Result<(), Fail> {
     for e in events {
-        let Some(j) = plan.current(slot) else {
+        let Some(job) = plan.current(slot).and_then(|j| jobs.get_mut(j)) else {
             continue;
         };
-        let job = &mut jobs[j];
         match e {
-            Event::Interim(_) => {}
+            Event::Interim(h) => {
+                if o.verbose {
+                    eprintln!("* {} on {}", job.url.target, place(o, plan, slot));
+                    show_head('<', &h.to_text());
+                }
+                if o.include {
+                    include_head(o, job, &h)?;
+                }
+            }
             Event::Head(h) => {
                 job.first.get_or_insert_with(Instant::now);
                 job.status = Some(h.status);
-                open_sink(o, job)?;
+                if o.verbose {
+                    eprintln!("* {} on {}", job.url.target, place(o, plan, slot));
+                    show_head('<', &h.to_text());
+                }
+                if o.include {
+                    include_head(o, job, &h)?;
+                } else {
+                    open_sink(o, job)?;
+                }
             }
             Event::Body(b) => {
                 job.first.get_or_insert_with(Instant::now);
                 job.bytes += b.len() as u64;
+                *body_bytes += b.len() as u64;
                 if let Some(s) = job.sink.as_mut() {
                     s.write_all(&b)
                         .map_err(|e| Fail(23, format!("writing {}: {e}", job.url.target)))?;
@@ -876,6 +908,11 @@ enum RawEnd {
     Deadline,
 }
 
+/// Milliseconds since `t0` (0.1 ms), for `raw`'s lines.
+fn since(t0: Instant) -> f64 {
+    round(t0.elapsed().as_secs_f64() * 1000.0, 1)
+}
+
 /// Prints each message received on `s` as a JSON line (with its time
 /// since `t0`) until `until` passes or the peer closes.
 fn raw_receive(
@@ -885,7 +922,6 @@ fn raw_receive(
     until: Instant,
 ) -> Result<RawEnd, Fail> {
     let sock = socket2::SockRef::from(s);
-    let t_ms = || format!("{:.1}", t0.elapsed().as_secs_f64() * 1000.0);
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -897,28 +933,35 @@ fn raw_receive(
         match sctp::recv_msg(s.as_fd(), buf, 0) {
             Ok(r) if r.notification => continue,
             Ok(r) if r.len == 0 => {
-                println!("{{\"eof\":true,\"t_ms\":{}}}", t_ms());
+                let eof = output::RawEof {
+                    eof: true,
+                    error: None,
+                    t_ms: since(t0),
+                };
+                println!("{}", output::line(&eof));
                 return Ok(RawEnd::Eof);
             }
             Err(e) if e.errno == libc::ECONNRESET || e.errno == libc::EPIPE => {
-                println!(
-                    "{{\"eof\":true,\"error\":{},\"t_ms\":{}}}",
-                    json_str(&e.to_string()),
-                    t_ms()
-                );
+                let eof = output::RawEof {
+                    eof: true,
+                    error: Some(e.to_string()),
+                    t_ms: since(t0),
+                };
+                println!("{}", output::line(&eof));
                 return Ok(RawEnd::Eof);
             }
             Ok(r) => {
                 let info = r.info.unwrap_or_default();
-                println!(
-                    "{{\"stream\":{},\"ppid\":{},\"eor\":{},\"len\":{},\"data\":{},\"t_ms\":{}}}",
-                    info.sid,
-                    info.ppid,
-                    r.eor,
-                    r.len,
-                    json_str(&String::from_utf8_lossy(&buf[..r.len])),
-                    t_ms()
-                );
+                let m = output::RawMessage {
+                    stream: info.sid,
+                    ppid: info.ppid,
+                    eor: r.eor,
+                    len: r.len,
+                    data: String::from_utf8_lossy(buf.get(..r.len).unwrap_or_default())
+                        .into_owned(),
+                    t_ms: since(t0),
+                };
+                println!("{}", output::line(&m));
             }
             Err(e) if e.is_would_block() => continue,
             Err(e) => return fail(56, format!("receive failed: {e}")),
@@ -926,17 +969,16 @@ fn raw_receive(
     }
 }
 
-fn raw(args: &[String]) -> Result<u8, Fail> {
-    let o = RawOpts::parse(args).map_err(|e| Fail(2, format!("{}\n{USAGE}", e.0)))?;
-    let addr = Url::parse(&format!("http://{}/", o.target))
-        .map_err(|e| Fail(3, e))
-        .and_then(|u| resolve(&u))?[0];
+fn raw(o: RawOpts) -> Result<u8, Fail> {
+    let url = Url::parse(&format!("http://{}/", o.target)).map_err(|e| Fail(3, e))?;
+    let Some(&addr) = resolve(&url)?.first() else {
+        return fail(6, format!("could not resolve host {}", url.host));
+    };
     let s = sctp_socket(&addr, o.streams)?;
     s.connect(&addr)
         .map_err(|e| Fail(7, format!("failed to connect to {addr}: {e}")))?;
     // Every t_ms counts from here: the association is up.
     let t0 = Instant::now();
-    let mut conn = Conn::Sctp(s);
     let mut buf = vec![0u8; 256 * 1024];
     let mut last_send = t0;
     for step in &o.steps {
@@ -944,25 +986,24 @@ fn raw(args: &[String]) -> Result<u8, Fail> {
             Step::Send(sid, data) => {
                 // The server may close before everything is sent (after an
                 // error response): say so, and still show what it sent.
-                if let Err(e) = conn.send(*sid as usize, data) {
-                    println!(
-                        "{{\"send_error\":{},\"stream\":{sid},\"t_ms\":{:.1}}}",
-                        json_str(&e.to_string()),
-                        t0.elapsed().as_secs_f64() * 1000.0
-                    );
+                if let Err(e) = send_on(&s, *sid, data) {
+                    let l = output::RawSendError {
+                        send_error: e.to_string(),
+                        stream: *sid,
+                        t_ms: since(t0),
+                    };
+                    println!("{}", output::line(&l));
                     break;
                 }
                 last_send = Instant::now();
             }
             Step::Pause(d) => {
-                let Conn::Sctp(s) = &conn else { unreachable!() };
-                if let RawEnd::Eof = raw_receive(s, &mut buf, t0, Instant::now() + *d)? {
+                if let RawEnd::Eof = raw_receive(&s, &mut buf, t0, Instant::now() + *d)? {
                     return Ok(0);
                 }
             }
         }
     }
-    let Conn::Sctp(s) = conn else { unreachable!() };
     let until = match o.abort_after {
         Some(a) => last_send + a,
         None => Instant::now() + o.wait,
@@ -974,10 +1015,104 @@ fn raw(args: &[String]) -> Result<u8, Fail> {
         s.set_abort_on_close()
             .map_err(|e| Fail(55, format!("SO_LINGER: {e}")))?;
         drop(s);
-        println!(
-            "{{\"abort\":true,\"t_ms\":{:.1}}}",
-            t0.elapsed().as_secs_f64() * 1000.0
-        );
+        let a = output::RawAbort {
+            abort: true,
+            t_ms: since(t0),
+        };
+        println!("{}", output::line(&a));
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `get`'s options after both parsers, or the exit code.
+    fn opts(a: &[&str]) -> Result<Opts, u8> {
+        let args = ["sctp-http", "get"].iter().chain(a);
+        match cli::parse_from(args) {
+            Ok(Parsed::Get(g, body)) => parse_get(g, body).map_err(|Fail(c, _)| c),
+            Ok(_) => panic!("not get"),
+            Err(Ok(e)) => Err(u8::try_from(e.exit_code()).unwrap_or(99)),
+            Err(Err(_)) => Err(2),
+        }
+    }
+
+    #[test]
+    fn head_flag_prints_heads_on_stdout_for_any_number_of_urls() {
+        let o = opts(&["-I", "http://h/a", "http://h/b"]).ok().unwrap();
+        assert!(o.spec.is_head() && o.include);
+        assert_eq!(o.output.as_deref(), Some("-"));
+        // With --json, stdout is the JSON's.
+        let o = opts(&["-I", "--json", "http://h/a"]).ok().unwrap();
+        assert_eq!(o.output.as_deref(), Some("/dev/null"));
+        // Told where: there.
+        let o = opts(&["-I", "-O", "http://h/a"]).ok().unwrap();
+        assert_eq!(o.output, None);
+        assert!(o.remote_name);
+    }
+
+    #[test]
+    fn include_x_and_data_reach_the_requests() {
+        let o = opts(&["-i", "-X", "PUT", "-d", "k=v", "http://h/f"])
+            .ok()
+            .unwrap();
+        assert!(o.include && !o.spec.is_head());
+        let u = Url::parse("http://h/f").unwrap();
+        let req = String::from_utf8(o.spec.bytes(&u)).unwrap();
+        assert!(req.starts_with("PUT /f HTTP/1.1\r\n"), "{req}");
+        assert!(req.ends_with("Content-Length: 3\r\n\r\nk=v"), "{req}");
+        // The body of a file, as is with --data-binary.
+        let path = std::env::temp_dir().join(format!("sctp-http-test-{}", std::process::id()));
+        std::fs::write(&path, b"a\r\nb\n").unwrap();
+        let at = format!("@{}", path.display());
+        let o = opts(&["--data-binary", &at, "http://h/f"]).ok().unwrap();
+        assert_eq!(o.spec.body.as_deref(), Some(&b"a\r\nb\n"[..]));
+        assert_eq!(o.spec.method, "POST");
+        let o = opts(&["-d", &at, "http://h/f"]).ok().unwrap();
+        assert_eq!(o.spec.body.as_deref(), Some(&b"ab"[..]));
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn body_pieces_share_one_bound() {
+        assert!(matches!(read_data(&Data::Text("abc".into()), 3), Ok((b, false)) if b == b"abc"));
+        assert!(matches!(
+            read_data(&Data::Text("abc".into()), 2),
+            Err(Fail(26, _))
+        ));
+        let path = std::env::temp_dir().join(format!("sctp-http-bound-{}", std::process::id()));
+        std::fs::write(&path, b"12345").unwrap();
+        let f = Data::File {
+            path: path.display().to_string(),
+            strip_newlines: false,
+        };
+        assert!(matches!(read_data(&f, 5), Ok((b, false)) if b == b"12345"));
+        assert!(matches!(read_data(&f, 4), Err(Fail(26, _))));
+        std::fs::remove_file(&path).ok();
+    }
+
+    #[test]
+    fn exit_codes_of_mistakes() {
+        let code = |a: &[&str]| opts(a).err();
+        assert_eq!(code(&["ftp://h/x"]), Some(3));
+        assert_eq!(code(&["http://h:99999/"]), Some(3));
+        assert_eq!(code(&["-o", "-", "http://h/a", "http://h/b"]), Some(2));
+        assert_eq!(code(&["-o", "/dev/null", "http://h/a", "http://h/b"]), None);
+        assert_eq!(code(&["-O", "http://h/a", "http://h/b"]), None);
+        assert_eq!(code(&["--connections", "2", "http://h/"]), Some(2));
+        assert_eq!(
+            code(&["--tcp", "--associations", "2", "http://h/"]),
+            Some(2)
+        );
+        assert_eq!(code(&["http://h/a", "http://g/b"]), Some(2));
+        assert_eq!(code(&["-X", "GET /", "http://h/"]), Some(2));
+        assert_eq!(code(&["-H", "no separator", "http://h/"]), Some(2));
+        assert_eq!(
+            code(&["-d", "@/nonexistent/sctp-http-test", "http://h/"]),
+            Some(26)
+        );
+        assert_eq!(code(&["--bogus", "http://h/"]), Some(2));
+    }
 }

@@ -1,9 +1,9 @@
 //! `sctp-http raw`: its command line as a script of steps (sans-I/O).
 //!
-//! `--send SID:TEXT` and `--pause MS` are steps run in the order given;
-//! the binary runs them, printing what arrives meanwhile, then receives
-//! until `--wait-ms` passes, or aborts the association `--abort-after-ms`
-//! after the last send.
+//! `--send SID:TEXT` and `--pause MS` are steps run in the order given
+//! (`cli.rs` puts them in that order); the binary runs them, printing what
+//! arrives meanwhile, then receives until `--wait-ms` passes, or aborts the
+//! association `--abort-after-ms` after the last send.
 
 use std::time::Duration;
 
@@ -30,74 +30,6 @@ pub struct RawOpts {
     /// `--abort-after-ms`: abort this long after the last send, instead of
     /// receiving for `wait` and closing normally.
     pub abort_after: Option<Duration>,
-}
-
-/// A command-line mistake (exit status 2).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UsageError(pub String);
-
-fn ms(v: Option<&String>, name: &str) -> Result<Duration, UsageError> {
-    let v = v.ok_or_else(|| UsageError(format!("{name} needs a value")))?;
-    v.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|_| UsageError(format!("{name}: '{v}' is not a number of milliseconds")))
-}
-
-impl RawOpts {
-    /// Parses the arguments after `raw`, keeping `--send` and `--pause` in
-    /// their order.
-    pub fn parse(args: &[String]) -> Result<RawOpts, UsageError> {
-        let mut o = RawOpts {
-            target: String::new(),
-            streams: 16,
-            steps: Vec::new(),
-            wait: Duration::from_millis(2000),
-            abort_after: None,
-        };
-        let mut target = None;
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            match a.as_str() {
-                "--send" => {
-                    let v = it
-                        .next()
-                        .ok_or_else(|| UsageError("--send needs a value".into()))?;
-                    let (sid, text) = v
-                        .split_once(':')
-                        .ok_or_else(|| UsageError(format!("--send {v}: want SID:TEXT")))?;
-                    let sid = sid
-                        .parse::<u16>()
-                        .map_err(|_| UsageError(format!("--send {v}: '{sid}' is not a stream")))?;
-                    o.steps
-                        .push(Step::Send(sid, unescape(text).map_err(UsageError)?));
-                }
-                "--pause" => o.steps.push(Step::Pause(ms(it.next(), a)?)),
-                "--wait-ms" => o.wait = ms(it.next(), a)?,
-                "--abort-after-ms" => o.abort_after = Some(ms(it.next(), a)?),
-                "--streams" => {
-                    let v = it
-                        .next()
-                        .ok_or_else(|| UsageError("--streams needs a value".into()))?;
-                    o.streams =
-                        v.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                            UsageError(format!("--streams: '{v}' is not 1..65535"))
-                        })?;
-                }
-                t if !t.starts_with('-') && target.is_none() => target = Some(t.to_string()),
-                t if !t.starts_with('-') => {
-                    return Err(UsageError(format!("one HOST:PORT only (also got {t})")))
-                }
-                s => return Err(UsageError(format!("unknown option {s}"))),
-            }
-        }
-        o.target = target.ok_or_else(|| UsageError("HOST:PORT missing".into()))?;
-        if o.abort_after.is_some() && !o.steps.iter().any(|s| matches!(s, Step::Send(..))) {
-            return Err(UsageError(
-                "--abort-after-ms counts from the last --send: give one".into(),
-            ));
-        }
-        Ok(o)
-    }
 }
 
 /// `\r`, `\n`, `\\`, `\xHH` escapes.
@@ -131,12 +63,16 @@ pub fn unescape(s: &str) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::cli::{parse_from, Parsed};
 
-    fn parse(a: &[&str]) -> Result<RawOpts, UsageError> {
-        RawOpts::parse(&args(a))
+    /// The arguments after `raw`, through the whole command line's parser.
+    fn parse(a: &[&str]) -> Result<RawOpts, String> {
+        match parse_from(["sctp-http", "raw"].iter().chain(a)) {
+            Ok(Parsed::Raw(o)) => Ok(o),
+            Ok(p) => panic!("{a:?}: {p:?}"),
+            Err(Ok(e)) => Err(e.to_string()),
+            Err(Err(e)) => Err(e.0),
+        }
     }
 
     #[test]

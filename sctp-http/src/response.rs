@@ -6,8 +6,9 @@
 //! response (and of interim 1xx responses), body bytes, and the end of each
 //! response. Content-Length, chunked (with trailers), bodiless responses
 //! (HEAD, 1xx, 204, 304) and bodies delimited by the end of the connection
-//! are understood. Every buffer is bounded; bad input is a typed error,
-//! never a panic.
+//! are understood. Status lines and header fields are parsed by httparse;
+//! this module finds where heads end and delimits the bodies. Every buffer
+//! is bounded; bad input is a typed error, never a panic.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -16,9 +17,13 @@ use std::fmt;
 pub const MAX_HEAD: usize = 64 * 1024;
 /// Largest chunk-size line (with extensions) accepted.
 pub const MAX_CHUNK_LINE: usize = 4096;
+/// Most header fields accepted in one response head.
+pub const MAX_HEADERS: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
+    /// The minor version: HTTP/1.0 or HTTP/1.1.
+    pub version: u8,
     pub status: u16,
     pub reason: String,
     /// Header fields in order, names as sent.
@@ -32,6 +37,29 @@ impl Head {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The head as text (`-i`, `-I`, `-v`), as received but for the spaces
+    /// around header values: the status line, the fields, each line ending
+    /// in CRLF, then the blank line.
+    pub fn to_text(&self) -> String {
+        let mut s = format!("HTTP/1.{} {}", self.version, self.status);
+        if !self.reason.is_empty() {
+            s.push(' ');
+            s.push_str(&self.reason);
+        }
+        s.push_str("\r\n");
+        for (n, v) in &self.headers {
+            s.push_str(n);
+            s.push(':');
+            if !v.is_empty() {
+                s.push(' ');
+                s.push_str(v);
+            }
+            s.push_str("\r\n");
+        }
+        s.push_str("\r\n");
+        s
     }
 }
 
@@ -52,8 +80,11 @@ pub enum Error {
     /// Bytes arrived while no request was outstanding on the stream.
     Unexpected,
     BadStatusLine(String),
+    /// A header field httparse refused (what was wrong with it).
     BadHeader(String),
     HeadTooLarge,
+    /// More than [`MAX_HEADERS`] header fields.
+    TooManyHeaders,
     BadContentLength(String),
     BadChunkSize(String),
     ChunkLineTooLong,
@@ -71,7 +102,8 @@ impl fmt::Display for Error {
         match self {
             Error::Unexpected => write!(f, "response data on a stream with no outstanding request"),
             Error::BadStatusLine(l) => write!(f, "bad status line {l:?}"),
-            Error::BadHeader(l) => write!(f, "bad header line {l:?}"),
+            Error::BadHeader(why) => write!(f, "bad response header: {why}"),
+            Error::TooManyHeaders => write!(f, "more than {MAX_HEADERS} header fields"),
             Error::HeadTooLarge => write!(f, "response head larger than {MAX_HEAD} bytes"),
             Error::BadContentLength(v) => write!(f, "bad Content-Length {v:?}"),
             Error::BadChunkSize(l) => write!(f, "bad chunk size line {l:?}"),
@@ -131,40 +163,54 @@ fn find_crlf_crlf(b: &[u8]) -> Option<usize> {
     b.windows(4).position(|w| w == b"\r\n\r\n")
 }
 
+/// The first line of `block`, shortened, for an error message.
+fn first_line(block: &[u8]) -> String {
+    let end = block
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(block.len());
+    let line = block.get(..end.min(200)).unwrap_or_default();
+    String::from_utf8_lossy(line).into_owned()
+}
+
+/// Parses a response head, `block` ending with its blank line, with
+/// httparse: HTTP/1.0 or 1.1, a three-digit status from 100 on, header
+/// names that are tokens, no folded lines.
 fn parse_head(block: &[u8]) -> Result<Head, Error> {
-    let text = String::from_utf8_lossy(block);
-    let mut lines = text.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let bad = || Error::BadStatusLine(status_line.chars().take(200).collect());
-    let rest = status_line.strip_prefix("HTTP/1.").ok_or_else(bad)?;
-    let mut parts = rest.splitn(3, ' ');
-    let minor = parts.next().ok_or_else(bad)?;
-    if minor != "0" && minor != "1" {
-        return Err(bad());
-    }
-    let code = parts.next().ok_or_else(bad)?;
-    if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let status: u16 = code.parse().map_err(|_| bad())?;
-    if status < 100 {
-        return Err(bad());
-    }
-    let reason = parts.next().unwrap_or("").to_string();
-    let mut headers = Vec::new();
-    for l in lines.filter(|l| !l.is_empty()) {
-        let (n, v) = l
-            .split_once(':')
-            .ok_or_else(|| Error::BadHeader(l.chars().take(200).collect()))?;
-        if n.is_empty() || n.contains([' ', '\t']) {
-            return Err(Error::BadHeader(l.chars().take(200).collect()));
+    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut r = httparse::Response::new(&mut fields);
+    match r.parse(block) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => {
+            return Err(Error::BadHeader("the head ends early".into()))
         }
-        headers.push((n.to_string(), v.trim().to_string()));
+        Err(httparse::Error::TooManyHeaders) => return Err(Error::TooManyHeaders),
+        Err(e @ (httparse::Error::HeaderName | httparse::Error::HeaderValue)) => {
+            return Err(Error::BadHeader(e.to_string()))
+        }
+        Err(httparse::Error::NewLine) if r.code.is_some() => {
+            return Err(Error::BadHeader("bad line ending".into()))
+        }
+        Err(_) => return Err(Error::BadStatusLine(first_line(block))),
+    }
+    let (Some(version), Some(status)) = (r.version, r.code) else {
+        return Err(Error::BadStatusLine(first_line(block)));
+    };
+    if status < 100 {
+        return Err(Error::BadStatusLine(first_line(block)));
     }
     Ok(Head {
+        version,
         status,
-        reason,
-        headers,
+        reason: r.reason.unwrap_or("").to_string(),
+        headers: r
+            .headers
+            .iter()
+            .map(|h| {
+                let v = String::from_utf8_lossy(h.value);
+                (h.name.to_string(), v.trim().to_string())
+            })
+            .collect(),
     })
 }
 
@@ -235,7 +281,7 @@ impl StreamParser {
                     }
                     // Bytes after the head go back to `data`.
                     let used_from_data = take - (self.buf.len() - (i + 4));
-                    let head = parse_head(&self.buf[..i])?;
+                    let head = parse_head(self.buf.get(..i + 4).unwrap_or_default())?;
                     self.buf.clear();
                     data = &data[used_from_data..];
                     self.start_body(head, out)?;
@@ -525,6 +571,15 @@ HTTP/1.0 200 OK\r\n\r\nuntil the end";
             (b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", |e| {
                 matches!(e, Error::BadHeader(_))
             }),
+            (b"HTTP/1.1 200 OK\r\nA B: v\r\n\r\n", |e| {
+                matches!(e, Error::BadHeader(_))
+            }),
+            (b"HTTP/1.1 200 OK\r\nName : v\r\n\r\n", |e| {
+                matches!(e, Error::BadHeader(_))
+            }),
+            (b"HTTP/1.1 099 Low\r\n\r\n", |e| {
+                matches!(e, Error::BadStatusLine(_))
+            }),
             (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", |e| {
                 matches!(e, Error::BadContentLength(_))
             }),
@@ -551,6 +606,56 @@ HTTP/1.0 200 OK\r\n\r\nuntil the end";
                 );
             }
         }
+    }
+
+    #[test]
+    fn heads_keep_version_reason_and_fields() {
+        let mut p = StreamParser::new();
+        p.expect(true);
+        let mut ev = Vec::new();
+        p.push(
+            b"HTTP/1.0 404 Not  Found\r\nServer: x\r\nContent-Length:   12 \r\nX-E:\r\n\r\n",
+            &mut ev,
+        )
+        .unwrap();
+        let Some(Event::Head(h)) = ev.first() else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (h.version, h.status, h.reason.as_str()),
+            (0, 404, "Not  Found")
+        );
+        assert_eq!(h.header("content-length"), Some("12"));
+        assert_eq!(h.header("x-e"), Some(""));
+        assert_eq!(
+            h.to_text(),
+            "HTTP/1.0 404 Not  Found\r\nServer: x\r\nContent-Length: 12\r\nX-E:\r\n\r\n"
+        );
+        // A HEAD request: no body despite the Content-Length.
+        assert_eq!(ev.get(1), Some(&Event::End));
+        // No reason phrase.
+        let mut p = StreamParser::new();
+        p.expect(false);
+        let mut ev = Vec::new();
+        p.push(b"HTTP/1.1 204\r\n\r\n", &mut ev).unwrap();
+        assert!(matches!(&ev[0], Event::Head(h) if h.to_text() == "HTTP/1.1 204\r\n\r\n"));
+    }
+
+    #[test]
+    fn too_many_header_fields() {
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..=MAX_HEADERS {
+            head.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+        assert_eq!(run(&[false], &head, 1000), Err(Error::TooManyHeaders));
+        // One fewer field than the bound is fine.
+        let mut head = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..MAX_HEADERS - 1 {
+            head.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+        }
+        head.extend_from_slice(b"Content-Length: 1\r\n\r\nz");
+        assert_eq!(run(&[false], &head, 1000), Ok(vec![(200, b"z".to_vec())]));
     }
 
     #[test]
