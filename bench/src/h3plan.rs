@@ -43,34 +43,11 @@ pub struct Fetch {
     pub paths: Vec<String>,
 }
 
-/// `https://HOST[:PORT]/PATH` (port 443 when absent; `[v6]` hosts allowed).
+/// `https://HOST[:PORT]/PATH` (port 443 when absent; `[v6]` hosts allowed),
+/// parsed by sctp-http's URL parser.
 fn split_url(url: &str) -> Result<(String, u16, String), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .ok_or_else(|| format!("{url}: not an https:// URL"))?;
-    let (auth, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = if let Some(v6) = auth.strip_prefix('[') {
-        let (h, tail) = v6
-            .split_once(']')
-            .ok_or_else(|| format!("{url}: unclosed '['"))?;
-        (h, tail.strip_prefix(':'))
-    } else {
-        match auth.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (auth, None),
-        }
-    };
-    if host.is_empty() {
-        return Err(format!("{url}: no host"));
-    }
-    let port = match port {
-        Some(p) => p.parse().map_err(|_| format!("{url}: bad port '{p}'"))?,
-        None => 443,
-    };
-    Ok((host.to_string(), port, path.to_string()))
+    let u = sctp_http::url::Url::parse_scheme(url, "https", 443)?;
+    Ok((u.host, u.port, u.target))
 }
 
 impl Fetch {

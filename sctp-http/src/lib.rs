@@ -6,6 +6,7 @@
 //! * `request`: the requests `get` sends (`-X`, `-I`, `-H`, `-d`);
 //! * `plan`: which request goes next, on which stream;
 //! * `url`: the URLs it takes and the file names it saves under;
+//! * `stats`: percentiles and summaries (the bench's report uses them too);
 //! * `raw`: `raw`'s command line as an ordered script of sends and pauses;
 //! * `cli`: the command line (clap);
 //! * `output`: the JSON lines it prints (serde).
@@ -19,4 +20,5 @@ pub mod plan;
 pub mod raw;
 pub mod request;
 pub mod response;
+pub mod stats;
 pub mod url;

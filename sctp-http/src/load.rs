@@ -194,11 +194,12 @@ fn worker(o: &Opts, mut quota: u64, peer: SocketAddr, sh: &Shared, hold: &Mutex<
 }
 
 /// The value at percentile `p` of sorted microseconds, in milliseconds
-/// (nearest rank); none without values.
+/// (`stats::percentile`'s definition, as in the benchmark report); none
+/// without values.
 fn pct(sorted: &[u32], p: f64) -> Option<f64> {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    let v = sorted.get(rank.clamp(1, sorted.len().max(1)) - 1)?;
-    Some(round(f64::from(*v) / 1000.0, 3))
+    let ms: Vec<f64> = sorted.iter().map(|&v| f64::from(v) / 1000.0).collect();
+    let v = sctp_http::stats::percentile(&ms, p);
+    v.is_finite().then(|| round(v, 3))
 }
 
 /// The summary of a run: `lat` the sorted latencies (µs) of the requests
@@ -351,11 +352,11 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_by_nearest_rank() {
+    fn percentiles_as_the_report_computes_them() {
         let v = [1000, 2000, 3000, 4000];
         assert_eq!(pct(&v, 0.0), Some(1.0));
-        assert_eq!(pct(&v, 50.0), Some(2.0));
-        assert_eq!(pct(&v, 90.0), Some(4.0));
+        assert_eq!(pct(&v, 50.0), Some(2.5));
+        assert_eq!(pct(&v, 90.0), Some(3.7));
         assert_eq!(pct(&v, 100.0), Some(4.0));
         assert_eq!(pct(&[], 50.0), None);
     }

@@ -1,4 +1,5 @@
-//! `http://host[:port]/path` URLs (sans-I/O).
+//! `http://host[:port]/path` URLs (sans-I/O); also `https://` ones for the
+//! bench's HTTP/3 client ([`Url::parse_scheme`]).
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Url {
@@ -10,9 +11,15 @@ pub struct Url {
 
 impl Url {
     pub fn parse(s: &str) -> Result<Url, String> {
+        Url::parse_scheme(s, "http", 80)
+    }
+
+    /// `SCHEME://host[:port]/path`, `default_port` when none is given.
+    pub fn parse_scheme(s: &str, scheme: &str, default_port: u16) -> Result<Url, String> {
         let rest = s
-            .strip_prefix("http://")
-            .ok_or_else(|| format!("{s}: only http:// URLs are supported"))?;
+            .strip_prefix(scheme)
+            .and_then(|r| r.strip_prefix("://"))
+            .ok_or_else(|| format!("{s}: only {scheme}:// URLs are supported"))?;
         let (authority, target) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -31,7 +38,7 @@ impl Url {
             return Err(format!("{s}: no host"));
         }
         let port = match port {
-            None | Some("") => 80,
+            None | Some("") => default_port,
             Some(p) => p
                 .parse::<u16>()
                 .ok()
@@ -78,6 +85,18 @@ impl Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_schemes_with_their_default_port() {
+        let u = Url::parse_scheme("https://[::1]/a?b", "https", 443).unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.target.as_str()),
+            ("::1", 443, "/a?b")
+        );
+        assert!(Url::parse_scheme("http://h/", "https", 443).is_err());
+        assert!(Url::parse("https://h/").is_err());
+        assert_eq!(Url::parse("http://h/").unwrap().port, 80);
+    }
 
     #[test]
     fn parses_hosts_ports_paths() {
