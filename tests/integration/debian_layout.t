@@ -1,8 +1,9 @@
 #!/usr/bin/perl
-# What a Debian user does: install mod_sctp as the README says (apxs -i, the
-# shipped sctp.load and sctp.conf into mods-available), `a2enmod sctp`,
-# `apache2ctl start`, on Debian's real /etc/apache2 with its stock
-# ports.conf (`Listen 80`) beside the shipped `SCTPListen 80`. TCP and SCTP
+# What a Debian user does: install mod_sctp as the README says (the Debian
+# package ci/package builds, with dpkg -i), `a2enmod sctp`, `apache2ctl
+# start`, on Debian's real /etc/apache2 with its stock ports.conf
+# (`Listen 80`) beside the packaged `SCTPListen 80`; then remove and purge
+# the package. TCP and SCTP
 # must both serve port 80 on IPv4 and IPv6, across a graceful restart, and
 # with `Listen 0.0.0.0:80` / `Listen [::]:80` instead. What cannot work (an
 # SCTP wildcard beside an SCTP address on the same port) is refused by
@@ -12,7 +13,12 @@
 # mount namespace (unshare) and bind-mounts copies over /etc/apache2,
 # /usr/lib/apache2/modules, /var/log/apache2, /var/lib/apache2,
 # /var/cache/apache2 and tmpfs over /run/apache2 and /run/lock; they vanish
-# with it. Runs as root (inside the SCTP VM under ci/test).
+# with it. dpkg installs into that copy of the layout (`dpkg --root`, with a
+# copy of the machine's dpkg database, so the package's dependencies are
+# the installed apache2's): the module and its files land in the copies
+# httpd then reads, the client and the bridge under the copy's /usr. Runs
+# as root (inside the SCTP VM under ci/test). The package: $SCTP_DEB, else
+# the newest target/debian/libapache2-mod-sctp_*.deb.
 use strict;
 use warnings;
 use FindBin;
@@ -24,10 +30,9 @@ use Digest::MD5;
 use IO::Socket::IP;
 use SCTPTest qw(sctp_listening eventually slurp);
 
-my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $repo = dirname(dirname($FindBin::Bin));
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
-my $client = $ENV{SCTP_HTTP} // dirname($so) . '/sctp-http';
+my $deb = $ENV{SCTP_DEB} // (sort { -M $a <=> -M $b } glob("$repo/target/debian/libapache2-mod-sctp_*.deb"))[0];
 
 if (!$ENV{SCTP_DEBIAN_LAYOUT_NS}) {
     plan skip_all => 'skipped: needs root to bind-mount over /etc/apache2 (in a private mount namespace)'
@@ -59,12 +64,28 @@ open my $pc, '<', '/etc/apache2/ports.conf' or die;
 is(Digest::MD5->new->addfile($pc)->hexdigest, $md5, "ports.conf is Debian's, unmodified");
 like(slurp('/etc/apache2/ports.conf'), qr/^Listen 80$/m, 'ports.conf has Listen 80');
 
-# The README's install steps.
-system('cp', $so, "$tmp/mod_sctp.so") == 0 or die;
-my ($rc, $out) = run("apxs -i -n sctp $tmp/mod_sctp.so");
-is($rc, 0, 'apxs -i -n sctp mod_sctp.so') or diag($out);
+# The README's install steps: the package, then a2enmod.
+ok($deb && -f $deb, 'the Debian package exists (' . ($deb // 'none') . '; ci/package builds it)')
+    or BAIL_OUT('no package: run ci/package');
+my $root = "$tmp/root";
+system('mkdir', '-p', "$root/var/lib") == 0 or die;
+system('cp', '-a', '/var/lib/dpkg', "$root/var/lib/") == 0 or die "copy /var/lib/dpkg\n";
+my $dpkg = "dpkg --root=$root --no-triggers";
+my ($rc, $out) = run("$dpkg -i $deb");
+is($rc, 0, 'dpkg -i libapache2-mod-sctp') or diag($out);
+like((run("$dpkg -s libapache2-mod-sctp"))[1], qr/^Status: install ok installed$/m, 'dpkg: installed');
 ok(-f '/usr/lib/apache2/modules/mod_sctp.so', 'mod_sctp.so installed where sctp.load says');
-system('cp', "$repo/httpd-conf/sctp.load", "$repo/httpd-conf/sctp.conf", '/etc/apache2/mods-available/') == 0 or die;
+ok(-f '/usr/lib/apache2/modules/mod_proxy_fcgi_sctp.so', 'mod_proxy_fcgi_sctp.so beside it');
+ok(-f "/etc/apache2/mods-available/$_", "mods-available/$_") for qw(sctp.load sctp.conf proxy_fcgi_sctp.load);
+is((run("diff -u $repo/httpd-conf/sctp.conf /etc/apache2/mods-available/sctp.conf"))[0], 0, 'sctp.conf is the shipped one');
+my $client = "$root/usr/bin/sctp-http";
+like((run("$client --version"))[1], qr/^sctp-http \d+\.\d+\.\d+$/m, 'the packaged sctp-http runs (--version)');
+like((run("$root/usr/sbin/fcgi-bridge --version"))[1], qr/^fcgi-bridge \d+\.\d+\.\d+$/m, 'the packaged fcgi-bridge runs (--version)');
+like((run("man -l $root/usr/share/man/man1/sctp-http-get.1.gz"))[1], qr/--associations/, 'man sctp-http-get renders, with its options');
+like((run("man -l $root/usr/share/man/man8/fcgi-bridge-backend.8.gz"))[1], qr/--registrar/, 'man fcgi-bridge-backend renders');
+like(slurp("$root/usr/lib/systemd/system/fcgi-bridge.service") // '', qr{^ExecStart=/usr/sbin/fcgi-bridge \$FCGI_BRIDGE_ARGS$}m,
+     "fcgi-bridge's systemd unit runs the packaged binary with /etc/default's arguments");
+ok(-f "$root/etc/default/fcgi-bridge", '/etc/default/fcgi-bridge');
 ($rc, $out) = run('a2enmod sctp');
 is($rc, 0, 'a2enmod sctp') or diag($out);
 if ($mpm ne 'event') {
@@ -166,5 +187,17 @@ isnt($rc, 0, 'apache2ctl -t refuses SCTPListen 127.0.0.1:80 beside SCTPListen 80
 like($out, qr{line 2 of /etc/apache2/conf-enabled/zz-clash\.conf}, 'the error names the file and line');
 like($out, qr/takes every address of its port/, 'and says why');
 unlink '/etc/apache2/conf-enabled/zz-clash.conf';
+
+# 4. Removal keeps the administrator's configuration; purge removes it.
+($rc, $out) = run('a2dismod -q sctp');
+is($rc, 0, 'a2dismod sctp') or diag($out);
+($rc, $out) = run("$dpkg -r libapache2-mod-sctp");
+is($rc, 0, 'dpkg -r libapache2-mod-sctp') or diag($out);
+ok(!-e '/usr/lib/apache2/modules/mod_sctp.so', 'removed: mod_sctp.so is gone');
+ok(!-e "$root/usr/bin/sctp-http", 'removed: sctp-http is gone');
+ok(-f '/etc/apache2/mods-available/sctp.conf', 'removed: the conffile sctp.conf stays');
+($rc, $out) = run("$dpkg -P libapache2-mod-sctp");
+is($rc, 0, 'dpkg -P libapache2-mod-sctp') or diag($out);
+ok(!-e '/etc/apache2/mods-available/sctp.conf', 'purged: sctp.conf is gone');
 
 done_testing();
