@@ -5,10 +5,10 @@
 //! Hand-written rather than `plotters`: the report needs two chart kinds
 //! (lines with min-max bars, bars with whiskers) as static SVG text that
 //! diffs well in git. This file does that in about 400 lines with no
-//! dependency; `plotters` with its SVG backend would add a font and
-//! rendering stack (and, for text layout, system font lookups the SCTP VM
-//! does not have) and still need the same code for the spread bars,
-//! captions and legends. Revisit if a third chart kind is wanted.
+//! dependency; `plotters` with its SVG backend would add its own crate
+//! tree (text layout needs font support, by default the system's fonts) and
+//! still need code of ours for the spread bars, captions and legends.
+//! Revisit if a third chart kind is wanted.
 
 const W: f64 = 640.0;
 const H: f64 = 400.0;
