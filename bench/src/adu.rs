@@ -162,26 +162,20 @@ fn receiver(
 }
 
 /// `sctp-bench adu-run ...`: see the module docs.
-pub fn run(o: &HashMap<String, String>) -> Result<serde_json::Value, String> {
-    let get = |k: &str| o.get(k).ok_or_else(|| format!("--{k} is required"));
-    let case = get("case")?.clone();
-    let variant = get("variant")?.clone();
-    let loss: f64 = get("loss")?.parse().map_err(|_| "--loss: not a number")?;
-    let rep: u64 = get("rep")?.parse().map_err(|_| "--rep: not a number")?;
-    let addr: SocketAddr = get("server")?
-        .parse()
-        .map_err(|_| "--server: not ADDR:PORT")?;
+pub fn run(o: &crate::cli::AduRun) -> Result<serde_json::Value, String> {
+    let (case, variant, loss, rep, addr) =
+        (o.case.clone(), o.variant.clone(), o.loss, o.rep, o.server);
     let plan = plan(&case, &variant)?;
     let (n, late_from) = (plan.adus.len() as u32, plan.late_from);
     let arrivals: Arrivals = Arc::default();
     let (tx, rx) = std::sync::mpsc::channel();
     let recv = {
-        let (ns, arrivals) = (get("server-ns")?.clone(), arrivals.clone());
+        let (ns, arrivals) = (o.server_ns.clone(), arrivals.clone());
         std::thread::spawn(move || receiver(ns, addr, tx, arrivals))
     };
     rx.recv()
         .map_err(|_| "receiver thread ended".to_string())??;
-    let client_ns = get("client-ns")?.clone();
+    let client_ns = o.client_ns.clone();
     let sender = std::thread::spawn(move || -> Result<(Vec<Instant>, (u64, u64)), String> {
         enter_netns(&client_ns)?;
         let c = SctpSocket::new(Domain::of(&addr)).map_err(|e| e.to_string())?;

@@ -301,25 +301,12 @@ pub async fn warm_up(cc: Cc) -> Result<(), String> {
 }
 
 /// `h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]`
-pub fn serve(args: &[String]) -> Result<(), String> {
-    let usage = "h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]";
-    let addr: SocketAddr = args
-        .first()
-        .ok_or(usage)?
-        .parse()
-        .map_err(|_| format!("{usage}: bad ADDR:PORT"))?;
-    let warm = !args.iter().any(|a| a == "--no-warmup");
-    let rest: Vec<String> = args[1..]
-        .iter()
-        .filter(|a| *a != "--no-warmup")
-        .cloned()
-        .collect();
-    let o = crate::options(&rest)?;
-    let root = PathBuf::from(crate::need(&o, "root")?);
+pub fn serve(o: &crate::cli::H3Serve) -> Result<(), String> {
+    let (addr, cc, warm) = (o.addr, o.cc, !o.no_warmup);
+    let root = o.root.clone();
     if !root.is_dir() {
         return Err(format!("--root {}: not a directory", root.display()));
     }
-    let cc = Cc::parse(o.get("cc").map_or("cubic", String::as_str))?;
     runtime()?.block_on(async {
         if warm {
             warm_up(cc).await?;
@@ -531,31 +518,11 @@ pub async fn fetch(
 }
 
 /// `h3-get [--cc cubic|newreno] [--json] [--timeout SECS] [--no-warmup] URL...`
-pub fn get(args: &[String]) -> Result<(), String> {
-    let mut cc = Cc::Cubic;
-    let mut json = false;
-    let mut warm = true;
-    let mut timeout = Duration::from_secs(60);
-    let mut urls = Vec::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => json = true,
-            "--no-warmup" => warm = false,
-            "--cc" => cc = Cc::parse(it.next().ok_or("--cc needs a value")?)?,
-            "--timeout" => {
-                let s: f64 = it
-                    .next()
-                    .and_then(|s| s.parse().ok())
-                    .filter(|s: &f64| *s > 0.0)
-                    .ok_or("--timeout needs seconds")?;
-                timeout = Duration::from_secs_f64(s);
-            }
-            s if s.starts_with("--") => return Err(format!("h3-get: unknown option {s}")),
-            _ => urls.push(a.clone()),
-        }
-    }
-    let f = Fetch::from_urls(&urls)?;
+pub fn get(o: &crate::cli::H3Get) -> Result<(), String> {
+    let (cc, json, warm) = (o.cc, o.json, !o.no_warmup);
+    let timeout = Duration::from_secs_f64(o.timeout);
+    let urls = &o.urls;
+    let f = Fetch::from_urls(urls)?;
     let (outs, ms, stats) = runtime()?.block_on(async {
         if warm {
             warm_up(cc).await?;

@@ -1,53 +1,37 @@
-//! `sctp-bench`: the benchmark tools that bench/run calls.
-//!
-//!   sctp-bench pump-serve ADDR:PORT [--msg BYTES]
-//!   sctp-bench pump-get ADDR:PORT --bytes N
-//!   sctp-bench h3-serve ADDR:PORT --root DIR [--cc cubic|newreno] [--no-warmup]
-//!   sctp-bench h3-get [--cc cubic|newreno] [--json] [--timeout SECS] [--no-warmup] URL...
-//!   sctp-bench record page --variant V --loss PCT --rep N --page FILE --from sctp-http|nghttp|h3-get
-//!   sctp-bench record rate --scenario rate|modload --variant V --rep N --from sctp-http|wrk|h2load
-//!   sctp-bench record bulk --variant V --rep N --bytes N --from sctp-http|pump
-//!   sctp-bench record fastcgi --variant V --loss PCT --rep N --small-bytes N
-//!                             --large-bytes N --count N --from fcgi-bridge
-//!   sctp-bench record hol --variant V --slow cgi|16mb|none [--delay SECS] --rep N
-//!                         --page FILE --from sctp-http|nghttp
-//!   sctp-bench record streams --variant page|hol --max N --loss PCT --rep N
-//!                             --page FILE --from sctp-http
-//!   sctp-bench record adu-page --variant high|normal --loss PCT --rep N --page FILE
-//!                              --critical PATH --from sctp-http
-//!   sctp-bench adu-run --case priority|realtime --variant V --loss PCT --rep N
-//!                      --server-ns NS --client-ns NS --server ADDR:PORT
-//!   sctp-bench report RECORDS.jsonl OUTDIR [NOTES.md]
-//!   sctp-bench merge INTO.jsonl FROM.jsonl   (FROM's scenarios replace INTO's)
+//! `sctp-bench`: the benchmark tools that bench/run calls (`--help` lists
+//! them; the command line is `cli.rs`'s).
 //!
 //! `record` reads a client's output on stdin and prints one JSON record; a
 //! wrong transfer prints a {"s":"fail"} record and exits 1.
 
 mod adu;
+mod cli;
 mod h3;
 mod pump;
 
 use sctp_bench::{records, report};
 use serde_json::json;
-use std::collections::HashMap;
 use std::io::Read;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let r = match args.first().map(String::as_str) {
-        Some("pump-serve") => pump::serve(&args[1..]),
-        Some("pump-get") => pump::get(&args[1..]),
-        Some("h3-serve") => h3::serve(&args[1..]),
-        Some("h3-get") => h3::get(&args[1..]),
-        Some("record") => record(&args[1..]),
-        Some("adu-run") => adu_run(&args[1..]),
-        Some("report") => report_cmd(&args[1..]),
-        Some("merge") => merge_cmd(&args[1..]),
-        _ => Err(
-            "usage: sctp-bench pump-serve|pump-get|h3-serve|h3-get|record|adu-run|report|merge ... (see src/main.rs)"
-                .into(),
-        ),
+    use clap::Parser;
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version exit 0, usage errors 2 (clap's).
+            e.exit();
+        }
+    };
+    let r = match &cli.command {
+        cli::Command::PumpServe(o) => pump::serve(o),
+        cli::Command::PumpGet(o) => pump::get(o),
+        cli::Command::H3Serve(o) => h3::serve(o),
+        cli::Command::H3Get(o) => h3::get(o),
+        cli::Command::Record(o) => record(o),
+        cli::Command::AduRun(o) => adu_run(o),
+        cli::Command::Report(o) => report_cmd(o),
+        cli::Command::Merge(o) => merge_cmd(o),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -60,9 +44,8 @@ fn main() -> ExitCode {
 
 /// `adu-run`: one record of the ADU scenario on stdout; a failed run
 /// prints a {"s":"fail"} record and fails.
-fn adu_run(args: &[String]) -> Result<(), String> {
-    let o = options(args)?;
-    match adu::run(&o) {
+fn adu_run(o: &cli::AduRun) -> Result<(), String> {
+    match adu::run(o) {
         Ok(v) => {
             println!("{v}");
             Ok(())
@@ -74,49 +57,27 @@ fn adu_run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// `--name value` pairs after the first word.
-fn options(args: &[String]) -> Result<HashMap<String, String>, String> {
-    let mut m = HashMap::new();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let k = a
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected '{a}'"))?;
-        let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
-        m.insert(k.to_string(), v.clone());
-    }
-    Ok(m)
-}
-
-fn need<'a>(o: &'a HashMap<String, String>, k: &str) -> Result<&'a str, String> {
-    o.get(k)
-        .map(String::as_str)
-        .ok_or_else(|| format!("--{k} is required"))
-}
-
-fn num(o: &HashMap<String, String>, k: &str) -> Result<f64, String> {
-    need(o, k)?
-        .parse()
-        .map_err(|_| format!("--{k}: not a number"))
-}
-
-fn record(args: &[String]) -> Result<(), String> {
-    let kind = args
-        .first()
-        .ok_or("record: page, rate, bulk, fastcgi, hol or streams")?;
-    let o = options(&args[1..])?;
+fn record(o: &cli::Record) -> Result<(), String> {
+    use cli::Record as R;
+    let kind = &o.kind;
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .map_err(|e| e.to_string())?;
-    let variant = need(&o, "variant")?;
-    let rep = num(&o, "rep")? as u64;
-    let from = need(&o, "from")?;
+    let variant = o.variant.as_str();
+    let rep = o.rep;
+    let from = o.from.as_str();
+    let page_list = || -> Result<Vec<(String, u64)>, String> {
+        let path = R::need(&o.page, "page")?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        records::parse_page_list(&text)
+    };
+    let loss = || R::need(&o.loss, "loss");
     let r: Result<serde_json::Value, String> = match kind.as_str() {
         "page" => {
-            let list = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
-            let page = records::parse_page_list(&list)?;
-            let loss = num(&o, "loss")?;
+            let page = page_list()?;
+            let loss = loss()?;
             match from {
                 // h3-get prints sctp-http get --json's lines.
                 "sctp-http" | "h3-get" => records::page_from_sctp_http(&input, &page),
@@ -135,7 +96,7 @@ fn record(args: &[String]) -> Result<(), String> {
             })
         }
         "rate" => {
-            let scenario = need(&o, "scenario")?;
+            let scenario = R::need(&o.scenario, "scenario")?;
             match from {
                 "sctp-http" => records::rate_from_sctp_http(&input),
                 "wrk" => records::rate_from_wrk(&input),
@@ -148,7 +109,7 @@ fn record(args: &[String]) -> Result<(), String> {
             })
         }
         "bulk" => {
-            let want = num(&o, "bytes")? as u64;
+            let want = R::need(&o.bytes, "bytes")?;
             records::bulk(&input, from, want).map(|(bytes, secs)| {
                 json!({"s": "bulk", "variant": variant, "rep": rep, "bytes": bytes, "secs": secs})
             })
@@ -157,12 +118,12 @@ fn record(args: &[String]) -> Result<(), String> {
             if from != "fcgi-bridge" {
                 return Err(format!("--from {from}?"));
             }
-            let loss = num(&o, "loss")?;
+            let loss = loss()?;
             records::fastcgi_mix(
                 &input,
-                num(&o, "small-bytes")? as u64,
-                num(&o, "large-bytes")? as u64,
-                num(&o, "count")? as usize,
+                R::need(&o.small_bytes, "small-bytes")?,
+                R::need(&o.large_bytes, "large-bytes")?,
+                R::need(&o.count, "count")?,
             )
             .map(|f| {
                 json!({"s": "fastcgi", "variant": variant, "loss": loss, "rep": rep,
@@ -173,13 +134,13 @@ fn record(args: &[String]) -> Result<(), String> {
         }
         "hol" => {
             // The list (--page): the slow response first, unless --slow none.
-            let list = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
-            let list = records::parse_page_list(&list)?;
-            let slow = need(&o, "slow")?;
+            let list = page_list()?;
+            let slow = R::need(&o.slow, "slow")?;
+            let slow = slow.as_str();
             if !["cgi", "16mb", "none"].contains(&slow) {
                 return Err(format!("--slow {slow}?"));
             }
-            let delay = o.get("delay").map(|_| num(&o, "delay")).transpose()?;
+            let delay = o.delay;
             match from {
                 "sctp-http" => records::page_from_sctp_http(&input, &list),
                 "nghttp" => records::page_from_nghttp(&input, &list),
@@ -196,9 +157,8 @@ fn record(args: &[String]) -> Result<(), String> {
             })
         }
         "streams" => {
-            let list = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
-            let list = records::parse_page_list(&list)?;
-            let (max, loss) = (num(&o, "max")? as u64, num(&o, "loss")?);
+            let list = page_list()?;
+            let (max, loss) = (R::need(&o.max, "max")?, loss()?);
             if from != "sctp-http" {
                 return Err(format!("--from {from}?"));
             }
@@ -218,9 +178,9 @@ fn record(args: &[String]) -> Result<(), String> {
         // The page with one critical object (section 9): its completion
         // time apart.
         "adu-page" => {
-            let text = std::fs::read_to_string(need(&o, "page")?).map_err(|e| e.to_string())?;
-            let list = records::parse_page_list(&text)?;
-            let critical = need(&o, "critical")?;
+            let list = page_list()?;
+            let critical = R::need(&o.critical, "critical")?;
+            let critical = critical.as_str();
             let at = list
                 .iter()
                 .position(|(p, _)| p == critical)
@@ -228,7 +188,7 @@ fn record(args: &[String]) -> Result<(), String> {
             if from != "sctp-http" {
                 return Err(format!("--from {from}?"));
             }
-            let loss = num(&o, "loss")?;
+            let loss = loss()?;
             records::page_from_sctp_http(&input, &list).map(|p| {
                 json!({"s": "adu", "case": "page", "variant": variant, "loss": loss, "rep": rep,
                        "critical": critical, "critical_ms": p.objects_ms[at],
@@ -250,33 +210,34 @@ fn record(args: &[String]) -> Result<(), String> {
     }
 }
 
-fn report_cmd(args: &[String]) -> Result<(), String> {
-    let [records, outdir, rest @ ..] = args else {
-        return Err("report RECORDS.jsonl OUTDIR [NOTES.md]".into());
-    };
-    let text = std::fs::read_to_string(records).map_err(|e| format!("{records}: {e}"))?;
-    let notes = match rest.first() {
-        Some(n) => std::fs::read_to_string(n).map_err(|e| format!("{n}: {e}"))?,
+fn report_cmd(o: &cli::Report) -> Result<(), String> {
+    let (records, outdir) = (&o.records, &o.outdir);
+    let text =
+        std::fs::read_to_string(records).map_err(|e| format!("{}: {e}", records.display()))?;
+    let notes = match &o.notes {
+        Some(n) => std::fs::read_to_string(n).map_err(|e| format!("{}: {e}", n.display()))?,
         None => String::new(),
     };
     let out = report::render(&text, &notes)?;
     std::fs::create_dir_all(outdir).map_err(|e| e.to_string())?;
     for (name, body) in out {
-        let p = std::path::Path::new(outdir).join(&name);
+        let p = outdir.join(&name);
         std::fs::write(&p, body).map_err(|e| format!("{}: {e}", p.display()))?;
         eprintln!("sctp-bench: wrote {}", p.display());
     }
     Ok(())
 }
 
-fn merge_cmd(args: &[String]) -> Result<(), String> {
-    let [into, from] = args else {
-        return Err("merge INTO.jsonl FROM.jsonl".into());
-    };
-    let old = std::fs::read_to_string(into).map_err(|e| format!("{into}: {e}"))?;
-    let new = std::fs::read_to_string(from).map_err(|e| format!("{from}: {e}"))?;
+fn merge_cmd(o: &cli::Merge) -> Result<(), String> {
+    let (into, from) = (&o.into, &o.from);
+    let old = std::fs::read_to_string(into).map_err(|e| format!("{}: {e}", into.display()))?;
+    let new = std::fs::read_to_string(from).map_err(|e| format!("{}: {e}", from.display()))?;
     let merged = report::merge(&old, &new)?;
-    std::fs::write(into, merged).map_err(|e| format!("{into}: {e}"))?;
-    eprintln!("sctp-bench: merged {from} into {into}");
+    std::fs::write(into, merged).map_err(|e| format!("{}: {e}", into.display()))?;
+    eprintln!(
+        "sctp-bench: merged {} into {}",
+        from.display(),
+        into.display()
+    );
     Ok(())
 }

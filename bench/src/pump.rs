@@ -5,29 +5,11 @@
 
 use apr_sctp::sctp::{self, Domain, SctpSocket, SndInfo};
 use std::io::IoSlice;
-use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::time::Instant;
 
-fn addr(s: Option<&String>) -> Result<SocketAddr, String> {
-    let s = s.ok_or("ADDR:PORT needed")?;
-    s.parse().map_err(|_| format!("{s}: want IP:PORT"))
-}
-
-fn value(args: &[String], name: &str, default: u64) -> Result<u64, String> {
-    match args.iter().position(|a| a == name) {
-        None => Ok(default),
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|v| v.parse().ok())
-            .ok_or(format!("{name} needs a number")),
-    }
-}
-
-pub fn serve(args: &[String]) -> Result<(), String> {
-    let a = addr(args.first())?;
-    let msg = value(args, "--msg", 32768)? as usize;
-    let sndbuf = value(args, "--sndbuf", 0)? as usize;
+pub fn serve(o: &crate::cli::PumpServe) -> Result<(), String> {
+    let (a, msg, sndbuf) = (o.addr, o.msg.max(1), o.sndbuf);
     let l = SctpSocket::new(Domain::of(&a)).map_err(|e| e.to_string())?;
     if sndbuf > 0 {
         // Inherited by accepted associations, as with httpd's listeners.
@@ -66,10 +48,8 @@ pub fn serve(args: &[String]) -> Result<(), String> {
     }
 }
 
-pub fn get(args: &[String]) -> Result<(), String> {
-    let a = addr(args.first())?;
-    let want = value(args, "--bytes", 0)?;
-    let sack_freq = value(args, "--sack-freq", 0)? as u32;
+pub fn get(o: &crate::cli::PumpGet) -> Result<(), String> {
+    let (a, want, sack_freq) = (o.addr, o.bytes, o.sack_freq);
     let t0 = Instant::now();
     let s = SctpSocket::new(Domain::of(&a)).map_err(|e| e.to_string())?;
     // The same receive buffer as sctp-http get.
