@@ -287,37 +287,17 @@ mod tests {
     use super::*;
 
     /// The man pages (man/fcgi-bridge.8 and one per subcommand) are
-    /// rendered from the command line itself (clap_mangen), so they cannot
-    /// drift: this fails when they differ, and `UPDATE_MAN=1 cargo test -p
-    /// fcgi-bridge` writes them anew.
+    /// rendered from the command line itself, so they cannot drift: this
+    /// fails when they differ, and `UPDATE_MAN=1 cargo test -p fcgi-bridge`
+    /// writes them anew.
     #[test]
     fn the_man_pages_are_the_command_lines() {
-        let mut cmd = Cli::command();
-        cmd.build();
-        let mut pages = vec![("fcgi-bridge".to_string(), cmd.clone())];
-        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-            let page = format!("fcgi-bridge-{}", sub.get_name());
-            let leaked: &'static str = Box::leak(page.clone().into_boxed_str());
-            pages.push((page, sub.clone().name(leaked)));
-        }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-        for (page, c) in pages {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(c)
-                .section("8")
-                .render(&mut out)
-                .unwrap();
-            let path = dir.join(format!("{page}.8"));
-            if std::env::var_os("UPDATE_MAN").is_some() {
-                std::fs::write(&path, &out).unwrap();
-            }
-            let committed = std::fs::read(&path).unwrap_or_default();
-            assert!(
-                committed == out,
-                "{} differs from the command line: run UPDATE_MAN=1 cargo test -p fcgi-bridge",
-                path.display()
-            );
-        }
+        let differ = man_pages::check(Cli::command(), "fcgi-bridge", "8", &dir);
+        assert!(
+            differ.is_empty(),
+            "{differ:?} differ from the command line: run UPDATE_MAN=1 cargo test -p fcgi-bridge"
+        );
     }
 
     fn p(s: &str) -> Result<Parsed, String> {
