@@ -110,7 +110,13 @@ is(scalar(log_lines($dir, qr/kernel keeps/)), 0, 'root: SCTPSendBuffer applied i
 # The only worker waits for the rest of a request (until Timeout)...
 my $blocker = SCTPClient->new(port => PORT);
 $blocker->send_raw("GET /index.html HTTP/1.1\r\nHost: localhost\r\n");
-select undef, undef, undef, 1;
+# Busy once httpd has accepted the blocker (its accept line is the second):
+# a fixed sleep lost that race on a loaded machine, and the worker then
+# accepted one of the clients below before it aborted.
+my $accepted = qr/\[sctp:debug\].*association \d+: accepted from/;
+is(eventually(20, 2, sub { scalar log_lines($dir, $accepted) }), 2,
+   'the only worker has accepted the blocking association');
+select undef, undef, undef, 0.3;
 # ...while the clients connect (the kernel completes the handshake; the
 # association waits in the listen queue), send a request on a stream
 # other than 0 and abort.
