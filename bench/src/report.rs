@@ -1004,9 +1004,10 @@ fn hol_p95(r: &Records, variant: &str, slow: &str) -> Option<f64> {
 fn hol_section(r: &Records, md: &mut String, targets: &mut Vec<(String, String, &str)>) {
     md.push_str("## 7. Head-of-line: small requests beside a slow response\n\n");
     md.push_str(
-        "Issue 14: under the event MPM, mod_sctp serves each stream of an association that \
-         carries requests concurrently, on a connection of its own. On one association (one TCP \
-         connection for the others) the slow response is requested first and 16 small ones \
+        "Under every MPM but prefork, mod_sctp serves each stream of an association that \
+         carries requests concurrently, on a connection of its own \
+         (`SCTPMaxConcurrentStreams`). On one association (one TCP connection for the \
+         others) the slow response is requested first and 16 small ones \
          (16 × 8 KB static files) at once behind it, each on a stream of its own (HTTP/1.1: \
          pipelined). Two slow responses, each its own cell: a CGI (mod_cgid) that answers 1 KB \
          after a delay, so the server is slow and the path idle; and a 16 MB static file, so the \
