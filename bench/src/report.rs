@@ -1209,15 +1209,27 @@ pub fn merge(into: &str, from: &str) -> Result<String, String> {
             .collect()
     };
     let (old, new) = (parse(into, "into")?, parse(from, "from")?);
-    let kinds: Vec<&str> = new
-        .iter()
-        .filter_map(|(v, _)| v["s"].as_str())
-        .filter(|s| *s != "env" && *s != "fail")
-        .collect();
     let scenarios = new
         .iter()
         .find(|(v, _)| v["s"] == "env")
         .and_then(|(v, _)| v["scenarios"].as_str());
+    // The kinds `from` measured: its records' kinds, and the scenarios its
+    // env record lists (a scenario whose every run failed has no records).
+    let kinds: Vec<&str> = new
+        .iter()
+        .filter_map(|(v, _)| v["s"].as_str())
+        .filter(|s| *s != "env" && *s != "fail")
+        .chain(scenarios.unwrap_or("").split_whitespace())
+        .collect();
+    // A failure names its scenario first: "fastcgi sctp rep 1: ...",
+    // "adu-run: ...".
+    let fail_of = |what: &str, kind: &str| {
+        let head = what.split([' ', ':']).next().unwrap_or("");
+        head == kind
+            || head
+                .strip_prefix(kind)
+                .is_some_and(|rest| rest.starts_with('-'))
+    };
     let mut out = String::new();
     for (v, line) in &old {
         let s = v["s"].as_str().unwrap_or("");
@@ -1226,7 +1238,7 @@ pub fn merge(into: &str, from: &str) -> Result<String, String> {
             || (s == "fail"
                 && v["what"]
                     .as_str()
-                    .is_some_and(|w| kinds.iter().any(|k| w.starts_with(&format!("{k} ")))));
+                    .is_some_and(|w| kinds.iter().any(|k| fail_of(w, k))));
         if !drop {
             out.push_str(line);
             out.push('\n');
@@ -1505,5 +1517,26 @@ mod tests {
             "kept as written"
         );
         assert!(merge("nope\n", new).is_err());
+    }
+
+    #[test]
+    fn merging_drops_the_measured_scenarios_failures_by_their_first_word() {
+        let old = "{\"s\":\"adu\",\"case\":\"old\"}\n\
+                   {\"s\":\"fail\",\"what\":\"adu-run: bind: Address already in use\"}\n\
+                   {\"s\":\"fail\",\"what\":\"aduX: kept\"}\n\
+                   {\"s\":\"fail\",\"what\":\"bulk sctp: sha256 a, want b\"}\n\
+                   {\"s\":\"fail\",\"what\":\"mem tcp: kept\"}\n";
+        // Every run of "bulk" failed this time: no bulk records, but the env
+        // record says it was measured.
+        let new = "{\"s\":\"env\",\"scenarios\":\"adu bulk\"}\n{\"s\":\"adu\",\"case\":\"new\"}\n";
+        let m = merge(old, new).unwrap();
+        assert!(
+            !m.contains("adu-run") && !m.contains("\"old\"") && !m.contains("sha256"),
+            "{m}"
+        );
+        assert!(
+            m.contains("aduX: kept") && m.contains("mem tcp: kept") && m.contains("\"new\""),
+            "{m}"
+        );
     }
 }
