@@ -80,6 +80,11 @@ struct Request {
     r: *mut ffi::request_rec,
     worker: *mut ffi::proxy_worker,
     timeout: Duration,
+    /// No request body (no Content-Length above 0, no Transfer-Encoding):
+    /// the empty STDIN record goes with BEGIN_REQUEST and PARAMS, so the
+    /// whole request is one send, and a pool element whose association
+    /// refuses it has received none of it (the next one is tried).
+    bodiless: bool,
 }
 
 impl Request {
@@ -100,10 +105,13 @@ impl Request {
                 (*(*r).server).timeout
             }
         };
+        // SAFETY: the live request (caller's contract).
+        let bodiless = unsafe { ffi::ap_request_has_body(r) } == 0;
         Request {
             r,
             worker,
             timeout: Duration::from_micros(usec.max(1_000_000) as u64),
+            bodiless,
         }
     }
 
@@ -142,9 +150,11 @@ impl Request {
                 target.path
             ),
         );
-        // SAFETY: the live request.
-        if let Err(status) = unsafe { self.send_body(&stream) } {
-            return status;
+        if !self.bodiless {
+            // SAFETY: the live request.
+            if let Err(status) = unsafe { self.send_body(&stream) } {
+                return status;
+            }
         }
         // SAFETY: the live request.
         unsafe { self.respond(&mut stream) }
@@ -192,7 +202,7 @@ impl Request {
                 return Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int);
             }
         };
-        if let Err(e) = Self::begin(&stream, params) {
+        if let Err(e) = self.begin(&stream, params) {
             self.log(
                 Level::Error,
                 &format!("SCTP20013: FastCGI backend {label}: sending the request failed: {e}"),
@@ -228,7 +238,7 @@ impl Request {
                 None => self.backend(&pe.label, pe.addrs.clone()),
             };
             let why = match backend.open_request(self.timeout) {
-                Ok(stream) => match Self::begin(&stream, params) {
+                Ok(stream) => match self.begin(&stream, params) {
                     Ok(()) => {
                         self.log(
                             Level::Debug,
@@ -270,13 +280,18 @@ impl Request {
         Err(ffi::HTTP_SERVICE_UNAVAILABLE as c_int)
     }
 
-    /// Sends BEGIN_REQUEST and PARAMS on `stream`.
+    /// Sends BEGIN_REQUEST and PARAMS on `stream`, and the empty STDIN
+    /// when the request has no body.
     fn begin(
+        &self,
         stream: &association::RequestStream,
         params: &[(Vec<u8>, Vec<u8>)],
     ) -> Result<(), String> {
         let mut out = Vec::new();
         association::encode_begin(stream.id(), params, &mut out);
+        if self.bodiless {
+            fastcgi::encode_stream(record::STDIN, stream.id(), &[], &mut out);
+        }
         stream.send_all(&out)
     }
 

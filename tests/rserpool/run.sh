@@ -340,6 +340,9 @@ check "httpd reported pe1's element unreachable and tried the other (error log)"
 kill -TERM "${BRIDGE[pe2]}"
 check "pe2's bridge deregistered on SIGTERM" wait_for "$keep/bridge-pe2.log" "pool element $ID_pe2 deregistered" 5
 check "... and the registrar says so" grep -q "Deregistration request for PhpPool/\$$ID_pe2" "$keep/registrar.log"
+# Empty once pe2's bridge has exited too: while it exits, httpd's
+# association to it may still take a request (then lost with the process).
+wait "${BRIDGE[pe2]}" 2>/dev/null
 st=$(ns pu "$rel/sctp-http" get --tcp -q --json -o /dev/null "http://$PU:8080/app/who.php" 2>/dev/null | sed -n 's/.*"status":\([0-9]*\).*/\1/p' | head -n1)
 check "an empty pool: 503 (got ${st:-none}), and the error log says why" \
   sh -c "[ '$st' = 503 ] && grep -q 'pool PhpPool: no pool element took the request' '$keep/httpd-error.log'"
