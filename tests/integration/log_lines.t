@@ -17,7 +17,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use Socket qw(AF_INET SOCK_STREAM SOL_SOCKET SO_LINGER inet_aton pack_sockaddr_in);
 use SCTPClient;
-use SCTPTest qw(sctp_only eventually own_httpd_conf own_httpd_generations slurp);
+use SCTPTest qw(sctp_only eventually own_httpd_conf own_httpd_generations stop_own_httpd slurp);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -61,10 +61,7 @@ sub write_conf {
 
 sub stop {
     my ($dir) = @_;
-    my $pid = slurp("$dir/httpd.pid") // return;
-    chomp $pid;
-    kill 'TERM', $pid;
-    eventually(20, 0, sub { kill(0, $pid) ? 1 : 0 });
+    stop_own_httpd($dir) or diag("the httpd of $dir did not exit within 30 s");
 }
 
 sub log_lines {

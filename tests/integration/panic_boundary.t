@@ -17,7 +17,7 @@ use lib "$FindBin::Bin/../t/lib";
 use Test::More;
 use File::Temp qw(tempdir);
 use SCTPClient;
-use SCTPTest qw(eventually start_own_httpd slurp);
+use SCTPTest qw(start_own_httpd stop_own_httpd slurp);
 
 my $debug_so = $ENV{MOD_SCTP_DEBUG_SO} // '';
 my $release_so = $ENV{MOD_SCTP_SO} // '';
@@ -63,10 +63,7 @@ EOX
 # run of this file, can bind the port).
 sub stop {
     my ($dir) = @_;
-    my $pid = slurp("$dir/httpd.pid") // return;
-    chomp $pid;
-    kill 'TERM', $pid;
-    is(eventually(30, 0, sub { kill(0, $pid) ? 1 : 0 }), 0, "httpd $pid stopped");
+    ok(stop_own_httpd($dir), 'httpd stopped');
 }
 
 # --- the debug module: a deliberate panic ----------------------------------

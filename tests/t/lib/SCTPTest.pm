@@ -7,7 +7,8 @@ use Exporter 'import';
 use IO::Socket::INET;
 our @EXPORT_OK = qw(SCTP_PORT SHARED_PORT MULTIHOMED_PORT sctp_listening tcp_refused sctp_only
                     httpd_fd_count httpd_fd_map httpd_thread_map fd_growth httpd_pids sctp_assocs server_assocs
-                    eventually own_httpd_conf own_httpd_generations start_own_httpd slurp error_log_count);
+                    eventually own_httpd_conf own_httpd_generations start_own_httpd stop_own_httpd slurp
+                    error_log_count);
 
 use constant SCTP_PORT       => 8601;   # Listen 127.0.0.1:8601 sctp
 use constant SHARED_PORT     => 8602;   # TCP Listen and SCTPListen on one port
@@ -195,6 +196,17 @@ sub start_own_httpd {
     close $c;
     system('/usr/sbin/apache2', '-f', "$a{dir}/httpd.conf", '-k', 'start') == 0 or return 0;
     return eventually(60, 1, sub { own_httpd_generations($a{dir}) ? 1 : 0 }) eq '1';
+}
+
+# Stops the httpd of start_own_httpd (SIGTERM to the parent in
+# $dir/httpd.pid); true once the parent has exited (within 30 s), so the
+# next httpd can bind its ports, or when it never wrote a pid file.
+sub stop_own_httpd {
+    my ($dir) = @_;
+    my $pid = slurp("$dir/httpd.pid") // return 1;
+    chomp $pid;
+    kill 'TERM', $pid;
+    return eventually(30, 0, sub { kill(0, $pid) ? 1 : 0 }) eq '0';
 }
 
 # A whole file, binary, or undef.
