@@ -52,7 +52,7 @@ use JSON::PP;
 use IO::Select;
 use Time::HiRes qw(time sleep);
 use SCTPTest qw(sctp_only eventually start_own_httpd slurp own_httpd_generations sctp_assocs
-                httpd_fd_map httpd_thread_map fd_growth);
+                httpd_fd_map httpd_thread_map fd_growth stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -478,7 +478,7 @@ if ($threaded) {
 }
 is(eventually(30, 0, sub { ($pid && kill(0, $pid)) ? 1 : 0 }), 0, 'h: httpd then exits');
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop') if $pid && kill(0, $pid);
+stop_own_httpd($dir) if $pid && kill(0, $pid);
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($PORT)) ? 1 : 0 });
 note(sprintf 'concurrent_streams.t under %s: %.0f s', $mpm, time - $t_start);
 if (!Test::More->builder->is_passing) {

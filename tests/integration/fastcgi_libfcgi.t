@@ -17,7 +17,7 @@ use Test::More;
 use POSIX ();
 use File::Temp qw(tempdir);
 use Digest::MD5 qw(md5_hex);
-use SCTPTest qw(eventually own_httpd_conf own_httpd_generations);
+use SCTPTest qw(eventually own_httpd_conf own_httpd_generations stop_own_httpd);
 use FastCGITest qw(ROOT spawn stop_all http_get wait_for_log fcgi_httpd_conf tcp_listening
                    sctp_port_listening);
 
@@ -33,7 +33,7 @@ my $dir = tempdir('fastcgi_libfcgi.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 END {
     stop_all();
-    system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop') if $dir && -e "$dir/httpd.pid";
+    stop_own_httpd($dir) if $dir && -e "$dir/httpd.pid";
     if ($? || !Test::More->builder->is_passing) {
         for my $l (qw(error_log fcgiwrap-sctp.log fcgiwrap-tcp.log)) {
             diag("--- $l\n" . join '', grep { !/resuming|AH00489|AH00094/ } (do { my @l; if (open my $f, '<', "$dir/$l") { @l = <$f> } @l }));

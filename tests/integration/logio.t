@@ -14,7 +14,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use IO::Select;
 use SCTPClient;
-use SCTPTest qw(eventually start_own_httpd slurp);
+use SCTPTest qw(eventually start_own_httpd slurp stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -67,7 +67,7 @@ for my $name (qw(small large)) {
     is($combined, length $got, "$name: the combined format's %O is the bytes received");
 }
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+stop_own_httpd($dir);
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($PORT)) ? 1 : 0 });
 if (!Test::More->builder->is_passing) {
     diag("io_log:\n" . (slurp("$dir/io_log") // '') . "access_log:\n" . (slurp("$dir/access_log") // ''));

@@ -19,7 +19,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use File::Basename qw(dirname basename);
 use JSON::PP;
-use SCTPTest qw(sctp_only eventually start_own_httpd slurp own_httpd_generations);
+use SCTPTest qw(sctp_only eventually start_own_httpd slurp own_httpd_generations stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -197,7 +197,7 @@ is($code->("http://127.0.0.1:1/x"), 7, 'nothing listening: exit 7');
 is($code->("ftp://127.0.0.1/x"), 3, 'malformed URL: exit 3');
 is($code->(), 2, 'no URL: exit 2 (usage)');
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+stop_own_httpd($dir);
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($SPORT)) ? 1 : 0 });
 if (!Test::More->builder->is_passing) {
     open my $e, '<', "$dir/error_log";

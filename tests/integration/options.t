@@ -20,7 +20,7 @@ use lib "$FindBin::Bin/../t/lib";
 use Test::More;
 use File::Temp qw(tempdir);
 use SCTPClient;
-use SCTPTest qw(sctp_listening sctp_only eventually own_httpd_conf own_httpd_generations);
+use SCTPTest qw(sctp_listening sctp_only eventually own_httpd_conf own_httpd_generations stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -149,7 +149,7 @@ SKIP: {
        $page, 'served over SCTP on ::1 (SCTPListen)');
 }
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+stop_own_httpd($dir);
 
 # A send buffer too small for one message is a configuration error.
 {

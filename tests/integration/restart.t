@@ -12,7 +12,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use SCTPClient;
-use SCTPTest qw(sctp_listening tcp_refused eventually own_httpd_conf own_httpd_generations);
+use SCTPTest qw(sctp_listening tcp_refused eventually own_httpd_conf own_httpd_generations stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -116,7 +116,7 @@ is(tcp_get(8802), $page, 'gen 5: TCP serves 8802 again');
 is(scalar(sctp_listening(8803)), 0, 'gen 5: 8803 closed');
 is(parent_fds(), $fds1, 'gen 5: parent descriptors back to generation 1');
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+stop_own_httpd($dir);
 eventually(20, 0, sub { kill(0, parent_pid() // 0) ? 1 : 0 });
 is(scalar(sctp_listening(8801)), 0, 'stopped: SCTP listener closed');
 done_testing();

@@ -26,7 +26,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use Socket qw(AF_INET SOCK_STREAM pack_sockaddr_in inet_aton);
 use POSIX ();
-use SCTPTest qw(sctp_only eventually start_own_httpd slurp);
+use SCTPTest qw(sctp_only eventually start_own_httpd slurp stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -155,7 +155,7 @@ is(eventually(10, 1, sub {
     (slurp("$dir/error_log") // '') =~ /TLS on stream 0 ended; 2 message\(s\), $dropped byte\(s\) on other streams dropped/ ? 1 : 0
 }), 1, 'the association\'s end counts both dropped messages');
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+stop_own_httpd($dir);
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($PORT)) ? 1 : 0 });
 if (!Test::More->builder->is_passing) {
     diag(join '', grep { /sctp|ssl|error|emerg/i } split /^/, slurp("$dir/error_log") // '');

@@ -23,7 +23,7 @@ use Digest::SHA qw(sha1_base64);
 use Time::HiRes qw(time);
 use POSIX ();
 use SCTPClient;
-use SCTPTest qw(eventually start_own_httpd slurp);
+use SCTPTest qw(eventually start_own_httpd slurp stop_own_httpd);
 
 my $so = $ENV{MOD_SCTP_SO} or die "MOD_SCTP_SO not set\n";
 my $mpm = $ENV{SCTP_TEST_MPM} // 'event';
@@ -140,7 +140,7 @@ for my $path ('/ws/echo', '/wst/echo') {
     close $s;
 }
 
-system('/usr/sbin/apache2', '-f', "$dir/httpd.conf", '-k', 'stop');
+stop_own_httpd($dir);
 kill 'TERM', $backend;
 waitpid $backend, 0;
 eventually(20, 0, sub { scalar(SCTPTest::sctp_listening($PORT)) ? 1 : 0 });
