@@ -32,9 +32,13 @@ my ($HTTP, $TCP, $SCTP) = (18081, 19010, 19011);
 my $dir = tempdir('fastcgi_libfcgi.XXXXXX', TMPDIR => 1, CLEANUP => 1);
 chmod 0755, $dir;
 END {
+    my $failed = $? || !Test::More->builder->is_passing;
+    # The test's exit status stays what it was: stop_all's waitpid would
+    # otherwise leave -1 in $?.
+    local $?;
     stop_all();
     stop_own_httpd($dir) if $dir && -e "$dir/httpd.pid";
-    if ($? || !Test::More->builder->is_passing) {
+    if ($failed) {
         for my $l (qw(error_log fcgiwrap-sctp.log fcgiwrap-tcp.log)) {
             diag("--- $l\n" . join '', grep { !/resuming|AH00489|AH00094/ } (do { my @l; if (open my $f, '<', "$dir/$l") { @l = <$f> } @l }));
         }
